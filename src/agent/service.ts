@@ -1,0 +1,181 @@
+import { recordAudit, type RequestOrigin } from '../audit/audit.js';
+import type { AppContext } from '../context.js';
+import type { Trx } from '../db/index.js';
+import { rateLimited } from '../http/errors.js';
+import { insertKey, isKeyLive } from '../keys/store.js';
+import { newId, randomDigits } from '../lib/random.js';
+import { sameDigest } from '../lib/secrets.js';
+import { uniqueSlug } from '../lib/slug.js';
+import { insertOrganization } from '../orgs/store.js';
+import { retryAfterSeconds } from '../ratelimit/limiter.js';
+import { AgentErrors } from './errors.js';
+
+const HOUR_MS = 3_600_000;
+const AGENT_KEY_NAME = 'Agent key';
+
+function codeDigest(ctx: AppContext, email: string, code: string): string {
+  return ctx.secrets.hmac('agent-otp', `${email}\n${code}`);
+}
+
+/**
+ * Step 1: mail a fresh 6-digit code to `email`, replacing any pending one. The answer is the same for
+ * new, known and disabled addresses; only the per-IP and per-e-mail limits can refuse it.
+ */
+export async function startAgentSignUp(ctx: AppContext, email: string, origin: RequestOrigin): Promise<void> {
+  const now = ctx.clock.now();
+  // The IP is counted first, so one address spraying e-mails cannot use up other people's quotas.
+  for (const [key, limit] of [
+    [`agent-signup:ip:${origin.ip}`, ctx.config.agentSignupsPerIpPerHour],
+    [`agent-signup:email:${ctx.secrets.hmac('limit-key', email)}`, ctx.config.agentSignupsPerEmailPerHour],
+  ] as const) {
+    const decision = await ctx.limiter.hit(key, limit, HOUR_MS);
+    if (!decision.allowed) throw rateLimited(retryAfterSeconds(decision, now));
+  }
+
+  const user = await ctx.db.selectFrom('users').select(['id', 'disabled_at']).where('email', '=', email).executeTakeFirst();
+  if (user?.disabled_at != null) return;
+
+  const code = randomDigits(6);
+  const pending = { code_hmac: codeDigest(ctx, email, code), attempts: 0, created_at: now, expires_at: now + ctx.config.agentOtpTtlMs, consumed_at: null };
+  await ctx.db
+    .insertInto('agent_otps')
+    .values({ email, ...pending })
+    .onConflict((oc) => oc.column('email').doUpdateSet(pending))
+    .execute();
+  await recordAudit(ctx.db, now, { action: 'agent.sign_up', actorUserId: user?.id, ip: origin.ip, userAgent: origin.userAgent });
+
+  try {
+    await ctx.mailer.send({
+      to: email,
+      subject: `Your FuncSpec verification code: ${code}`,
+      text:
+        `Your FuncSpec verification code is ${code}\n\n` +
+        `It is valid for ${Math.round(ctx.config.agentOtpTtlMs / 60_000)} minutes and can be used once.\n` +
+        `If you did not ask for it, ignore this e-mail: nothing happens without the code.\n`,
+    });
+  } catch (error) {
+    ctx.log.error({ err: error }, 'agent sign-up mail failed');
+    throw AgentErrors.MAIL_DELIVERY_FAILED();
+  }
+}
+
+export interface AgentVerifyInput {
+  email: string;
+  otpCode: string;
+  totpCode?: string;
+}
+
+export interface AgentVerifyResult {
+  email: string;
+  api_key: string;
+  is_new_user: boolean;
+}
+
+/**
+ * Step 2: check the code and hand out the key. Each try is counted by one atomic UPDATE before the
+ * comparison, so N tries are N comparisons whatever the parallelism; consuming the code and issuing
+ * the key happen in one transaction, so a code verifies once and a crash cannot eat it.
+ */
+export async function verifyAgent(ctx: AppContext, input: AgentVerifyInput, origin: RequestOrigin): Promise<AgentVerifyResult> {
+  const now = ctx.clock.now();
+  const { email } = input;
+  const counted = await ctx.db
+    .updateTable('agent_otps')
+    .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+    .where('email', '=', email)
+    .where('consumed_at', 'is', null)
+    .where('expires_at', '>', now)
+    .where('attempts', '<', ctx.config.agentOtpMaxAttempts)
+    .returning(['code_hmac', 'attempts'])
+    .executeTakeFirst();
+
+  if (!counted) {
+    const pending = await ctx.db.selectFrom('agent_otps').select(['attempts', 'expires_at', 'consumed_at']).where('email', '=', email).executeTakeFirst();
+    if (pending && pending.consumed_at === null && pending.expires_at > now) throw AgentErrors.OTP_MAX_ATTEMPTS();
+    throw AgentErrors.OTP_EXPIRED();
+  }
+  if (!sameDigest(counted.code_hmac, codeDigest(ctx, email, input.otpCode))) {
+    await recordAudit(ctx.db, now, { action: 'agent.verify', outcome: 'failure', ip: origin.ip, userAgent: origin.userAgent, details: { reason: 'otp_invalid' } });
+    throw AgentErrors.OTP_INVALID({ remaining_attempts: ctx.config.agentOtpMaxAttempts - counted.attempts });
+  }
+
+  // E-mail alone never bypasses a second factor the user turned on.
+  const existing = await ctx.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
+  if (existing && (await ctx.secondFactor.isEnabled(existing.id))) {
+    if (!input.totpCode) throw AgentErrors.TWO_FACTOR_REQUIRED();
+    if (!(await ctx.secondFactor.verify(existing.id, input.totpCode))) {
+      await recordAudit(ctx.db, now, { action: 'agent.verify', outcome: 'failure', actorUserId: existing.id, ip: origin.ip, userAgent: origin.userAgent, details: { reason: 'two_factor_invalid' } });
+      throw AgentErrors.TWO_FACTOR_INVALID();
+    }
+  }
+
+  return ctx.db.transaction().execute(async (trx) => {
+    const consumed = await trx
+      .updateTable('agent_otps')
+      .set({ consumed_at: now })
+      .where('email', '=', email)
+      .where('consumed_at', 'is', null)
+      .where('code_hmac', '=', counted.code_hmac)
+      .returning('email')
+      .executeTakeFirst();
+    if (!consumed) throw AgentErrors.OTP_EXPIRED(); // a concurrent try with the same code won
+
+    const { userId, isNewUser } = await findOrCreateUser(trx, now, email);
+    const apiKey = (await currentAgentKey(ctx, trx, userId, now)) ?? (await mintAgentKey(ctx, trx, userId, email, now, origin));
+    await recordAudit(trx, now, { action: 'agent.verify', actorUserId: userId, ip: origin.ip, userAgent: origin.userAgent, details: { is_new_user: isNewUser } });
+    return { email, api_key: apiKey, is_new_user: isNewUser };
+  });
+}
+
+async function findOrCreateUser(trx: Trx, now: number, email: string): Promise<{ userId: string; isNewUser: boolean }> {
+  const user = await trx.selectFrom('users').select(['id', 'email_verified_at']).where('email', '=', email).executeTakeFirst();
+  if (user) {
+    // The code proved the mailbox, just as a verification link would.
+    if (user.email_verified_at === null) await trx.updateTable('users').set({ email_verified_at: now, updated_at: now }).where('id', '=', user.id).execute();
+    return { userId: user.id, isNewUser: false };
+  }
+  const userId = newId('usr');
+  await trx.insertInto('users').values({ id: userId, email, name: null, email_verified_at: now, password_hash: null, disabled_at: null, created_at: now, updated_at: now }).execute();
+  await recordAudit(trx, now, { action: 'user.created', actorUserId: userId, targetType: 'user', targetId: userId, details: { via: 'agent' } });
+  return { userId, isNewUser: true };
+}
+
+/** The user's live agent key, unsealed, if they still hold the membership it acts through. */
+async function currentAgentKey(ctx: AppContext, trx: Trx, userId: string, now: number): Promise<string | null> {
+  const keys = await trx
+    .selectFrom('api_keys as k')
+    .innerJoin('memberships as m', (join) => join.onRef('m.org_id', '=', 'k.org_id').onRef('m.user_id', '=', 'k.user_id'))
+    .select(['k.sealed_key', 'k.revoked_at', 'k.expires_at'])
+    .where('k.user_id', '=', userId)
+    .where('k.kind', '=', 'agent')
+    .orderBy('k.created_at', 'desc')
+    .execute();
+  for (const key of keys) {
+    if (!isKeyLive(key, now) || key.revoked_at !== null || !key.sealed_key) continue;
+    const plain = ctx.secrets.unseal(key.sealed_key);
+    if (plain) return plain;
+  }
+  return null;
+}
+
+/** A new agent key in the first organization the user owns, or in a new personal organization. */
+async function mintAgentKey(ctx: AppContext, trx: Trx, userId: string, email: string, now: number, origin: RequestOrigin): Promise<string> {
+  const owned = await trx
+    .selectFrom('memberships')
+    .select('org_id')
+    .where('user_id', '=', userId)
+    .where('role', '=', 'owner')
+    .orderBy('created_at')
+    .orderBy('org_id')
+    .executeTakeFirst();
+  let orgId = owned?.org_id;
+  if (!orgId) {
+    const local = email.split('@')[0]!;
+    const org = await insertOrganization(trx, now, { name: `${local}'s organization`, slug: uniqueSlug(local), ownerId: userId });
+    await recordAudit(trx, now, { action: 'organization.created', orgId: org.id, actorUserId: userId, targetType: 'organization', targetId: org.id, ip: origin.ip, userAgent: origin.userAgent });
+    orgId = org.id;
+  }
+  const { row, key } = await insertKey(trx, ctx.config.keyEnv, now, { orgId, userId, name: AGENT_KEY_NAME, kind: 'agent', createdBy: userId }, ctx.secrets);
+  await recordAudit(trx, now, { action: 'api_key.created', orgId, actorUserId: userId, targetType: 'api_key', targetId: row.id, ip: origin.ip, userAgent: origin.userAgent, details: { name: row.name, kind: 'agent', last_four: row.last_four } });
+  return key;
+}

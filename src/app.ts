@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { agentRoutes } from './agent/routes.js';
+import { meRoutes } from './auth/me-routes.js';
+import type { AppContext } from './context.js';
+import { creditRoutes } from './credits/routes.js';
+import { registerAuthGate, type AuthMode, type SessionAuthenticator } from './http/auth-gate.js';
+import { ApiError, errorRegistry, HttpErrors } from './http/errors.js';
+import { systemRoutes } from './http/system-routes.js';
+import type { Api } from './http/types.js';
+
+export const BODY_LIMIT = 1024 * 1024;
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export interface BuildOptions {
+  /** Provided by the web-accounts feature once sessions exist. */
+  sessions?: SessionAuthenticator | null;
+}
+
+/** The whole HTTP surface over an AppContext. Listening is the caller's business. */
+export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Promise<Api> {
+  const app = Fastify({
+    loggerInstance: ctx.log as FastifyBaseLogger,
+    // Per-request lines only at debug/trace: at info the log stays readable under load.
+    logController: new LogController({ disableRequestLogging: ctx.config.logLevel !== 'debug' && ctx.config.logLevel !== 'trace' }),
+    bodyLimit: BODY_LIMIT,
+    // Only the configured proxies' X-Forwarded-For is believed; otherwise request.ip is the socket peer.
+    trustProxy: ctx.config.trustProxy.length > 0 ? ctx.config.trustProxy : false,
+    genReqId: (raw: IncomingMessage) => {
+      const incoming = raw.headers['x-request-id'];
+      return typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    requestIdHeader: false,
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  acceptOnlyJson(app);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.setErrorHandler((error, request, reply) => sendProblem(request, reply, toApiError(error as FastifyError, request)));
+  app.setNotFoundHandler((request, reply) => sendProblem(request, reply, HttpErrors.NOT_FOUND({}, { message: `No route for ${request.method} ${request.url.split('?')[0]}.` })));
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'FuncSpec API',
+        version: '1.0.0',
+        description:
+          'Specifications and the access control around them. Authenticate with `X-Api-Key` or the web session cookie. ' +
+          'Every error is `application/problem+json` with a stable `error_code` (listed under `x-error-codes`).',
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+          session: { type: 'apiKey', in: 'cookie', name: 'funcspec_session' },
+        },
+      },
+    },
+    transform: (input) => {
+      const out = jsonSchemaTransform(input);
+      const auth = (input.route.config as { auth?: AuthMode } | undefined)?.auth ?? 'public';
+      const schemes: Record<AuthMode, Array<Record<string, string[]>> | undefined> = {
+        public: undefined,
+        api_key: [{ apiKey: [] }],
+        session: [{ session: [] }],
+        any: [{ apiKey: [] }, { session: [] }],
+      };
+      const security = schemes[auth];
+      return security ? { ...out, schema: { ...out.schema, security } } : out;
+    },
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  registerAuthGate(app as unknown as FastifyInstance, ctx, () => options.sessions ?? null);
+  await app.register(async (root) => systemRoutes(root as Api, ctx));
+  await app.register(
+    async (api) => {
+      const typed = api as Api;
+      await agentRoutes(typed, ctx);
+      await creditRoutes(typed, ctx);
+      await meRoutes(typed, ctx);
+    },
+    { prefix: '/api/v1' },
+  );
+  app.get('/openapi.json', { schema: { hide: true } }, async () => openApiDocument(app));
+  await app.ready();
+  return app;
+}
+
+/** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
+export function openApiDocument(app: Api): Record<string, unknown> {
+  const errorCodes = [...errorRegistry].map(([code, { status, message }]) => ({ error_code: code, status, message }));
+  return { ...(app.swagger() as unknown as Record<string, unknown>), 'x-error-codes': errorCodes };
+}
+
+/** JSON is the only body type; an empty JSON body means "no body" (some clients send the header anyway). */
+function acceptOnlyJson(app: Api): void {
+  app.removeAllContentTypeParsers();
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined);
+    parseJson(request, body as string, done);
+  });
+}
+
+function toApiError(error: FastifyError, request: FastifyRequest): ApiError {
+  if (error instanceof ApiError) return error;
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const fields: Record<string, string> = {};
+    for (const issue of error.validation) {
+      const path = issue.instancePath.replace(/^\//, '').replace(/\//g, '.');
+      const context = error.validationContext ?? 'body';
+      const field = context === 'body' ? path || 'body' : [context, path].filter(Boolean).join('.');
+      fields[field] ??= issue.message ?? 'is invalid';
+    }
+    return HttpErrors.VALIDATION_FAILED({ fields });
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return HttpErrors.UNSUPPORTED_MEDIA_TYPE();
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return HttpErrors.PAYLOAD_TOO_LARGE({ limit_bytes: BODY_LIMIT });
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return HttpErrors.BAD_REQUEST();
+  }
+  if (error instanceof SyntaxError || error.statusCode === 400) return HttpErrors.BAD_REQUEST({}, { message: error.statusCode === 400 ? error.message : HttpErrors.BAD_REQUEST.message });
+  if (error.statusCode === 503) return HttpErrors.SERVICE_UNAVAILABLE();
+  request.log.error({ err: error }, 'unhandled error');
+  return HttpErrors.INTERNAL_ERROR();
+}
+
+function sendProblem(request: FastifyRequest, reply: FastifyReply, error: ApiError): FastifyReply {
+  const body = { status: error.status, error_code: error.code, message: error.message, details: error.details, request_id: request.id };
+  return reply
+    .code(error.status)
+    .headers(error.headers)
+    .header('content-type', 'application/problem+json; charset=utf-8')
+    .serializer((payload: unknown) => JSON.stringify(payload))
+    .send(body);
+}

@@ -1,0 +1,21 @@
+import type { OrgRole, Plan } from '../orgs/tables.js';
+
+export interface PrincipalOrg {
+  id: string;
+  name: string;
+  slug: string;
+  plan: Plan;
+  rate_limit: number | null;
+  allowed_ips: string | null;
+}
+
+/** Who is calling, as the auth gate established it. Routes decide what that caller may do. */
+export interface Principal {
+  via: 'api_key' | 'session';
+  user: { id: string; email: string; name: string | null };
+  /** An API key is bound to one organization; a session is not (routes name the organization). */
+  org: PrincipalOrg | null;
+  role: OrgRole | null;
+  apiKey: { id: string; name: string; last_four: string; allowed_ips: string | null } | null;
+  session: { id: string; expires_at: number } | null;
+}

@@ -1,0 +1,159 @@
+import { isIP } from 'node:net';
+import path from 'node:path';
+import { parseDuration } from './lib/duration.js';
+
+export type DatabaseTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+
+export interface Config {
+  port: number;
+  host: string;
+  database: DatabaseTarget;
+  redisUrl: string | null;
+  /** Prefix of every Redis key, so one Redis can serve several deployments (or test runs). */
+  redisPrefix: string;
+  smtpUrl: string | null;
+  mailFrom: string;
+  publicUrl: string;
+  publicOrigin: string;
+  /** Explicit server secret; when null it is generated once into the data dir (SQLite only). */
+  secret: string | null;
+  dataDir: string;
+  trustProxy: string[];
+  sessionIdleTimeoutMs: number;
+  sessionMaxAgeMs: number;
+  agentOtpTtlMs: number;
+  agentOtpMaxAttempts: number;
+  agentSignupsPerEmailPerHour: number;
+  agentSignupsPerIpPerHour: number;
+  keyEnv: 'live' | 'test';
+  logLevel: string;
+}
+
+/** A setting that cannot be used; `message` is the one line printed at start-up. */
+export class ConfigError extends Error {
+  constructor(
+    readonly setting: string,
+    problem: string,
+  ) {
+    super(`Invalid setting ${setting}: ${problem}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function read(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `"${raw}" is not a whole number`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `${value} is outside ${min}..${max}`);
+  return value;
+}
+
+function duration(env: Env, name: string, fallback: string): number {
+  const raw = read(env, name) ?? fallback;
+  const ms = parseDuration(raw);
+  if (ms === null) throw new ConfigError(name, `"${raw}" is not a duration like 500ms, 30s, 15m, 24h or 30d`);
+  return ms;
+}
+
+function url(name: string, raw: string, protocols: string[]): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `"${raw}" is not a URL`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  }
+  return parsed;
+}
+
+function databaseTarget(raw: string): DatabaseTarget {
+  if (raw.startsWith('sqlite:')) {
+    const file = raw.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (file === '') throw new ConfigError('DATABASE_URL', 'sqlite: needs a file path, e.g. sqlite:./data/funcspec.db');
+    return { kind: 'sqlite', path: file === ':memory:' ? file : path.resolve(file) };
+  }
+  if (raw.startsWith('postgres://') || raw.startsWith('postgresql://')) {
+    url('DATABASE_URL', raw, ['postgres:', 'postgresql:']);
+    return { kind: 'postgres', url: raw };
+  }
+  throw new ConfigError('DATABASE_URL', `"${raw}" must start with sqlite: or postgres://`);
+}
+
+function proxyList(raw: string | undefined): string[] {
+  if (!raw) return [];
+  return raw.split(',').map((entry) => {
+    const item = entry.trim();
+    const [address, bits, ...rest] = item.split('/');
+    const family = isIP(address ?? '');
+    const maxBits = family === 4 ? 32 : 128;
+    const bitsOk = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= maxBits);
+    if (family === 0 || rest.length > 0 || !bitsOk) {
+      throw new ConfigError('FUNCSPEC_TRUST_PROXY', `"${item}" is not an IP address or CIDR`);
+    }
+    return item;
+  });
+}
+
+/** Every setting of the server, parsed and checked in one place. Throws ConfigError on the first bad one. */
+export function loadConfig(env: Env = process.env): Config {
+  const port = integer(env, 'PORT', 8080, 0, 65535);
+  const host = read(env, 'HOST') ?? '127.0.0.1';
+  const database = databaseTarget(read(env, 'DATABASE_URL') ?? 'sqlite:./data/funcspec.db');
+
+  const redisRaw = read(env, 'REDIS_URL');
+  if (redisRaw) url('REDIS_URL', redisRaw, ['redis:', 'rediss:']);
+  const smtpRaw = read(env, 'SMTP_URL');
+  if (smtpRaw) url('SMTP_URL', smtpRaw, ['smtp:', 'smtps:']);
+
+  const publicUrl = (read(env, 'PUBLIC_URL') ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const publicOrigin = url('PUBLIC_URL', publicUrl, ['http:', 'https:']).origin;
+
+  const secret = read(env, 'FUNCSPEC_SECRET') ?? null;
+  if (secret !== null && secret.length < 32) {
+    throw new ConfigError('FUNCSPEC_SECRET', 'must be at least 32 characters (e.g. `openssl rand -hex 32`)');
+  }
+  if (secret === null && database.kind === 'postgres') {
+    throw new ConfigError('FUNCSPEC_SECRET', 'is required when DATABASE_URL is PostgreSQL (every process must share it)');
+  }
+
+  const keyEnv = read(env, 'FUNCSPEC_KEY_ENV') ?? 'live';
+  if (keyEnv !== 'live' && keyEnv !== 'test') throw new ConfigError('FUNCSPEC_KEY_ENV', 'must be live or test');
+
+  const sessionIdleTimeoutMs = duration(env, 'FUNCSPEC_SESSION_IDLE_TIMEOUT', '24h');
+  const sessionMaxAgeMs = duration(env, 'FUNCSPEC_SESSION_MAX_AGE', '30d');
+  if (sessionMaxAgeMs < sessionIdleTimeoutMs) {
+    throw new ConfigError('FUNCSPEC_SESSION_MAX_AGE', 'must not be shorter than FUNCSPEC_SESSION_IDLE_TIMEOUT');
+  }
+
+  return {
+    port,
+    host,
+    database,
+    redisUrl: redisRaw ?? null,
+    redisPrefix: read(env, 'FUNCSPEC_REDIS_PREFIX') ?? 'funcspec:',
+    smtpUrl: smtpRaw ?? null,
+    mailFrom: read(env, 'FUNCSPEC_MAIL_FROM') ?? 'FuncSpec <no-reply@funcspec.local>',
+    publicUrl,
+    publicOrigin,
+    secret,
+    dataDir: path.resolve(read(env, 'FUNCSPEC_DATA_DIR') ?? './data'),
+    trustProxy: proxyList(read(env, 'FUNCSPEC_TRUST_PROXY')),
+    sessionIdleTimeoutMs,
+    sessionMaxAgeMs,
+    agentOtpTtlMs: duration(env, 'FUNCSPEC_AGENT_OTP_TTL', '24h'),
+    agentOtpMaxAttempts: integer(env, 'FUNCSPEC_AGENT_OTP_MAX_ATTEMPTS', 10, 1, 1000),
+    agentSignupsPerEmailPerHour: integer(env, 'FUNCSPEC_AGENT_SIGNUPS_PER_EMAIL', 5, 1, 1_000_000),
+    agentSignupsPerIpPerHour: integer(env, 'FUNCSPEC_AGENT_SIGNUPS_PER_IP', 30, 1, 1_000_000),
+    keyEnv,
+    logLevel: read(env, 'LOG_LEVEL') ?? 'info',
+  };
+}

@@ -1,0 +1,77 @@
+import { Redis } from 'ioredis';
+import { pino, type Logger } from 'pino';
+import type { Config } from './config.js';
+import { openStore, type Db, type Store } from './db/index.js';
+import { systemClock, type Clock } from './lib/time.js';
+import { createSecrets, resolveSecret, type Secrets } from './lib/secrets.js';
+import { OutboxMailer, SmtpMailer, type Mailer } from './mail/mailer.js';
+import type { Limiter } from './ratelimit/limiter.js';
+import { MemoryLimiter } from './ratelimit/memory.js';
+import { RedisLimiter } from './ratelimit/redis.js';
+
+/**
+ * The second factor of a user, as the sign-in paths see it. The web-accounts feature provides the
+ * TOTP implementation; until a user turns it on, `isEnabled` is false and nothing else is asked.
+ */
+export interface SecondFactor {
+  isEnabled(userId: string): Promise<boolean>;
+  /** Checks (and consumes, against replay) a TOTP code for the user. */
+  verify(userId: string, code: string): Promise<boolean>;
+}
+
+export const noSecondFactor: SecondFactor = {
+  isEnabled: async () => false,
+  verify: async () => false,
+};
+
+/** Everything a feature needs from the process, passed in explicitly (no globals). */
+export interface AppContext {
+  config: Config;
+  db: Db;
+  dbKind: Store['kind'];
+  clock: Clock;
+  secrets: Secrets;
+  mailer: Mailer;
+  limiter: Limiter;
+  redis: Redis | null;
+  log: Logger;
+  secondFactor: SecondFactor;
+  close(): Promise<void>;
+}
+
+export interface ContextOptions {
+  clock?: Clock;
+  log?: Logger;
+}
+
+export async function createContext(config: Config, options: ContextOptions = {}): Promise<AppContext> {
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? pino({ level: config.logLevel });
+  const store = openStore(config.database);
+  const secrets = createSecrets(resolveSecret(config.secret, config.dataDir));
+  const mailer = config.smtpUrl ? new SmtpMailer(config.smtpUrl, config.mailFrom) : new OutboxMailer(config.dataDir, log);
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true }) : null;
+  // Redis errors surface on the requests that need it and on /readyz; an 'error' event must not crash the process.
+  redis?.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
+  await redis?.connect();
+  const limiter = redis ? new RedisLimiter(redis, config.redisPrefix) : new MemoryLimiter(clock);
+
+  return {
+    config,
+    db: store.db,
+    dbKind: store.kind,
+    clock,
+    secrets,
+    mailer,
+    limiter,
+    redis,
+    log,
+    secondFactor: noSecondFactor,
+    async close() {
+      await limiter.close();
+      mailer.close();
+      redis?.disconnect();
+      await store.close();
+    },
+  };
+}

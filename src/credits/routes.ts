@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import type { AppContext } from '../context.js';
+import { recordAudit } from '../audit/audit.js';
+import { principalOf } from '../http/auth-gate.js';
+import { HttpErrors } from '../http/errors.js';
+import { envelope, problems, Timestamp } from '../http/schemas.js';
+import { originOf, type Api } from '../http/types.js';
+import { isoTime } from '../lib/time.js';
+import { accessOrg, defaultOrg, requireRole } from '../orgs/access.js';
+import { debitCredits, MonthlyAllowance, readBalance, toCredits, toMicros } from './ledger.js';
+
+const BalanceSchema = z.object({ total_credits: z.number(), credits_used: z.number(), credits_left: z.number() });
+
+const Amount = z
+  .number()
+  .positive()
+  .max(1_000_000_000)
+  .refine((n) => Math.abs(n * 1e6 - Math.round(n * 1e6)) < 1e-6, 'must have at most 6 decimal places');
+
+export async function creditRoutes(app: Api, ctx: AppContext): Promise<void> {
+  const allowance = new MonthlyAllowance();
+
+  app.get('/credits/balance', {
+    config: { auth: 'any' },
+    schema: {
+      tags: ['Credits'],
+      summary: "The caller's organization's credits",
+      description: 'With an API key: the key\'s organization. With a session: `?organization=` (id or slug), else the oldest membership.',
+      querystring: z.object({ organization: z.string().max(100).optional() }),
+      response: { 200: BalanceSchema, ...problems(401, 404, 429) },
+    },
+    handler: async (request) => {
+      const principal = principalOf(request);
+      const org = request.query.organization
+        ? (await accessOrg(ctx.db, principal, request.query.organization)).org
+        : (principal.org ?? (await defaultOrg(ctx.db, principal))?.org);
+      if (!org) throw HttpErrors.NOT_FOUND({}, { message: 'You are not a member of any organization.' });
+      await allowance.ensure(ctx.db, ctx.clock.now(), org);
+      return readBalance(ctx.db, org.id);
+    },
+  });
+
+  app.post('/organizations/:org/credits/debits', {
+    config: { auth: 'any' },
+    schema: {
+      tags: ['Credits'],
+      summary: 'Spend credits (admin+); the same idempotency_key never debits twice',
+      params: z.object({ org: z.string().max(100) }),
+      body: z.object({ amount: Amount, reason: z.string().min(1).max(500), idempotency_key: z.string().min(1).max(255) }),
+      response: {
+        201: envelope(
+          z.object({
+            id: z.string(),
+            amount: z.number(),
+            reason: z.string().nullable(),
+            idempotency_key: z.string().nullable(),
+            created_at: Timestamp,
+            balance: BalanceSchema,
+          }),
+        ),
+        ...problems(401, 402, 403, 404, 409, 422, 429),
+      },
+    },
+    handler: async (request, reply) => {
+      const principal = principalOf(request);
+      const { org, role } = await accessOrg(ctx.db, principal, request.params.org);
+      requireRole(role, 'admin');
+      const now = ctx.clock.now();
+      await allowance.ensure(ctx.db, now, org);
+      const { entry, replayed } = await debitCredits(ctx.db, now, {
+        orgId: org.id,
+        micros: toMicros(request.body.amount),
+        reason: request.body.reason,
+        idempotencyKey: request.body.idempotency_key,
+        actorUserId: principal.user.id,
+      });
+      if (!replayed) {
+        const origin = originOf(request);
+        await recordAudit(ctx.db, now, {
+          action: 'credits.debited', orgId: org.id, actorUserId: principal.user.id, actorKeyId: principal.apiKey?.id,
+          targetType: 'credit_ledger', targetId: entry.id, ip: origin.ip, userAgent: origin.userAgent,
+          details: { amount: toCredits(entry.amount_micros), reason: entry.reason },
+        });
+      }
+      reply.code(201).header('idempotent-replayed', String(replayed));
+      return {
+        data: {
+          id: entry.id,
+          amount: toCredits(entry.amount_micros),
+          reason: entry.reason,
+          idempotency_key: entry.idempotency_key,
+          created_at: isoTime(entry.created_at),
+          balance: await readBalance(ctx.db, org.id),
+        },
+      };
+    },
+  });
+}

@@ -1,0 +1,7 @@
+import type { Migration } from 'kysely';
+import * as foundation from './20261201_0001_foundation.js';
+
+/** Every migration, by name; they run in name order. Add new ones with a later date prefix. */
+export const migrations: Record<string, Migration> = {
+  '20261201_0001_foundation': foundation,
+};

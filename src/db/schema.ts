@@ -1,0 +1,9 @@
+import type { AccountTables } from '../accounts/tables.js';
+import type { AgentTables } from '../agent/tables.js';
+import type { AuditTables } from '../audit/tables.js';
+import type { CreditTables } from '../credits/tables.js';
+import type { KeyTables } from '../keys/tables.js';
+import type { OrgTables } from '../orgs/tables.js';
+
+/** The whole schema, composed from the tables each feature folder declares. */
+export interface Database extends AccountTables, OrgTables, KeyTables, AgentTables, CreditTables, AuditTables {}

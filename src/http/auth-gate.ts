@@ -1,0 +1,75 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Principal } from '../auth/principal.js';
+import type { AppContext } from '../context.js';
+import { principalForKey } from '../keys/verify.js';
+import { requestsPerHour } from '../orgs/plans.js';
+import { resetEpochSeconds, retryAfterSeconds } from '../ratelimit/limiter.js';
+import { HttpErrors, rateLimited } from './errors.js';
+
+/** Who may call a route: nobody needs to be signed in, an API key only, a web session only, or either. */
+export type AuthMode = 'public' | 'api_key' | 'session' | 'any';
+
+/** Turns a session cookie into a principal; the web-accounts feature provides it. */
+export interface SessionAuthenticator {
+  authenticate(request: FastifyRequest, reply: FastifyReply): Promise<Principal | null>;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    auth?: AuthMode;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+const HOUR_MS = 3_600_000;
+
+/** The caller of an authenticated route (the gate has run, so there is one). */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw HttpErrors.UNAUTHORIZED();
+  return request.principal;
+}
+
+/**
+ * The one auth gate. Runs before the body is parsed, so an unauthenticated caller learns nothing
+ * from validation errors. Key-authenticated requests are counted against the key's hourly limit
+ * and every response to them carries the X-RateLimit-* headers.
+ */
+export function registerAuthGate(app: FastifyInstance, ctx: AppContext, sessions: () => SessionAuthenticator | null): void {
+  app.decorateRequest('principal', null);
+
+  app.addHook('onRequest', async (request, reply) => {
+    const mode = request.routeOptions.config.auth ?? 'public';
+    if (mode === 'public') return;
+
+    const key = request.headers['x-api-key'];
+    if (key !== undefined && mode !== 'session') {
+      const principal = await principalForKey(ctx.db, Array.isArray(key) ? '' : key, ctx.clock.now());
+      if (!principal) throw HttpErrors.INVALID_API_KEY();
+      request.principal = principal;
+      await countRequest(ctx, principal, reply);
+      return;
+    }
+
+    if (mode !== 'api_key') {
+      const principal = await sessions()?.authenticate(request, reply);
+      if (principal) {
+        request.principal = principal;
+        return;
+      }
+    }
+    throw HttpErrors.UNAUTHORIZED();
+  });
+}
+
+async function countRequest(ctx: AppContext, principal: Principal, reply: FastifyReply): Promise<void> {
+  const decision = await ctx.limiter.hit(`key:${principal.apiKey!.id}`, requestsPerHour(principal.org!), HOUR_MS);
+  const headers = {
+    'x-ratelimit-limit': String(decision.limit),
+    'x-ratelimit-remaining': String(decision.remaining),
+    'x-ratelimit-reset': String(resetEpochSeconds(decision)),
+  };
+  reply.headers(headers);
+  if (!decision.allowed) throw rateLimited(retryAfterSeconds(decision, ctx.clock.now()), headers);
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import type { AppContext } from '../context.js';
+import { ping } from '../db/index.js';
+import { OutboxMailer } from '../mail/mailer.js';
+import { EmailSchema } from '../lib/email.js';
+import { HttpErrors } from './errors.js';
+import { problems } from './schemas.js';
+import type { Api } from './types.js';
+
+/** Liveness, readiness and (in dev-outbox mode only) the outbox. */
+export async function systemRoutes(app: Api, ctx: AppContext): Promise<void> {
+  app.get('/healthz', {
+    schema: { tags: ['System'], summary: 'The process is serving', response: { 200: z.object({ status: z.literal('ok') }) } },
+    handler: async () => ({ status: 'ok' as const }),
+  });
+
+  app.get('/readyz', {
+    schema: {
+      tags: ['System'],
+      summary: 'The database (and Redis, when configured) answer',
+      response: { 200: z.object({ status: z.literal('ready') }), ...problems(503) },
+    },
+    handler: async () => {
+      const checks: Record<string, string> = {};
+      await ping(ctx.db).then(
+        () => (checks.database = 'ok'),
+        () => (checks.database = 'unavailable'),
+      );
+      if (ctx.redis) {
+        await ctx.redis.ping().then(
+          () => (checks.redis = 'ok'),
+          () => (checks.redis = 'unavailable'),
+        );
+      }
+      if (Object.values(checks).some((state) => state !== 'ok')) throw HttpErrors.SERVICE_UNAVAILABLE({ checks });
+      return { status: 'ready' as const };
+    },
+  });
+
+  const outbox = ctx.mailer instanceof OutboxMailer ? ctx.mailer : null;
+  if (!outbox) return;
+  app.get('/dev/outbox', {
+    schema: {
+      tags: ['System'],
+      summary: 'Mails the dev outbox kept (only when SMTP_URL is unset)',
+      querystring: z.object({ to: EmailSchema.optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }),
+      response: {
+        200: z.object({
+          data: z.array(z.object({ id: z.string(), sent_at: z.string(), to: z.string(), subject: z.string(), text: z.string() })),
+        }),
+      },
+    },
+    handler: async (request) => ({ data: outbox.list(request.query.to, request.query.limit) }),
+  });
+}

@@ -1,0 +1,28 @@
+/** `agent`: minted by agent verify (sealed, so it can be given back); `user`: made through the API; `cli`: device flow / CLI login. */
+export type ApiKeyKind = 'agent' | 'user' | 'cli';
+
+export interface ApiKeysTable {
+  id: string;
+  org_id: string;
+  /** The member whose permissions the key carries. */
+  user_id: string;
+  name: string;
+  kind: ApiKeyKind;
+  /** SHA-256 (hex) of the full key; the key itself is never stored. */
+  key_hash: string;
+  last_four: string;
+  /** Agent keys only: the key sealed with the server secret. */
+  sealed_key: string | null;
+  /** JSON array of IPs/CIDRs; null = any address. */
+  allowed_ips: string | null;
+  created_by: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+  last_used_at: number | null;
+  last_used_ip: string | null;
+}
+
+export interface KeyTables {
+  api_keys: ApiKeysTable;
+}

@@ -1,0 +1,32 @@
+import { randomBytes, randomInt } from 'node:crypto';
+
+export const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** `length` characters of CSPRNG output over base62, without modulo bias (rejection sampling). */
+export function randomBase62(length: number): string {
+  let out = '';
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      if (byte < 248) out += BASE62[byte % 62]; // 248 = 4 * 62: keep only unbiased bytes
+      if (out.length === length) break;
+    }
+  }
+  return out;
+}
+
+/** Opaque, prefixed identifiers (`usr_…`, `org_…`): 20 base62 chars ≈ 119 bits. */
+export function newId(prefix: string): string {
+  return `${prefix}_${randomBase62(20)}`;
+}
+
+/** A 6-digit numeric code from the CSPRNG, leading zeros kept. */
+export function randomDigits(count: number): string {
+  let out = '';
+  for (let i = 0; i < count; i++) out += String(randomInt(10));
+  return out;
+}
+
+/** A URL-safe token with `bytes` bytes of entropy. */
+export function randomToken(bytes = 32): string {
+  return randomBytes(bytes).toString('base64url');
+}

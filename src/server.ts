@@ -1,0 +1,39 @@
+import type { Config } from './config.js';
+import { buildApp } from './app.js';
+import { createContext, type AppContext, type ContextOptions } from './context.js';
+import { migrateToLatest } from './db/index.js';
+import type { Api } from './http/types.js';
+
+export interface RunningServer {
+  app: Api;
+  ctx: AppContext;
+  url: string;
+  /** Stops accepting, lets in-flight requests finish, then closes the database and Redis. */
+  close(): Promise<void>;
+}
+
+/** Context → migrations → app → listen. Used by `funcspec serve` and by the tests. */
+export async function startServer(config: Config, options: ContextOptions = {}): Promise<RunningServer> {
+  const ctx = await createContext(config, options);
+  try {
+    const applied = await migrateToLatest(ctx.db);
+    if (applied.length > 0) ctx.log.info({ migrations: applied }, 'database migrated');
+    const app = await buildApp(ctx);
+    await app.listen({ port: config.port, host: config.host });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    return {
+      app,
+      ctx,
+      url: `http://${host}:${port}`,
+      async close() {
+        await app.close();
+        await ctx.close();
+      },
+    };
+  } catch (error) {
+    await ctx.close();
+    throw error;
+  }
+}
