@@ -14,7 +14,9 @@ import {
 import { agentRoutes } from './agent/routes.js';
 import { meRoutes } from './auth/me-routes.js';
 import type { AppContext } from './context.js';
+import { auditRoutes } from './audit/routes.js';
 import { creditRoutes } from './credits/routes.js';
+import { keyRoutes } from './keys/routes.js';
 import { registerAuthGate, type AuthMode, type SessionAuthenticator } from './http/auth-gate.js';
 import { ApiError, errorRegistry, HttpErrors } from './http/errors.js';
 import { systemRoutes } from './http/system-routes.js';
@@ -50,6 +52,14 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   acceptOnlyJson(app);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  // While draining for shutdown, answers close their connection, so keep-alive sockets do not hold the exit.
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining) reply.header('connection', 'close');
   });
   app.setErrorHandler((error, request, reply) => sendProblem(request, reply, toApiError(error as FastifyError, request)));
   app.setNotFoundHandler((request, reply) => sendProblem(request, reply, HttpErrors.NOT_FOUND({}, { message: `No route for ${request.method} ${request.url.split('?')[0]}.` })));
@@ -95,6 +105,8 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
       await agentRoutes(typed, ctx);
       await creditRoutes(typed, ctx);
       await meRoutes(typed, ctx);
+      await keyRoutes(typed, ctx);
+      await auditRoutes(typed, ctx);
     },
     { prefix: '/api/v1' },
   );
