@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
+import { totpSecondFactor } from './accounts/totp.js';
 import type { Config } from './config.js';
 import { openStore, type Db, type Store } from './db/index.js';
 import { systemClock, type Clock } from './lib/time.js';
@@ -56,7 +57,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
   await redis?.connect();
   const limiter = redis ? new RedisLimiter(redis, config.redisPrefix) : new MemoryLimiter(clock);
 
-  return {
+  const ctx: AppContext = {
     config,
     db: store.db,
     dbKind: store.kind,
@@ -74,4 +75,6 @@ export async function createContext(config: Config, options: ContextOptions = {}
       await store.close();
     },
   };
+  ctx.secondFactor = totpSecondFactor(ctx);
+  return ctx;
 }
