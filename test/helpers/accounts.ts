@@ -37,9 +37,10 @@ export function linkToken(mail: ReceivedMail, path: '/verify-email' | '/reset-pa
 }
 
 /** `name=value` of the session cookie a response set (for the Cookie header of later requests). */
-export function sessionCookieOf(reply: Reply, name = 'funcspec_session'): string {
-  const set = reply.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
-  if (!set) throw new Error(`no ${name} cookie in ${JSON.stringify(reply.headers.getSetCookie())}`);
+export function sessionCookieOf(reply: Reply, name?: string): string {
+  const names = name ? [name] : ['funcspec_session', '__Host-funcspec_session'];
+  const set = reply.headers.getSetCookie().find((c) => names.some((n) => c.startsWith(`${n}=`)));
+  if (!set) throw new Error(`no ${names.join(' or ')} cookie in ${JSON.stringify(reply.headers.getSetCookie())}`);
   return set.split(';')[0]!;
 }
 
