@@ -385,6 +385,7 @@ export async function changePassword(
     await trx.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', input.userId).execute();
     await voidEmailTokens(trx, input.userId, 'reset_password', now);
     await deleteOtherSessions(trx, input.userId, input.sessionId);
+    await trx.deleteFrom('login_challenges').where('user_id', '=', input.userId).execute(); // half-done logins with the old password
     await recordAudit(trx, now, { action: 'password.changed', actorUserId: input.userId, targetType: 'user', targetId: input.userId, ip: origin.ip, userAgent: origin.userAgent });
   });
 }
