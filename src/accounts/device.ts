@@ -139,7 +139,7 @@ export async function pollDeviceToken(ctx: AppContext, deviceCode: string, origi
   if (polled.status === 'denied') throw AccountErrors.ACCESS_DENIED();
   if (polled.status !== 'approved') throw AccountErrors.EXPIRED_TOKEN();
 
-  return ctx.db.transaction().execute(async (trx) => {
+  const grant = await ctx.db.transaction().execute(async (trx) => {
     const claimed = await trx
       .updateTable('device_codes')
       .set({ status: 'consumed', consumed_at: now })
@@ -176,8 +176,11 @@ export async function pollDeviceToken(ctx: AppContext, deviceCode: string, origi
       userAgent: origin.userAgent,
       details: { name: key.name, kind: 'cli', via: 'device_authorization', last_four: key.last_four },
     });
-    return { api_key: apiKey, organization: { id: member.id, name: member.name, slug: member.slug } };
+    return { keyHash: key.key_hash, grant: { api_key: apiKey, organization: { id: member.id, name: member.name, slug: member.slug } } };
   });
+  // Only after the commit may the key directory (and other processes) learn that the key exists.
+  await ctx.keys.added(grant.keyHash);
+  return grant.grant;
 }
 
 async function countUserCodeGuess(ctx: AppContext, principal: Principal, origin: RequestOrigin): Promise<void> {
