@@ -162,7 +162,8 @@ describe('API keys: create, list, view, revoke, rotate', () => {
     assert.equal((await t.request('GET', '/api/v1/me', { key: theirs })).status, 200);
   });
 
-  it('threat: a spray of random well-formed unknown keys never reaches the database', async () => {
+  it('threat: a spray of random well-formed unknown keys never reaches the database', async (c) => {
+    if (t.server.ctx.dbKind === 'postgres' && !t.server.ctx.redis) return c.skip('PostgreSQL without Redis reads every key (documented)');
     const { key } = await agentKey(t);
     await t.request('GET', '/api/v1/me', { key });
     const before = t.server.ctx.keys.lookups;

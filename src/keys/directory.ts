@@ -101,6 +101,7 @@ export class KeyDirectory {
     if (this.filter.mightContain(hash)) return true;
     // Not in the filter: certain, unless keys were added elsewhere since the last sync.
     const version = await this.keySet.current();
+    if (version === null) return true; // no way to hear about other processes' keys: ask the database
     if (version === this.filterVersion) return false;
     await this.sync(version);
     return this.filter.mightContain(hash);

@@ -14,6 +14,7 @@ export interface Stamp {
   bump(): Promise<void>;
 }
 
+
 /** Shared by every process on the same Redis: a bump is seen by the very next request anywhere. */
 export class RedisStamp implements Stamp {
   constructor(
@@ -38,16 +39,19 @@ export class RedisStamp implements Stamp {
  */
 export class LocalStamp implements Stamp {
   private counter = 0;
-  constructor(private readonly dataVersion: (() => number) | null) {}
+  constructor(private readonly dataVersion: () => number) {}
   async current(): Promise<string> {
-    return `${this.counter}:${this.dataVersion?.() ?? ''}`;
+    return `${this.counter}:${this.dataVersion()}`;
   }
   async bump(): Promise<void> {
     this.counter += 1;
   }
 }
 
-/** PostgreSQL without Redis: nothing tells this process about other processes' changes, so nothing is cached. */
+/**
+ * PostgreSQL without Redis: nothing tells this process about other processes' changes (revocations,
+ * keys they created), so nothing is cached and every key costs one indexed read.
+ */
 export const neverCache: Stamp = { current: async () => null, bump: async () => {} };
 
 export interface Stamps {
@@ -57,5 +61,6 @@ export interface Stamps {
 
 export function createStamps(redis: Redis | null, prefix: string, dataVersion: (() => number) | null): Stamps {
   if (redis) return { authEpoch: new RedisStamp(redis, `${prefix}auth-epoch`), keySet: new RedisStamp(redis, `${prefix}keyset-version`) };
-  return { authEpoch: dataVersion ? new LocalStamp(dataVersion) : neverCache, keySet: new LocalStamp(dataVersion) };
+  if (dataVersion) return { authEpoch: new LocalStamp(dataVersion), keySet: new LocalStamp(dataVersion) };
+  return { authEpoch: neverCache, keySet: neverCache };
 }
