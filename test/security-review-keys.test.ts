@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { KeyRecord } from '../src/keys/directory.js';
+import { hashKey } from '../src/keys/format.js';
 import { loginCookie, verifiedUser } from './helpers/accounts.js';
 import { agentKey, startTestServer, type TestServer } from './helpers/server.js';
 
@@ -48,5 +50,48 @@ describe('security review: API keys', () => {
     assert.equal((await t.request('POST', `/api/v1/organizations/${org}/api-keys/${memberKey.id}/rotate`, { cookie: memberCookie, body: {} })).status, 201);
     assert.equal((await t.request('DELETE', `/api/v1/organizations/${org}/api-keys/${ownerView.api_key.id}`, { cookie: adminCookie })).status, 204);
     assert.equal((await t.request('GET', '/api/v1/me', { key: owner.key })).status, 401);
+  });
+
+  it('threat: a lookup that read the key just before its revocation is cached after it, and the revoked key keeps working', async () => {
+    const { key: manager } = await agentKey(t);
+    const org = (await me(t, manager)).organization.id;
+    const victim = (await t.request('POST', `/api/v1/organizations/${org}/api-keys`, { key: manager, body: { name: 'stolen' } })).body.data;
+    const directory = t.server.ctx.keys as unknown as { read(hash: string): Promise<KeyRecord | null> };
+    const realRead = directory.read.bind(directory);
+
+    // The first lookup of the stolen key reads the database (key still live) and is then held up,
+    // like a slow query that started just before the revocation committed.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let readStarted!: () => void;
+    const started = new Promise<void>((resolve) => (readStarted = resolve));
+    let holdNext = true;
+    directory.read = async (hash: string) => {
+      const record = await realRead(hash);
+      if (hash === hashKey(victim.key) && holdNext) {
+        holdNext = false;
+        readStarted();
+        await held;
+      }
+      return record;
+    };
+    try {
+      t.server.ctx.keys.forget();
+      const slow = t.request('GET', '/api/v1/me', { key: victim.key });
+      await started;
+      assert.equal((await t.request('DELETE', `/api/v1/organizations/${org}/api-keys/${victim.id}`, { key: manager })).status, 204);
+      // Another request sees the new epoch (and the revocation) before the slow one finishes.
+      assert.equal((await t.request('GET', '/api/v1/me', { key: victim.key })).status, 401);
+      release();
+      await slow; // it began before the revocation: whatever it answers, it must not leave a live entry behind
+      for (let i = 0; i < 3; i++) {
+        const after = await t.request('GET', '/api/v1/me', { key: victim.key });
+        assert.equal(after.status, 401, 'a revoked key must fail on every request after the revocation');
+        assert.equal(after.body.error_code, 'INVALID_API_KEY');
+      }
+    } finally {
+      directory.read = realRead;
+      release();
+    }
   });
 });
