@@ -160,17 +160,35 @@ export async function signUp(ctx: AppContext, input: SignUpInput, origin: Reques
   else deliver(ctx, accountExistsMail(ctx, input.email));
 }
 
-/** 202 always; a new link only for an account that exists, is not verified and is not disabled. */
+/**
+ * 202 always; a new link only for an account that exists, is not verified and is not disabled.
+ * The account's password is the first sign-up's, which may be a squatter's: the new link carries it
+ * only while nobody else signed up for the address. After a second sign-up it is unknown whose
+ * password that is, so the link carries none, and using it drops the unproven password (the person
+ * who proved the mailbox then chooses one through a reset).
+ */
 export async function resendVerification(ctx: AppContext, email: string, origin: RequestOrigin): Promise<void> {
   const mailAllowed = await mayMail(ctx, email, origin);
   const user = await ctx.db.selectFrom('users').select(['id', 'email_verified_at', 'disabled_at', 'password_hash']).where('email', '=', email).executeTakeFirst();
   if (!mailAllowed || !user || user.email_verified_at !== null || user.disabled_at !== null) return;
   const now = ctx.clock.now();
-  const token = await issueEmailToken(ctx, ctx.db, { userId: user.id, purpose: 'verify_email', ttlMs: VERIFY_EMAIL_TTL_MS, passwordHash: user.password_hash, now });
+  const otherSignUp = await ctx.db
+    .selectFrom('email_tokens')
+    .select('id')
+    .where('user_id', '=', user.id)
+    .where('purpose', '=', 'verify_email')
+    .where('password_hash', 'is not', null)
+    .where('password_hash', '!=', user.password_hash ?? '')
+    .executeTakeFirst();
+  const passwordHash = otherSignUp ? null : user.password_hash;
+  const token = await issueEmailToken(ctx, ctx.db, { userId: user.id, purpose: 'verify_email', ttlMs: VERIFY_EMAIL_TTL_MS, passwordHash, now });
   deliver(ctx, verificationMail(ctx, email, token, VERIFY_EMAIL_TTL_MS));
 }
 
-/** Uses a verification link once: the account is verified, the link's password set, every other pending link void. */
+/**
+ * Uses a verification link once: the account is verified, the link's password set (a link without one
+ * drops the password set before the address was proven), every other pending link void.
+ */
 export async function verifyEmail(ctx: AppContext, token: string, origin: RequestOrigin): Promise<UserView> {
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
@@ -180,7 +198,7 @@ export async function verifyEmail(ctx: AppContext, token: string, origin: Reques
     // or by an agent code), older links are dead.
     const verified = await trx
       .updateTable('users')
-      .set({ email_verified_at: now, updated_at: now, ...(used.password_hash ? { password_hash: used.password_hash } : {}) })
+      .set({ email_verified_at: now, updated_at: now, password_hash: used.password_hash })
       .where('id', '=', used.user_id)
       .where('email_verified_at', 'is', null)
       .where('disabled_at', 'is', null)
