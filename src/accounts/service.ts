@@ -5,7 +5,7 @@ import { rateLimited } from '../http/errors.js';
 import { newId, randomToken } from '../lib/random.js';
 import { retryAfterSeconds } from '../ratelimit/limiter.js';
 import { AccountErrors } from './errors.js';
-import { accountExistsMail, deliver, resetMail, verificationMail } from './mails.js';
+import { accountExistsMail, deliver, inBackground, resetMail, verificationMail } from './mails.js';
 import { hashPassword, isWeakPassword, verifyAgainstDummy, verifyPassword } from './passwords.js';
 import { deleteOtherSessions, deleteSessionByToken, insertSession, type NewSession } from './sessions.js';
 import type { EmailTokenPurpose } from './tables.js';
@@ -172,17 +172,19 @@ export async function resendVerification(ctx: AppContext, email: string, origin:
   const user = await ctx.db.selectFrom('users').select(['id', 'email_verified_at', 'disabled_at', 'password_hash']).where('email', '=', email).executeTakeFirst();
   if (!mailAllowed || !user || user.email_verified_at !== null || user.disabled_at !== null) return;
   const now = ctx.clock.now();
-  const otherSignUp = await ctx.db
-    .selectFrom('email_tokens')
-    .select('id')
-    .where('user_id', '=', user.id)
-    .where('purpose', '=', 'verify_email')
-    .where('password_hash', 'is not', null)
-    .where('password_hash', '!=', user.password_hash ?? '')
-    .executeTakeFirst();
-  const passwordHash = otherSignUp ? null : user.password_hash;
-  const token = await issueEmailToken(ctx, ctx.db, { userId: user.id, purpose: 'verify_email', ttlMs: VERIFY_EMAIL_TTL_MS, passwordHash, now });
-  deliver(ctx, verificationMail(ctx, email, token, VERIFY_EMAIL_TTL_MS));
+  inBackground(ctx, 'verification resend', async () => {
+    const otherSignUp = await ctx.db
+      .selectFrom('email_tokens')
+      .select('id')
+      .where('user_id', '=', user.id)
+      .where('purpose', '=', 'verify_email')
+      .where('password_hash', 'is not', null)
+      .where('password_hash', '!=', user.password_hash ?? '')
+      .executeTakeFirst();
+    const passwordHash = otherSignUp ? null : user.password_hash;
+    const token = await issueEmailToken(ctx, ctx.db, { userId: user.id, purpose: 'verify_email', ttlMs: VERIFY_EMAIL_TTL_MS, passwordHash, now });
+    deliver(ctx, verificationMail(ctx, email, token, VERIFY_EMAIL_TTL_MS));
+  });
 }
 
 /**
@@ -322,18 +324,20 @@ export async function loginTwoFactor(ctx: AppContext, input: { challengeToken: s
 // ---------------------------------------------------------------------------------------------
 // Passwords: forgotten, reset, changed.
 
-/** 202 always; a link (1 h, single use) only for an existing, enabled account. */
+/** 202 always; a link (1 h, single use) only for an existing, enabled account, stored and mailed after the answer. */
 export async function forgotPassword(ctx: AppContext, email: string, origin: RequestOrigin): Promise<void> {
   const mailAllowed = await mayMail(ctx, email, origin);
   const user = await ctx.db.selectFrom('users').select(['id', 'disabled_at']).where('email', '=', email).executeTakeFirst();
   if (!mailAllowed || !user || user.disabled_at !== null) return;
   const now = ctx.clock.now();
-  const token = await ctx.db.transaction().execute(async (trx) => {
-    const issued = await issueEmailToken(ctx, trx, { userId: user.id, purpose: 'reset_password', ttlMs: RESET_PASSWORD_TTL_MS, now });
-    await recordAudit(trx, now, { action: 'password.reset_requested', actorUserId: user.id, targetType: 'user', targetId: user.id, ip: origin.ip, userAgent: origin.userAgent });
-    return issued;
+  inBackground(ctx, 'password reset request', async () => {
+    const token = await ctx.db.transaction().execute(async (trx) => {
+      const issued = await issueEmailToken(ctx, trx, { userId: user.id, purpose: 'reset_password', ttlMs: RESET_PASSWORD_TTL_MS, now });
+      await recordAudit(trx, now, { action: 'password.reset_requested', actorUserId: user.id, targetType: 'user', targetId: user.id, ip: origin.ip, userAgent: origin.userAgent });
+      return issued;
+    });
+    deliver(ctx, resetMail(ctx, email, token, RESET_PASSWORD_TTL_MS));
   });
-  deliver(ctx, resetMail(ctx, email, token, RESET_PASSWORD_TTL_MS));
 }
 
 /**
