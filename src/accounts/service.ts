@@ -3,7 +3,7 @@ import type { AppContext } from '../context.js';
 import { isUniqueViolation, type Executor } from '../db/index.js';
 import { rateLimited } from '../http/errors.js';
 import { newId, randomToken } from '../lib/random.js';
-import { retryAfterSeconds } from '../ratelimit/limiter.js';
+import { clientBucket, retryAfterSeconds } from '../ratelimit/limiter.js';
 import { AccountErrors } from './errors.js';
 import { accountExistsMail, deliver, inBackground, resetMail, verificationMail } from './mails.js';
 import { hashPassword, isWeakPassword, verifyAgainstDummy, verifyPassword } from './passwords.js';
@@ -47,7 +47,7 @@ function accountKey(ctx: AppContext, email: string): string {
 async function countPasswordGuess(ctx: AppContext, email: string, origin: RequestOrigin): Promise<void> {
   // The client IP (socket address unless a trusted proxy vouches for X-Forwarded-For) first, so one
   // address spraying many accounts is cut off without using up those accounts' allowances.
-  await hitOrThrow(ctx, `login:ip:${origin.ip}`, ctx.config.loginMaxAttemptsPerIp, ctx.config.loginThrottleWindowMs);
+  await hitOrThrow(ctx, `login:ip:${clientBucket(origin.ip)}`, ctx.config.loginMaxAttemptsPerIp, ctx.config.loginThrottleWindowMs);
   await hitOrThrow(ctx, accountKey(ctx, email), ctx.config.loginMaxAttemptsPerAccount, ctx.config.loginThrottleWindowMs);
 }
 
@@ -56,7 +56,7 @@ async function countPasswordGuess(ctx: AppContext, email: string, origin: Reques
  * allowance the request is still answered 202 but no mail goes out (no mail-bombing, no oracle).
  */
 async function mayMail(ctx: AppContext, email: string, origin: RequestOrigin): Promise<boolean> {
-  await hitOrThrow(ctx, `account-mail:ip:${origin.ip}`, ctx.config.accountMailsPerIpPerHour, HOUR_MS);
+  await hitOrThrow(ctx, `account-mail:ip:${clientBucket(origin.ip)}`, ctx.config.accountMailsPerIpPerHour, HOUR_MS);
   const decision = await ctx.limiter.hit(`account-mail:email:${ctx.secrets.hmac('limit-key', email)}`, ctx.config.accountMailsPerEmailPerHour, HOUR_MS);
   return decision.allowed;
 }
@@ -288,7 +288,7 @@ async function startSession(
  */
 export async function loginTwoFactor(ctx: AppContext, input: { challengeToken: string; code: string; replacing?: string }, origin: RequestOrigin): Promise<LoginOutcome> {
   const max = ctx.config.twoFactorMaxAttemptsPerChallenge;
-  await hitOrThrow(ctx, `login:ip:${origin.ip}`, ctx.config.loginMaxAttemptsPerIp, ctx.config.loginThrottleWindowMs);
+  await hitOrThrow(ctx, `login:ip:${clientBucket(origin.ip)}`, ctx.config.loginMaxAttemptsPerIp, ctx.config.loginThrottleWindowMs);
   const now = ctx.clock.now();
   const counted = await ctx.db
     .updateTable('login_challenges')

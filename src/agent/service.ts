@@ -8,7 +8,7 @@ import { newId, randomDigits } from '../lib/random.js';
 import { sameDigest } from '../lib/secrets.js';
 import { uniqueSlug } from '../lib/slug.js';
 import { insertOrganization } from '../orgs/store.js';
-import { retryAfterSeconds } from '../ratelimit/limiter.js';
+import { clientBucket, retryAfterSeconds } from '../ratelimit/limiter.js';
 import { AgentErrors } from './errors.js';
 
 const HOUR_MS = 3_600_000;
@@ -26,7 +26,7 @@ export async function startAgentSignUp(ctx: AppContext, email: string, origin: R
   const now = ctx.clock.now();
   // The IP is counted first, so one address spraying e-mails cannot use up other people's quotas.
   for (const [key, limit] of [
-    [`agent-signup:ip:${origin.ip}`, ctx.config.agentSignupsPerIpPerHour],
+    [`agent-signup:ip:${clientBucket(origin.ip)}`, ctx.config.agentSignupsPerIpPerHour],
     [`agent-signup:email:${ctx.secrets.hmac('limit-key', email)}`, ctx.config.agentSignupsPerEmailPerHour],
   ] as const) {
     const decision = await ctx.limiter.hit(key, limit, HOUR_MS);
