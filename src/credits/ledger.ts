@@ -113,8 +113,9 @@ export interface DebitResult {
 /**
  * Takes credits away, never below zero: the balance row is decremented by a guarded UPDATE in the same
  * transaction as the ledger row, so concurrent debits cannot overdraw and one idempotency key debits once.
+ * `record` (the audit entry) runs in that transaction too: no debit without it, and none of it without the debit.
  */
-export async function debitCredits(db: Db, now: number, input: DebitInput): Promise<DebitResult> {
+export async function debitCredits(db: Db, now: number, input: DebitInput, record?: (trx: Executor, entry: CreditLedgerTable) => Promise<void>): Promise<DebitResult> {
   const previous = await findDebit(db, input.orgId, input.idempotencyKey);
   if (previous) return replay(previous, input);
   try {
@@ -138,6 +139,7 @@ export async function debitCredits(db: Db, now: number, input: DebitInput): Prom
         created_at: now,
       };
       await trx.insertInto('credit_ledger').values(row).execute();
+      await record?.(trx, row);
       return row;
     });
     return { entry, replayed: false };
