@@ -95,6 +95,16 @@ describe('credits: a real ledger', () => {
     assert.equal(audited.length, 1);
   });
 
+  it('threat: a retried debit racing its own first attempt is answered as that debit, not 402, when only one fits', async () => {
+    const { key } = await agentKey(t);
+    const org = await orgOf(t, key);
+    const body = { amount: 60, reason: 'big job', idempotency_key: 'only-one-fits' };
+    const replies = await Promise.all(Array.from({ length: 10 }, () => t.request('POST', `/api/v1/organizations/${org}/credits/debits`, { key, body })));
+    assert.deepEqual(replies.map((r) => r.status), Array(10).fill(201), replies.map((r) => r.body.error_code ?? r.status).join(','));
+    assert.equal(new Set(replies.map((r) => r.body.data.id)).size, 1);
+    assert.equal((await t.request('GET', '/api/v1/credits/balance', { key })).body.credits_used, 60);
+  });
+
   it('bad debits change nothing: negative, zero, too precise, missing reason → 422; another org → 404', async () => {
     const { key } = await agentKey(t);
     const { key: other } = await agentKey(t);

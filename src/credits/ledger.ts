@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db, Executor } from '../db/index.js';
 import { isUniqueViolation } from '../db/index.js';
+import { ApiError } from '../http/errors.js';
 import { newId } from '../lib/random.js';
 import { PLANS } from '../orgs/plans.js';
 import type { Plan } from '../orgs/tables.js';
@@ -144,8 +145,9 @@ export async function debitCredits(db: Db, now: number, input: DebitInput, recor
     });
     return { entry, replayed: false };
   } catch (error) {
-    // A concurrent request with the same key committed first: ours rolled back; answer as a replay.
-    if (!isUniqueViolation(error)) throw error;
+    // A concurrent request with the same key committed first: ours rolled back (on the unique key, or on
+    // the balance that debit used up); answer as a replay.
+    if (!isUniqueViolation(error) && !(error instanceof ApiError && error.code === CreditErrors.INSUFFICIENT_CREDITS.code)) throw error;
     const winner = await findDebit(db, input.orgId, input.idempotencyKey);
     if (!winner) throw error;
     return replay(winner, input);
