@@ -133,7 +133,9 @@ export async function verifyAgent(ctx: AppContext, input: AgentVerifyInput, orig
 }
 
 async function findOrCreateUser(trx: Trx, now: number, email: string): Promise<{ userId: string; isNewUser: boolean }> {
-  const user = await trx.selectFrom('users').select(['id', 'email_verified_at']).where('email', '=', email).executeTakeFirst();
+  const user = await trx.selectFrom('users').select(['id', 'email_verified_at', 'disabled_at']).where('email', '=', email).executeTakeFirst();
+  // Disabled after the code was mailed: no key and no organization, and the answer sign-up gives such an address.
+  if (user?.disabled_at != null) throw AgentErrors.OTP_EXPIRED();
   if (user) {
     // The code proved the mailbox, just as a verification link would. A password set before the mailbox
     // was proven may be a squatter's (someone who signed up with this address first): it is dropped.
