@@ -33,11 +33,13 @@ export async function readBalance(db: Executor, orgId: string): Promise<Balance>
 /**
  * Adds credits. With an idempotency key, a second grant under the same key does nothing
  * (the ledger's unique constraint decides, so concurrent callers cannot grant twice).
+ * `record` (the audit entry) runs in the grant's transaction.
  */
 export async function grantCredits(
   db: Db,
   now: number,
   input: { orgId: string; micros: number; reason: string | null; idempotencyKey?: string | null; actorUserId?: string | null },
+  record?: (trx: Executor) => Promise<void>,
 ): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
     const inserted = await trx
@@ -61,6 +63,7 @@ export async function grantCredits(
       .set((eb) => ({ granted_micros: eb('granted_micros', '+', input.micros) }))
       .where('org_id', '=', input.orgId)
       .execute();
+    await record?.(trx);
     return true;
   });
 }
