@@ -94,4 +94,23 @@ describe('security review: API keys', () => {
       release();
     }
   });
+
+  it('threat: Redis loses its data (restart without persistence) and the auth epoch starts over at a value a process already cached under: a revoked key works again', async (c) => {
+    const redis = t.server.ctx.redis;
+    if (!redis) return c.skip('needs REDIS_URL');
+    const epochKey = `${t.env.FUNCSPEC_REDIS_PREFIX}auth-epoch`;
+    const { key: manager } = await agentKey(t);
+    const org = (await me(t, manager)).organization.id;
+    const victim = (await t.request('POST', `/api/v1/organizations/${org}/api-keys`, { key: manager, body: { name: 'stolen' } })).body.data;
+    // A fresh Redis: this process caches the key under the epoch it reads.
+    await redis.del(epochKey);
+    t.server.ctx.keys.forget();
+    assert.equal((await t.request('GET', '/api/v1/me', { key: victim.key })).status, 200);
+    // Another process revokes it and bumps the epoch; before this process makes another request, Redis restarts empty.
+    await t.server.ctx.db.updateTable('api_keys').set({ revoked_at: t.clock.now() }).where('id', '=', victim.id).execute();
+    await t.server.ctx.stamps.authEpoch.bump();
+    await redis.del(epochKey);
+    const after = await t.request('GET', '/api/v1/me', { key: victim.key });
+    assert.equal(after.status, 401, 'the revoked key must not be served from a cache of an earlier epoch');
+  });
 });
