@@ -158,9 +158,13 @@ async function deviceFlow(ctx: Ctx, options: LoginOptions): Promise<Obtained> {
       switch (error.code) {
         case 'AUTHORIZATION_PENDING':
           continue;
-        case 'SLOW_DOWN':
-          interval += 5; // RFC 8628 §3.5: every SLOW_DOWN adds 5 seconds for the rest of this flow
+        case 'SLOW_DOWN': {
+          // RFC 8628 §3.5: every SLOW_DOWN adds 5 seconds for the rest of this flow (or what the server names).
+          const named = Number(error.problem.details.interval);
+          interval = Number.isFinite(named) && named > interval ? named : interval + 5;
+          notice(`The server asked to poll less often; now every ${interval} s.`);
           continue;
+        }
         case 'ACCESS_DENIED':
           throw new CliError('the request was denied in the browser; nothing was saved', EXIT.AUTH);
         case 'EXPIRED_TOKEN':
@@ -224,8 +228,9 @@ async function passwordFlow(ctx: Ctx): Promise<Obtained> {
   if (!cookie) throw new CliError('the server signed you in but sent no session cookie; nothing was saved');
   const session = new ApiClient({ baseUrl: api.baseUrl, cookie, notice });
   try {
-    const orgs = (await session.get<{ data: OrgSummary[] }>('/organizations', { per: 100 })).data;
-    if (orgs.length === 0) throw new CliError('you are not a member of any organization yet; create one first (`funcspec orgs create NAME` after logging in with a key, or in the web app)');
+    const { memberships } = (await session.get<{ data: { memberships: { organization: OrgSummary; role: string }[] } }>('/auth/session')).data;
+    const orgs = memberships.map((m) => ({ ...m.organization, role: m.role }));
+    if (orgs.length === 0) throw new CliError('you are not a member of any organization yet; create one (or accept an invitation) in the web app first; nothing was saved');
     const org =
       orgs.length === 1
         ? orgs[0]!
