@@ -71,11 +71,14 @@ function hintFor(problem: Problem): string | undefined {
     case 'FORBIDDEN':
       return 'your role in this organization or project does not allow this; `funcspec auth status` shows who you are';
     case 'NOT_FOUND':
+      if (/^No route for /.test(problem.message)) return 'this server does not offer that endpoint; is it an older FuncSpec release than this CLI?';
       return 'check the id, slug or permalink, and that your key belongs to the organization that owns it';
     case 'VERSION_CONFLICT':
       return 'someone changed it since you read it: fetch it again (`funcspec items get`), then retry with the new --if-version';
     case 'RATE_LIMITED':
       return 'wait and retry, or ask the organization owner about a plan with a higher limit';
+    case 'INVALID_TRANSITION':
+      return 'the item cannot move there from its current state; `allowed` lists where it can go';
     case 'INSUFFICIENT_CREDITS':
       return '`funcspec credits balance` shows what is left';
     default:
@@ -92,8 +95,11 @@ export function describeError(error: unknown): { lines: string[]; exitCode: numb
     if (fields && typeof fields === 'object') {
       for (const [field, why] of Object.entries(fields as Record<string, unknown>)) lines.push(`  ${field}: ${String(why)}`);
     }
-    const retry = problem.details.retry_after_seconds;
-    if (problem.status === 429 && typeof retry === 'number') lines.push(`  retry after ${retry} s`);
+    for (const [name, value] of Object.entries(problem.details)) {
+      if (name === 'fields' || value === null || value === undefined) continue;
+      const shown = Array.isArray(value) ? value.join(', ') : typeof value === 'object' ? JSON.stringify(value) : String(value);
+      lines.push(`  ${name}: ${shown}`);
+    }
     if (error.hint) lines.push(`hint: ${error.hint}`);
     if (problem.request_id) lines.push(`request id: ${problem.request_id}`);
     return { lines, exitCode: error.exitCode };

@@ -238,12 +238,31 @@ async function passwordFlow(ctx: Ctx): Promise<Obtained> {
             'Organization for this key',
             orgs.map((o) => ({ value: o, label: `${o.name} (${o.slug})`, hint: o.role })),
           );
-    const created = await session.post<{ data: { id: string; key: string } }>(`/organizations/${seg(org.id)}/api-keys`, { name: `funcspec CLI on ${clientName()}` });
-    return { key: created.data.key, minted: true };
+    // The key is minted the way the browser path mints it: this signed-in session approves a device
+    // code for this machine, so every CLI key is a "funcspec CLI on <machine>" key from the same grant.
+    const code = (await api.call<{ data: DeviceCode }>('POST', '/auth/device/code', { auth: 'none', body: { client_name: clientName() } })).body.data;
+    await session.post('/auth/device/approve', { user_code: code.user_code, organization_id: org.id });
+    return { key: await redeem(api, code), minted: true };
   } finally {
     // The web session was only a means to mint the key: end it, whatever happened.
     await session.call('POST', '/auth/logout').catch(() => undefined);
   }
+}
+
+/** Picks up the key of an approved device code (waiting out the poll interval if the server asks). */
+async function redeem(api: ApiClient, code: DeviceCode): Promise<string> {
+  let interval = Math.max(1, Number(code.interval) || 5);
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    try {
+      return (await api.call<{ data: { api_key: string } }>('POST', '/auth/device/token', { auth: 'none', body: { device_code: code.device_code } })).body.data.api_key;
+    } catch (error) {
+      if (!(error instanceof ApiCallError) || !['AUTHORIZATION_PENDING', 'SLOW_DOWN'].includes(error.code)) throw error;
+      const named = Number(error.problem.details.interval);
+      if (Number.isFinite(named) && named > interval) interval = named;
+      await sleep(interval * 1000);
+    }
+  }
+  throw new CliError('the server did not hand out the key; nothing was saved', EXIT.OTHER, 'run `funcspec auth login` again');
 }
 
 async function signIn(api: ApiClient, path: string, body: unknown) {

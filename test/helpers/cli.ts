@@ -58,14 +58,20 @@ export class CliHome {
   }
 
   /** Runs `funcspec ARGS` as a subprocess (the real binary) and collects its output and exit code. */
-  run(args: string[], options: { env?: Record<string, string | undefined>; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  run(
+    args: string[],
+    options: { env?: Record<string, string | undefined>; input?: string; timeoutMs?: number; onStderr?: (soFar: string) => void } = {},
+  ): Promise<CliResult> {
     ensureBuilt();
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, [BIN, ...args], { cwd: this.dir, env: this.env(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr += chunk;
+        options.onStderr?.(stderr);
+      });
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
         reject(new Error(`funcspec ${args.join(' ')} did not finish within ${options.timeoutMs ?? 30_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));

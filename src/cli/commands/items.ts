@@ -41,6 +41,10 @@ function description(options: { description?: string; descriptionFile?: string }
   }
 }
 
+function ifMatch(version: number | undefined): Record<string, string> | undefined {
+  return version === undefined ? undefined : { 'if-match': `"${version}"` };
+}
+
 function itemPath(ctx: Ctx, project: string | undefined, item: string): string {
   return `/projects/${projectOf(ctx, project)}/spec/items/${seg(item)}`;
 }
@@ -54,7 +58,7 @@ export function registerItemCommands(program: Command): void {
     .addOption(new Option('--implementation-status <status>', 'implementation_status').choices(IMPLEMENTATION))
     .option('--tag <tag>', 'with this tag')
     .option('-q, --search <text>', 'text search (q)')
-    .option('--parent <item>', 'children of this item (parent_id)')
+    .option('--parent <item>', 'children of this item (id or permalink; "none" for top-level items)')
     .option('--sort <field>', 'sort field, "-" first for descending (e.g. -updated_at)')
     .option('--all', 'fetch every page')
     .action(async (options: Record<string, any>, command: Command) => {
@@ -99,10 +103,12 @@ export function registerItemCommands(program: Command): void {
     .option('--description-file <path>', 'read the body from a file ("-" for stdin)')
     .addOption(new Option('--priority <priority>', 'priority').choices(PRIORITIES))
     .option('--tag <tag>', 'a tag (repeat for several)', collect)
-    .option('--parent <item>', 'parent item id')
+    .option('--parent <item>', 'parent item (id or permalink)')
+    .addOption(new Option('--state <state>', 'start in this state (default draft)').choices(['draft', 'inbox']))
     .action(async (options: Record<string, any>, command: Command) => {
       const ctx = context(command);
       const body: Item = { type_of: options.type, title: options.title };
+      if (options.state) body.state = options.state;
       const text = description(options);
       if (text !== undefined) body.description = text;
       if (options.priority) body.priority = options.priority;
@@ -120,7 +126,7 @@ export function registerItemCommands(program: Command): void {
     .addOption(new Option('--priority <priority>', 'new priority').choices(PRIORITIES))
     .option('--tag <tag>', 'replace the tags (repeat for several)', collect)
     .option('--clear-tags', 'remove every tag')
-    .option('--parent <item>', 'new parent item id')
+    .option('--parent <item>', 'new parent item (id or permalink)')
     .option('--no-parent', 'detach from its parent')
     .option('--if-version <n>', 'the version you last saw (default: the current one, read just before)', nonNegativeInt)
     .action(async (item: string, options: Record<string, any>, command: Command) => {
@@ -139,36 +145,43 @@ export function registerItemCommands(program: Command): void {
       const api = ctx.api();
       const path = itemPath(ctx, options.project, item);
       const version: number = options.ifVersion ?? (await api.get<{ data: Item }>(path)).data.version;
-      const updated = await api.patch<{ data: Item }>(path, patch, { 'if-match': `"${version}"` });
+      const updated = await api.patch<{ data: Item }>(path, patch, ifMatch(version));
       ctx.out.done(`Updated ${updated.data.permalink} (now version ${updated.data.version}).`, updated.data);
     });
 
   projectOption(apiCommand(items, 'transition', 'Move a spec item to another state'))
     .argument('<item>', 'permalink or id')
     .addArgument(new Argument('<state>', 'new state').choices(STATES))
-    .action(async (item: string, state: string, options: { project?: string }, command: Command) => {
+    .option('--if-version <n>', 'only if the item is still at this version', nonNegativeInt)
+    .action(async (item: string, state: string, options: { project?: string; ifVersion?: number }, command: Command) => {
       const ctx = context(command);
-      const body = await ctx.api().post<{ data: Item }>(`${itemPath(ctx, options.project, item)}/transition`, { state });
+      const body = await ctx.api().post<{ data: Item }>(`${itemPath(ctx, options.project, item)}/transition`, { state }, ifMatch(options.ifVersion));
       ctx.out.done(`${body.data.permalink} is now ${body.data.state}.`, body.data);
     });
 
   projectOption(apiCommand(items, 'implementation', "Set a spec item's implementation status"))
     .argument('<item>', 'permalink or id')
     .addArgument(new Argument('<status>', 'new implementation status').choices(IMPLEMENTATION))
-    .action(async (item: string, status: string, options: { project?: string }, command: Command) => {
+    .option('--if-version <n>', 'only if the item is still at this version', nonNegativeInt)
+    .action(async (item: string, status: string, options: { project?: string; ifVersion?: number }, command: Command) => {
       const ctx = context(command);
-      const body = await ctx.api().post<{ data: Item }>(`${itemPath(ctx, options.project, item)}/transition_implementation`, { implementation_status: status });
+      const body = await ctx.api().post<{ data: Item }>(
+        `${itemPath(ctx, options.project, item)}/transition_implementation`,
+        { implementation_status: status },
+        ifMatch(options.ifVersion),
+      );
       ctx.out.done(`${body.data.permalink} implementation is now ${body.data.implementation_status}.`, body.data);
     });
 
   projectOption(apiCommand(items, 'delete', 'Delete a spec item (its permalink is never reused)'))
     .argument('<item>', 'permalink or id')
     .option('-y, --yes', 'do not ask for confirmation')
-    .action(async (item: string, options: { project?: string; yes?: boolean }, command: Command) => {
+    .option('--if-version <n>', 'only if the item is still at this version', nonNegativeInt)
+    .action(async (item: string, options: { project?: string; yes?: boolean; ifVersion?: number }, command: Command) => {
       const ctx = context(command);
       const path = itemPath(ctx, options.project, item);
       await confirmOrAbort(`Delete spec item ${item}?`, options.yes);
-      await ctx.api().delete(path);
+      await ctx.api().call('DELETE', path, { headers: ifMatch(options.ifVersion) });
       ctx.out.done(`Deleted ${item}.`);
     });
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { apiCommand, collect, context, orgOf, pageOptions, type ListBody } from '../common.js';
+import { apiCommand, collect, context, notice, orgOf, pageOptions, type ListBody } from '../common.js';
 import { UsageError } from '../errors.js';
 import { seg, type ApiClient } from '../http.js';
 import type { Column } from '../output.js';
@@ -8,6 +8,7 @@ import { confirmOrAbort } from '../prompts.js';
 type Row = Record<string, any>;
 
 const ORG_ROLES = ['owner', 'admin', 'member'];
+const INVITATION_ROLES = ['admin', 'member'];
 
 export const orgColumns: Column<Row>[] = [
   { header: 'SLUG', value: (o) => o.slug },
@@ -18,11 +19,11 @@ export const orgColumns: Column<Row>[] = [
 ];
 
 export const memberColumns: Column<Row>[] = [
-  { header: 'USER_ID', value: (m) => m.user_id ?? m.user?.id ?? m.id },
-  { header: 'EMAIL', value: (m) => m.email ?? m.user?.email },
-  { header: 'NAME', value: (m) => m.name ?? m.user?.name },
+  { header: 'USER_ID', value: (m) => m.user?.id ?? m.user_id },
+  { header: 'EMAIL', value: (m) => m.user?.email ?? m.email },
+  { header: 'NAME', value: (m) => m.user?.name ?? m.name },
   { header: 'ROLE', value: (m) => m.role },
-  { header: 'JOINED', value: (m) => m.joined_at ?? m.created_at },
+  { header: 'SINCE', value: (m) => m.created_at },
 ];
 
 function checkRole(role: string, roles: string[]): string {
@@ -36,8 +37,8 @@ export async function memberId(api: ApiClient, membersPath: string, ref: string)
   const wanted = ref.trim().toLowerCase();
   for (let page = 1; ; page += 1) {
     const body = await api.get<ListBody<Row>>(membersPath, { page, per: 100 });
-    const found = body.data.find((m) => String(m.email ?? m.user?.email ?? '').toLowerCase() === wanted);
-    if (found) return seg(String(found.user_id ?? found.user?.id ?? found.id));
+    const found = body.data.find((m) => String(m.user?.email ?? m.email ?? '').toLowerCase() === wanted);
+    if (found) return seg(String(found.user?.id ?? found.user_id));
     if (body.data.length < 100) break;
   }
   throw new UsageError(`no member with e-mail ${ref}`, 'list them with `members list`');
@@ -164,7 +165,7 @@ export function registerOrgCommands(program: Command): void {
     { header: 'ID', value: (i) => i.id },
     { header: 'EMAIL', value: (i) => i.email },
     { header: 'ROLE', value: (i) => i.role },
-    { header: 'STATUS', value: (i) => i.status ?? (i.accepted_at ? 'accepted' : 'pending') },
+    { header: 'STATUS', value: (i) => i.status },
     { header: 'EXPIRES', value: (i) => i.expires_at },
   ];
 
@@ -172,14 +173,14 @@ export function registerOrgCommands(program: Command): void {
     const ctx = context(command);
     const api = ctx.api();
     const body = await api.get<ListBody<Row>>(`/organizations/${await orgOf(api, options.org)}/invitations`, { page: options.page, per: options.per });
-    ctx.out.list(body.data, invitationColumns, body.meta, 'No open invitations.');
+    ctx.out.list(body.data, invitationColumns, body.meta, 'No pending invitations.');
   });
 
   orgFlag(apiCommand(invitations, 'create', 'Invite someone by e-mail (admin or owner)'))
     .argument('<email>')
-    .option('--role <role>', ORG_ROLES.join('|'), 'member')
+    .option('--role <role>', INVITATION_ROLES.join('|'), 'member')
     .action(async (email: string, options: { org?: string; role: string }, command: Command) => {
-      checkRole(options.role, ORG_ROLES);
+      checkRole(options.role, INVITATION_ROLES);
       const ctx = context(command);
       const api = ctx.api();
       const body = await api.post<{ data: Row }>(`/organizations/${await orgOf(api, options.org)}/invitations`, { email, role: options.role });
@@ -202,8 +203,15 @@ export function registerOrgCommands(program: Command): void {
     .argument('<token>', 'the token from the invitation link')
     .action(async (token: string, _options: unknown, command: Command) => {
       const ctx = context(command);
-      const body = await ctx.api().post<{ data?: Row }>('/invitations/accept', { token });
-      const org = body?.data?.organization;
-      ctx.out.done(`Joined ${org ? `${org.name} (${org.slug})` : 'the organization'}.`, body?.data);
+      const body = await ctx.api().post<{ data: Row }>('/invitations/accept', { token });
+      const { organization: org, role, api_key: newKey } = body.data;
+      if (ctx.out.json) return ctx.out.printJson(body.data);
+      ctx.out.write(`Joined ${org.name} (${org.slug}) as ${role}.`);
+      if (newKey?.key) {
+        // Your key belongs to another organization, so the server minted one for this one: shown this once.
+        notice(`A new key "${newKey.name}" (${newKey.id}) for ${org.slug}. This is the only time it is shown; store it now:`);
+        ctx.out.write(String(newKey.key));
+        notice(`tip: keep it in a profile: funcspec config profile create ${org.slug} --api-key KEY`);
+      }
     });
 }

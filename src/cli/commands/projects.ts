@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { apiCommand, context, pageOptions, projectOf, projectOption, whoAmI, type ListBody } from '../common.js';
+import { apiCommand, context, pageOptions, projectOf, projectOption, type ListBody } from '../common.js';
 import { UsageError } from '../errors.js';
 import { seg } from '../http.js';
 import type { Column } from '../output.js';
@@ -13,8 +13,10 @@ const PROJECT_ROLES = ['admin', 'editor', 'viewer'];
 const projectColumns: Column<Row>[] = [
   { header: 'SLUG', value: (p) => p.slug },
   { header: 'NAME', value: (p) => p.name },
-  { header: 'ROLE', value: (p) => p.role },
   { header: 'ORGANIZATION', value: (p) => p.organization?.slug ?? p.organization_id },
+  { header: 'F', value: (p) => p.stats?.functional_count },
+  { header: 'T', value: (p) => p.stats?.technical_count },
+  { header: 'ACCEPTED', value: (p) => p.stats?.accepted_count },
   { header: 'ID', value: (p) => p.id },
 ];
 
@@ -25,9 +27,11 @@ function checkProjectRole(role: string): void {
 export function registerProjectCommands(program: Command): void {
   const projects = program.command('projects').description('Projects and their teams');
 
-  pageOptions(apiCommand(projects, 'list', 'Projects you can see')).action(async (options: { page?: number; per?: number }, command: Command) => {
+  pageOptions(apiCommand(projects, 'list', 'Projects you can see'))
+    .option('--org <org>', 'only this organization (id or slug)')
+    .action(async (options: { org?: string; page?: number; per?: number }, command: Command) => {
     const ctx = context(command);
-    const body = await ctx.api().get<ListBody<Row>>('/projects', { page: options.page, per: options.per });
+    const body = await ctx.api().get<ListBody<Row>>('/projects', { organization: options.org, page: options.page, per: options.per });
     ctx.out.list(body.data, projectColumns, body.meta, 'No projects yet: funcspec projects create NAME');
   });
 
@@ -46,17 +50,9 @@ export function registerProjectCommands(program: Command): void {
     .option('--org <org>', 'organization id or slug (default: the one of your key)')
     .action(async (name: string, options: { slug?: string; description?: string; org?: string }, command: Command) => {
       const ctx = context(command);
-      const api = ctx.api();
-      let organizationId: string;
-      if (options.org) organizationId = ((await api.get<{ data: Row }>(`/organizations/${seg(options.org)}`)).data.id as string);
-      else {
-        const me = await whoAmI(api);
-        if (!me.organization) throw new UsageError('this key is not bound to an organization; pass --org ORG');
-        organizationId = me.organization.id;
-      }
-      const body = await api.post<{ data: Row }>('/projects', {
+      const body = await ctx.api().post<{ data: Row }>('/projects', {
         name,
-        organization_id: organizationId,
+        ...(options.org ? { organization_id: options.org } : {}),
         ...(options.slug ? { slug: options.slug } : {}),
         ...(options.description !== undefined ? { description: options.description } : {}),
       });
