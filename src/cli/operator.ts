@@ -12,7 +12,9 @@ const load = {
   ledger: () => import('../credits/ledger.js'),
   db: () => import('../db/index.js'),
   email: () => import('../lib/email.js'),
+  epoch: () => import('../keys/epoch.js'),
   orgs: () => import('../orgs/store.js'),
+  redis: () => import('ioredis'),
   server: () => import('../server.js'),
 };
 
@@ -35,6 +37,23 @@ async function withStore<T>(run: (store: Store, config: Config) => Promise<T>): 
     return await run(store, config);
   } finally {
     await store.close();
+  }
+}
+
+/**
+ * Running servers cache key lookups; tell them this command changed something they depend on.
+ * With Redis that is the shared auth epoch; on SQLite they notice the file changed; on PostgreSQL
+ * without Redis they do not cache.
+ */
+async function announceAuthChange(config: Config): Promise<void> {
+  if (!config.redisUrl) return;
+  const [{ Redis }, { RedisStamp }] = await Promise.all([load.redis(), load.epoch()]);
+  const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    await new RedisStamp(redis, `${config.redisPrefix}auth-epoch`).bump();
+  } finally {
+    redis.disconnect();
   }
 }
 
@@ -103,7 +122,7 @@ export function registerOperatorCommands(program: Command): void {
         rateLimit = Number(options.rateLimit);
       }
       const { recordAudit } = await load.audit();
-      await withStore(async (store) => {
+      await withStore(async (store, config) => {
         const found = await orgOrFail(store, ref);
         const now = Date.now();
         await store.db.transaction().execute(async (trx) => {
@@ -113,6 +132,7 @@ export function registerOperatorCommands(program: Command): void {
             details: { from: found.plan, to: plan, rate_limit: rateLimit, by: 'operator' },
           });
         });
+        await announceAuthChange(config);
         console.log(`${found.slug}: plan ${plan}${rateLimit !== null ? `, ${rateLimit} requests/hour per key` : ''}`);
       });
     });
@@ -146,7 +166,7 @@ export function registerOperatorCommands(program: Command): void {
     .argument('<email>')
     .action(async (email: string) => {
       const [{ recordAudit }, { normalizeEmail }] = await Promise.all([load.audit(), load.email()]);
-      await withStore(async (store) => {
+      await withStore(async (store, config) => {
         const now = Date.now();
         const updated = await store.db
           .updateTable('users')
@@ -155,6 +175,7 @@ export function registerOperatorCommands(program: Command): void {
           .returning('id')
           .executeTakeFirst();
         if (!updated) throw new OperatorError(`No user with e-mail ${email}.`, 4);
+        await announceAuthChange(config);
         await recordAudit(store.db, now, { action: 'user.disabled', targetType: 'user', targetId: updated.id, details: { by: 'operator' } });
         console.log(`Disabled ${normalizeEmail(email)}.`);
       });
