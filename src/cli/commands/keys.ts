@@ -11,11 +11,14 @@ type Row = Record<string, any>;
 const keyColumns: Column<Row>[] = [
   { header: 'ID', value: (k) => k.id },
   { header: 'NAME', value: (k) => k.name },
+  { header: 'KIND', value: (k) => k.kind },
   { header: 'KEY', value: (k) => (k.last_four ? `…${k.last_four}` : null) },
+  { header: 'OWNER', value: (k) => k.created_by?.email },
   { header: 'CREATED', value: (k) => k.created_at },
   { header: 'LAST_USED', value: (k) => k.last_used_at },
   { header: 'EXPIRES', value: (k) => k.expires_at },
   { header: 'ALLOWED_IPS', value: (k) => k.allowed_ips },
+  { header: 'REVOKED', value: (k) => k.revoked_at },
 ];
 
 /** The one place a full key reaches the terminal: on stdout alone (so `$(funcspec keys create …)` works), notes on stderr. */
@@ -34,12 +37,43 @@ function isoTime(value: string): string {
 export function registerKeyCommands(program: Command): void {
   const keys = program.command('keys').description('API keys of an organization (admins see all, members their own)');
 
-  pageOptions(orgOption(apiCommand(keys, 'list', 'Keys, never their secret part'))).action(async (options: { org?: string; page?: number; per?: number }, command: Command) => {
-    const ctx = context(command);
-    const api = ctx.api();
-    const body = await api.get<ListBody<Row>>(`/organizations/${await orgOf(api, options.org)}/api-keys`, { page: options.page, per: options.per });
-    ctx.out.list(body.data, keyColumns, body.meta, 'No keys.');
-  });
+  pageOptions(orgOption(apiCommand(keys, 'list', 'Keys, never their secret part')))
+    .option('--include-revoked', 'list revoked keys too')
+    .action(async (options: { org?: string; page?: number; per?: number; includeRevoked?: boolean }, command: Command) => {
+      const ctx = context(command);
+      const api = ctx.api();
+      const body = await api.get<ListBody<Row>>(`/organizations/${await orgOf(api, options.org)}/api-keys`, {
+        page: options.page,
+        per: options.per,
+        include_revoked: options.includeRevoked ? 'true' : undefined,
+      });
+      const columns = options.includeRevoked ? keyColumns : keyColumns.filter((c) => c.header !== 'REVOKED');
+      ctx.out.list(body.data, columns, body.meta, 'No keys.');
+    });
+
+  orgOption(apiCommand(keys, 'get', 'One key, with its requests of the last 24 hours'))
+    .argument('<id>', 'key id (see `keys list`)')
+    .action(async (id: string, options: { org?: string }, command: Command) => {
+      const ctx = context(command);
+      const api = ctx.api();
+      const body = await api.get<{ data: Row }>(`/organizations/${await orgOf(api, options.org)}/api-keys/${seg(id)}`);
+      const key = body.data;
+      if (ctx.out.json) return ctx.out.printJson(key);
+      ctx.out.record({
+        id: key.id,
+        name: key.name,
+        kind: key.kind,
+        key: key.last_four ? `…${key.last_four}` : null,
+        owner: key.created_by?.email,
+        created_at: key.created_at,
+        last_used_at: key.last_used_at,
+        last_used_ip: key.last_used_ip,
+        expires_at: key.expires_at,
+        revoked_at: key.revoked_at,
+        allowed_ips: key.allowed_ips,
+        requests_24h: key.usage_24h ? `${key.usage_24h.requests} (${Object.entries(key.usage_24h.by_status ?? {}).map(([k, v]) => `${k}: ${v}`).join(', ')})` : null,
+      });
+    });
 
   orgOption(apiCommand(keys, 'create', 'Create a key; it is shown once'))
     .argument('<name>', 'what it is for, e.g. "CI deploy"')
@@ -103,21 +137,28 @@ export function registerKeyCommands(program: Command): void {
     .action(async (options: { org?: string; from?: string; to?: string; key?: string }, command: Command) => {
       const ctx = context(command);
       const api = ctx.api();
-      const body = await api.get<ListBody<Row>>(`/organizations/${await orgOf(api, options.org)}/usage`, {
+      const body = await api.get<{ data: Row[]; meta?: { from?: string; to?: string; total_requests?: number } }>(`/organizations/${await orgOf(api, options.org)}/usage`, {
         from: options.from ? isoTime(options.from) : undefined,
         to: options.to ? isoTime(options.to) : undefined,
         key_id: options.key,
       });
+      const status = (u: Row, bucket: string) => u.by_status?.[bucket];
       ctx.out.list(
         body.data,
         [
-          { header: 'HOUR', value: (u) => u.hour ?? u.period_start ?? u.bucket },
-          { header: 'KEY_ID', value: (u) => u.key_id ?? u.api_key_id },
-          { header: 'KEY', value: (u) => u.key_name ?? u.name },
-          { header: 'REQUESTS', value: (u) => u.requests ?? u.count },
+          { header: 'HOUR', value: (u) => u.hour },
+          { header: 'KEY_ID', value: (u) => u.key_id },
+          { header: 'KEY', value: (u) => u.key_name },
+          { header: 'REQUESTS', value: (u) => u.requests },
+          { header: '2XX', value: (u) => status(u, '2xx') },
+          { header: '4XX', value: (u) => status(u, '4xx') },
+          { header: '5XX', value: (u) => status(u, '5xx') },
         ],
-        body.meta,
+        undefined,
         'No requests in this period.',
       );
+      if (!ctx.out.json && body.meta?.total_requests !== undefined) {
+        ctx.out.write(`${body.meta.total_requests} requests from ${body.meta.from ?? '?'} to ${body.meta.to ?? '?'}`);
+      }
     });
 }
