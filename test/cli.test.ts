@@ -353,7 +353,11 @@ describe('CLI: auth login --with-key, auth status, credits, output and errors', 
     home = new CliHome();
     const { key } = await agentKey(t);
     const me = await t.request('GET', '/api/v1/me', { key });
-    await t.server.ctx.db.updateTable('organizations').set({ plan: 'enterprise', rate_limit: 1 }).where('id', '=', me.body.data.organization.id).execute();
+    // The operator command of the same binary, as an operator would run it.
+    const operator = new CliHome();
+    const set = await operator.run(['admin', 'org', 'set-plan', me.body.data.organization.id, 'enterprise', '--rate-limit', '1'], { env: t.env });
+    operator.remove();
+    assert.equal(set.code, 0, set.stderr);
     const started = Date.now();
     const result = await home.run(['credits', 'balance'], { env: { FUNCSPEC_API_KEY: key, FUNCSPEC_BASE_URL: t.url } });
     assert.equal(result.code, 5);
