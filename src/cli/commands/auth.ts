@@ -84,7 +84,8 @@ else at the top level of the config file. Examples:
       } catch (error) {
         if (!(error instanceof ApiCallError && error.status === 401)) {
           if (error instanceof CliError) {
-            throw new CliError(`could not revoke the key (${error.message}); it is still saved`, error.exitCode, 'retry, or only forget it: funcspec config unset api_key');
+            const why = error instanceof ApiCallError ? `${error.code}: ${error.message}` : error.message;
+            throw new CliError(`could not revoke the key (${why}); it is still saved`, error.exitCode, 'retry, or only forget it: funcspec config unset api_key');
           }
           throw error;
         }
