@@ -270,6 +270,9 @@ describe('CLI: auth login --with-key, auth status, credits, output and errors', 
     await home.ok(['auth', 'login', '--with-key', '--profile', 'staging', '--base-url', t.url], { input: key });
     assert.deepEqual(readToml(home.configFile), { profiles: { staging: { api_key: key, base_url: t.url } } });
     assert.equal((await home.run(['auth', 'status', '--profile', 'staging'])).code, 0);
+    const badName = await home.run(['auth', 'login', '--with-key', '--profile', '../etc', '--base-url', t.url], { input: key });
+    assert.equal(badName.code, 2);
+    assert.match(badName.stderr, /not a valid profile name/);
     home.remove();
   });
 

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isWellFormedKey } from '../keys/format.js';
 import { notice, whoAmI, type Ctx, type Me } from './common.js';
-import { updateConfig } from './config.js';
+import { checkProfileName, updateConfig } from './config.js';
 import { ApiCallError, CliError, EXIT, UsageError } from './errors.js';
 import { ApiClient, seg } from './http.js';
 import { maskKey } from './output.js';
@@ -29,6 +29,7 @@ function clientName(): string {
 /** `funcspec auth login`: obtain a key one of three ways, check it with GET /me, save it. */
 export async function login(ctx: Ctx, options: LoginOptions): Promise<void> {
   if (options.web && options.withKey) throw new UsageError('use either --web or --with-key, not both');
+  if (ctx.settings.profile !== null && !ctx.settings.file.hasProfile(ctx.settings.profile)) checkProfileName(ctx.settings.profile);
   let obtained: Obtained;
   if (options.withKey) obtained = { key: await keyFromStdin(), minted: false };
   else if (options.web) obtained = await deviceFlow(ctx, options);
@@ -79,7 +80,11 @@ async function saveKey(ctx: Ctx, obtained: Obtained): Promise<void> {
   const baseUrl = settings.get('base_url');
   // A server named by flag or variable for this login is remembered with the key it was checked against.
   const keepBaseUrl = baseUrl !== null && (baseUrl.source.endsWith(' flag') || baseUrl.source === 'FUNCSPEC_BASE_URL');
+  let created = false;
+  let active = true;
   updateConfig((file) => {
+    created = settings.profile !== null && !file.hasProfile(settings.profile);
+    active = settings.profile === null || file.data.top.active_profile === settings.profile;
     const section = settings.profile === null ? file.data.top : (file.data.profiles[settings.profile] ??= {});
     if (section.login_key_id && section.api_key && section.api_key !== obtained.key) {
       notice(`note: the key an earlier \`auth login\` created (${maskKey(section.api_key)}, ${section.login_key_id}) stays valid; \`funcspec keys revoke ${section.login_key_id}\` ends it`);
@@ -91,7 +96,10 @@ async function saveKey(ctx: Ctx, obtained: Obtained): Promise<void> {
   }, settings.file.path);
   const org = me.organization ? `${me.organization.name} (${me.organization.slug})` : 'no organization';
   console.log(`Logged in to ${settings.baseUrl} as ${me.user.email} in ${org}${me.role ? ` as ${me.role}` : ''}.`);
-  console.log(`Saved key ${maskKey(obtained.key)} to ${settings.profile ? `profile ${settings.profile}` : 'the top level'} of ${settings.file.path}`);
+  console.log(`Saved key ${maskKey(obtained.key)} to ${settings.profile ? `${created ? 'new ' : ''}profile ${settings.profile}` : 'the top level'} of ${settings.file.path}`);
+  if (settings.profile !== null && !active && settings.profileSource === '--profile flag') {
+    notice(`tip: use it with --profile ${settings.profile}, or make it the default: funcspec config profile use ${settings.profile}`);
+  }
   if (process.env.FUNCSPEC_API_KEY) notice('note: FUNCSPEC_API_KEY is set in this shell and takes precedence over the saved key');
 }
 
