@@ -1,8 +1,8 @@
-import { sql, type SelectQueryBuilder } from 'kysely';
+import { sql, type ExpressionBuilder, type SelectQueryBuilder } from 'kysely';
 import type { AppContext } from '../context.js';
 import type { Database } from '../db/schema.js';
 import type { Executor, Trx } from '../db/index.js';
-import { ApiError, HttpErrors } from '../http/errors.js';
+import { HttpErrors } from '../http/errors.js';
 import { newId } from '../lib/random.js';
 import { offsetOf, type Page } from '../orgs/service.js';
 import { ProjectErrors } from './errors.js';
@@ -21,16 +21,38 @@ const PREFIX: Record<ItemType, string> = { functional: 'F', technical: 'T' };
 
 export const permalinkOf = (item: Pick<SpecItemsTable, 'type_of' | 'number'>): string => `${PREFIX[item.type_of]}-${item.number}`;
 
+/** "Item `ref` (id or permalink, e.g. `F-3`, `t-12`) of project `projectId`", for a WHERE of a select or an update. */
+function itemMatch(projectId: string, ref: string) {
+  const match = PERMALINK.exec(ref);
+  return (eb: ExpressionBuilder<Database, 'spec_items'>) =>
+    match
+      ? eb.and([
+          eb('project_id', '=', projectId),
+          eb('type_of', '=', match[1]!.toUpperCase() === 'F' ? 'functional' : 'technical'),
+          eb('number', '=', Number(match[2])),
+        ])
+      : eb.and([eb('project_id', '=', projectId), eb('id', '=', ref)]);
+}
+
 /** An item of the project by id or permalink (`F-3`, `t-12`), inside the caller's transaction or not. */
 export async function findItem(db: Executor, projectId: string, ref: string): Promise<SpecItemsTable | undefined> {
-  const match = PERMALINK.exec(ref);
-  let query = db.selectFrom('spec_items').selectAll().where('project_id', '=', projectId);
-  if (match) {
-    query = query.where('type_of', '=', match[1]!.toUpperCase() === 'F' ? 'functional' : 'technical').where('number', '=', Number(match[2]));
-  } else {
-    query = query.where('id', '=', ref);
-  }
-  return query.executeTakeFirst();
+  return db.selectFrom('spec_items').selectAll().where(itemMatch(projectId, ref)).executeTakeFirst();
+}
+
+/**
+ * Reads an item for a write and takes its row lock for the rest of the transaction (a no-op UPDATE …
+ * RETURNING: portable, where SELECT … FOR UPDATE is not). Checks made on what it returns stay true
+ * until the transaction ends.
+ */
+async function lockItem(trx: Trx, projectId: string, ref: string): Promise<SpecItemsTable> {
+  const item = await trx
+    .updateTable('spec_items')
+    .set((eb) => ({ version: eb.ref('version') }))
+    .where(itemMatch(projectId, ref))
+    .returningAll()
+    .executeTakeFirst();
+  if (!item) throw HttpErrors.NOT_FOUND();
+  return item;
 }
 
 async function findItemOr404(db: Executor, projectId: string, ref: string): Promise<SpecItemsTable> {
@@ -131,9 +153,9 @@ export interface ItemPatch {
 type Changes = Partial<Pick<SpecItemsTable, 'title' | 'description' | 'priority' | 'tags' | 'parent_id' | 'state' | 'implementation_status'>>;
 
 /**
- * The one way an item changes: `UPDATE … SET version = version + 1 WHERE id = ? AND version = ?`.
- * `expected` is the If-Match version (null: none sent, the version read in this transaction is used,
- * which still refuses to overwrite a change committed in between). 412 when it no longer matches.
+ * The one way an item changes: `UPDATE … SET version = version + 1 WHERE id = ? AND version = ?`, after
+ * lockItem. `expected` is the If-Match version (null: none sent, the locked row's version is used).
+ * A stale If-Match is a 412 VERSION_CONFLICT; nothing is written.
  */
 async function guardedUpdate(trx: Trx, ctx: AppContext, item: SpecItemsTable, expected: number | null, changes: Changes): Promise<SpecItemsTable> {
   const version = expected ?? item.version;
@@ -158,25 +180,10 @@ function versionMismatch(item: SpecItemsTable, expected: number | null): void {
   }
 }
 
-/**
- * Runs a write. Without If-Match the caller asked for no precondition: if another write lands between
- * our read and our guarded update, the whole transaction (read, checks, update) runs again on fresh data.
- */
-async function write<T>(ctx: AppContext, expected: number | null, run: (trx: Trx) => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await ctx.db.transaction().execute(run);
-    } catch (error) {
-      const conflict = error instanceof ApiError && error.code === ProjectErrors.VERSION_CONFLICT.code;
-      if (!conflict || expected !== null || attempt >= 5) throw error;
-    }
-  }
-}
-
 export async function updateItem(ctx: AppContext, projectId: string, ref: string, expected: number | null, patch: ItemPatch): Promise<SpecItemsTable> {
-  return write(ctx, expected, async (trx) => {
+  return ctx.db.transaction().execute(async (trx) => {
     if (patch.parent_id !== undefined) await lockProject(trx, projectId);
-    const item = await findItemOr404(trx, projectId, ref);
+    const item = await lockItem(trx, projectId, ref);
     versionMismatch(item, expected);
     const changes: Changes = {};
     if (patch.title !== undefined) changes.title = patch.title;
@@ -200,8 +207,8 @@ function refuse(verdict: TransitionVerdict, from: string, to: string): void {
 }
 
 export async function transitionState(ctx: AppContext, projectId: string, ref: string, expected: number | null, to: ItemState): Promise<SpecItemsTable> {
-  return write(ctx, expected, async (trx) => {
-    const item = await findItemOr404(trx, projectId, ref);
+  return ctx.db.transaction().execute(async (trx) => {
+    const item = await lockItem(trx, projectId, ref);
     versionMismatch(item, expected);
     refuse(checkStateTransition(item.state, to), item.state, to);
     return guardedUpdate(trx, ctx, item, expected, { state: to });
@@ -215,8 +222,8 @@ export async function transitionImplementation(
   expected: number | null,
   to: ImplementationStatus,
 ): Promise<SpecItemsTable> {
-  return write(ctx, expected, async (trx) => {
-    const item = await findItemOr404(trx, projectId, ref);
+  return ctx.db.transaction().execute(async (trx) => {
+    const item = await lockItem(trx, projectId, ref);
     versionMismatch(item, expected);
     refuse(checkImplementationTransition(item.state, item.implementation_status, to), item.implementation_status, to);
     return guardedUpdate(trx, ctx, item, expected, { implementation_status: to });
@@ -227,7 +234,7 @@ export async function transitionImplementation(
 export async function deleteItem(ctx: AppContext, projectId: string, ref: string, expected: number | null): Promise<void> {
   await ctx.db.transaction().execute(async (trx) => {
     await lockProject(trx, projectId);
-    const item = await findItemOr404(trx, projectId, ref);
+    const item = await lockItem(trx, projectId, ref);
     versionMismatch(item, expected);
     await trx.deleteFrom('spec_items').where('id', '=', item.id).execute();
   });
@@ -302,6 +309,9 @@ export async function listItems(ctx: AppContext, projectId: string, filter: Item
   switch (filter.sort.field) {
     case 'priority':
       ordered = ordered.orderBy(PRIORITY_RANK, direction);
+      break;
+    case 'title':
+      ordered = ordered.orderBy(sql`lower(title)`, direction);
       break;
     case 'permalink':
       ordered = ordered.orderBy('type_of', direction).orderBy('number', direction);
