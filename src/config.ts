@@ -41,6 +41,8 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
 function read(env: Env, name: string): string | undefined {
   const value = env[name];
   return value === undefined || value.trim() === '' ? undefined : value.trim();
@@ -134,6 +136,9 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('FUNCSPEC_SESSION_MAX_AGE', 'must not be shorter than FUNCSPEC_SESSION_IDLE_TIMEOUT');
   }
 
+  const logLevel = read(env, 'LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+
   return {
     port,
     host,
@@ -154,6 +159,6 @@ export function loadConfig(env: Env = process.env): Config {
     agentSignupsPerEmailPerHour: integer(env, 'FUNCSPEC_AGENT_SIGNUPS_PER_EMAIL', 5, 1, 1_000_000),
     agentSignupsPerIpPerHour: integer(env, 'FUNCSPEC_AGENT_SIGNUPS_PER_IP', 30, 1, 1_000_000),
     keyEnv,
-    logLevel: read(env, 'LOG_LEVEL') ?? 'info',
+    logLevel,
   };
 }

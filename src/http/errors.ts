@@ -52,7 +52,6 @@ export const HttpErrors = defineErrors({
   FORBIDDEN: { status: 403, message: 'You are not allowed to do this.' },
   IP_NOT_ALLOWED: { status: 403, message: 'Requests with this API key are not allowed from your IP address.' },
   NOT_FOUND: { status: 404, message: 'No such resource.' },
-  METHOD_NOT_ALLOWED: { status: 405, message: 'This method is not allowed here.' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is larger than 1 MiB.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send request bodies as JSON with Content-Type: application/json.' },
   VALIDATION_FAILED: { status: 422, message: 'The request does not match the schema; see details.fields.' },

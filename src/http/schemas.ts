@@ -1,9 +1,29 @@
 import { z } from 'zod';
 import { ProblemSchema } from './errors.js';
 
-/** Error responses a route documents, by status. */
-export function problems(...statuses: number[]): Record<number, typeof ProblemSchema> {
-  return Object.fromEntries(statuses.map((status) => [status, ProblemSchema]));
+const PROBLEM_DESCRIPTIONS: Record<number, string> = {
+  400: 'Bad request (see error_code)',
+  401: 'Not authenticated',
+  402: 'Payment required',
+  403: 'Not allowed',
+  404: 'Not found (or not yours)',
+  409: 'Conflict',
+  412: 'Precondition failed',
+  413: 'Body too large',
+  415: 'Unsupported media type',
+  422: 'Validation failed (details.fields)',
+  429: 'Rate limited (Retry-After)',
+  503: 'Unavailable; retry',
+};
+
+/** Error responses a route documents, by status: the problem envelope as application/problem+json. */
+export function problems(...statuses: number[]) {
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      { description: PROBLEM_DESCRIPTIONS[status] ?? 'Error', content: { 'application/problem+json': { schema: ProblemSchema } } },
+    ]),
+  );
 }
 
 /** `{ data: … }` — the success envelope of §2. */

@@ -13,6 +13,8 @@ export class MailTrap {
   private waiters: Array<() => void> = [];
   private server!: SMTPServer;
   port = 0;
+  /** Holds each message this long before accepting it (to keep a request in flight). */
+  delayMs = 0;
 
   async start(): Promise<this> {
     this.server = new SMTPServer({
@@ -20,7 +22,12 @@ export class MailTrap {
       disabledCommands: ['STARTTLS'],
       logger: false,
       onData: (stream, _session, callback) => {
-        simpleParser(stream).then(
+        simpleParser(stream)
+          .then(async (parsed) => {
+            if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+            return parsed;
+          })
+          .then(
           (parsed) => {
             const to = Array.isArray(parsed.to) ? parsed.to[0] : parsed.to;
             this.received.push({ to: to?.value[0]?.address ?? '', subject: parsed.subject ?? '', text: parsed.text ?? '' });

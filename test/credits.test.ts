@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { runFuncspec } from './helpers/operator.js';
+import { agentKey, startTestServer, type TestServer } from './helpers/server.js';
+
+async function orgOf(t: TestServer, key: string): Promise<string> {
+  return (await t.request('GET', '/api/v1/me', { key })).body.data.organization.slug;
+}
+
+describe('credits: a real ledger', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer();
+  });
+  after(() => t.close());
+
+  it('funcspec admin credits grant adds to the balance (fractional amounts kept exactly)', async () => {
+    const { key } = await agentKey(t);
+    const org = await orgOf(t, key);
+    const granted = await runFuncspec(['admin', 'credits', 'grant', org, '50.25', '--reason', 'launch bonus'], t.env);
+    assert.equal(granted.code, 0, granted.stderr);
+    const balance = await t.request('GET', '/api/v1/credits/balance', { key });
+    assert.deepEqual(balance.body, { total_credits: 150.25, credits_used: 0, credits_left: 150.25 });
+  });
+
+  it('debits: 201 with the new balance; the same idempotency_key never debits twice; a changed body under it is 409', async () => {
+    const { key } = await agentKey(t);
+    const org = await orgOf(t, key);
+    const debit = { amount: 12.5, reason: 'spec generation', idempotency_key: 'job-1' };
+    const first = await t.request('POST', `/api/v1/organizations/${org}/credits/debits`, { key, body: debit });
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    assert.deepEqual(first.body.data.balance, { total_credits: 100, credits_used: 12.5, credits_left: 87.5 });
+    assert.equal(first.headers.get('idempotent-replayed'), 'false');
+
+    const again = await t.request('POST', `/api/v1/organizations/${org}/credits/debits`, { key, body: debit });
+    assert.equal(again.status, 201);
+    assert.equal(again.body.data.id, first.body.data.id);
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    assert.equal((await t.request('GET', '/api/v1/credits/balance', { key })).body.credits_used, 12.5);
+
+    const changed = await t.request('POST', `/api/v1/organizations/${org}/credits/debits`, { key, body: { ...debit, amount: 13 } });
+    assert.equal(changed.status, 409);
+    assert.equal(changed.body.error_code, 'IDEMPOTENCY_CONFLICT');
+  });
+
+  it('threat: no overdraft under concurrency — 30 parallel debits of 10 against 100 credits: exactly 10 succeed, balance 0', async () => {
+    const { key } = await agentKey(t);
+    const org = await orgOf(t, key);
+    const replies = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        t.request('POST', `/api/v1/organizations/${org}/credits/debits`, { key, body: { amount: 10, reason: 'burst', idempotency_key: `burst-${i}` } }),
+      ),
+    );
+    assert.equal(replies.filter((r) => r.status === 201).length, 10);
+    for (const r of replies.filter((r) => r.status !== 201)) assert.equal(r.body.error_code, 'INSUFFICIENT_CREDITS');
+    assert.deepEqual((await t.request('GET', '/api/v1/credits/balance', { key })).body, { total_credits: 100, credits_used: 100, credits_left: 0 });
+  });
+
+  it('threat: one idempotency key fired 20 times at once debits exactly once', async () => {
+    const { key } = await agentKey(t);
+    const org = await orgOf(t, key);
+    const body = { amount: 1, reason: 'retry storm', idempotency_key: 'same' };
+    const replies = await Promise.all(Array.from({ length: 20 }, () => t.request('POST', `/api/v1/organizations/${org}/credits/debits`, { key, body })));
+    assert.ok(replies.every((r) => r.status === 201), replies.map((r) => r.status).join(','));
+    assert.equal(new Set(replies.map((r) => r.body.data.id)).size, 1);
+    assert.equal((await t.request('GET', '/api/v1/credits/balance', { key })).body.credits_used, 1);
+  });
+
+  it('bad debits change nothing: negative, zero, too precise, missing reason → 422; another org → 404', async () => {
+    const { key } = await agentKey(t);
+    const { key: other } = await agentKey(t);
+    const org = await orgOf(t, key);
+    for (const body of [
+      { amount: -1, reason: 'x', idempotency_key: 'a' },
+      { amount: 0, reason: 'x', idempotency_key: 'b' },
+      { amount: 0.0000001, reason: 'x', idempotency_key: 'c' },
+      { amount: '5', reason: 'x', idempotency_key: 'd' },
+      { amount: 5, idempotency_key: 'e' },
+      { amount: 5, reason: 'x', idempotency_key: 'k'.repeat(300) },
+    ]) {
+      const reply = await t.request('POST', `/api/v1/organizations/${org}/credits/debits`, { key, body });
+      assert.equal(reply.status, 422, JSON.stringify(body));
+    }
+    const foreign = await t.request('POST', `/api/v1/organizations/${org}/credits/debits`, { key: other, body: { amount: 1, reason: 'x', idempotency_key: 'f' } });
+    assert.equal(foreign.status, 404);
+    assert.equal((await t.request('GET', '/api/v1/credits/balance', { key })).body.credits_used, 0);
+  });
+
+  it('operator mistakes: unknown organization exits 4, bad amount exits 2, with one clear line', async () => {
+    const missing = await runFuncspec(['admin', 'credits', 'grant', 'no-such-org', '5'], t.env);
+    assert.equal(missing.code, 4);
+    assert.match(missing.stderr, /No organization with id or slug "no-such-org"/);
+    const { key } = await agentKey(t);
+    const bad = await runFuncspec(['admin', 'credits', 'grant', await orgOf(t, key), '-3'], t.env);
+    assert.equal(bad.code, 2, bad.stderr);
+  });
+});
+
+describe('rate limits by plan: X-RateLimit-* headers and 429', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer();
+  });
+  after(() => t.close());
+
+  it('a free key sees limit 1000; after set-plan enterprise --rate-limit 5 the 6th request is 429 with Retry-After = Reset − now', async () => {
+    const { key } = await agentKey(t);
+    const org = await orgOf(t, key);
+    const first = await t.request('GET', '/api/v1/me', { key });
+    assert.equal(first.headers.get('x-ratelimit-limit'), '1000');
+    assert.equal(first.headers.get('x-ratelimit-remaining'), '998', 'orgOf() and this call used two');
+
+    const set = await runFuncspec(['admin', 'org', 'set-plan', org, 'enterprise', '--rate-limit', '5'], t.env);
+    assert.equal(set.code, 0, set.stderr);
+
+    // The plan applies at once; this key already used 2 of its 5 (the two /me calls above).
+    const remaining: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const reply = await t.request('GET', '/api/v1/credits/balance', { key });
+      assert.equal(reply.status, 200);
+      assert.equal(reply.headers.get('x-ratelimit-limit'), '5');
+      remaining.push(reply.headers.get('x-ratelimit-remaining')!);
+    }
+    assert.deepEqual(remaining, ['2', '1', '0'], 'remaining counts down by one');
+
+    const limited = await t.request('GET', '/api/v1/credits/balance', { key });
+    assert.equal(limited.status, 429);
+    assert.equal(limited.body.error_code, 'RATE_LIMITED');
+    const reset = Number(limited.headers.get('x-ratelimit-reset'));
+    const retryAfter = Number(limited.headers.get('retry-after'));
+    assert.equal(limited.headers.get('x-ratelimit-remaining'), '0');
+    assert.equal(limited.body.details.retry_after_seconds, retryAfter);
+    const now = Math.floor(Date.now() / 1000);
+    assert.ok(Math.abs(reset - now - retryAfter) <= 1, `reset ${reset} now ${now} retry ${retryAfter}`);
+  });
+
+  it('set-plan pro raises the limit to 10000 at once; unknown plans are refused', async () => {
+    const { key } = await agentKey(t);
+    const org = await orgOf(t, key);
+    assert.equal((await runFuncspec(['admin', 'org', 'set-plan', org, 'pro'], t.env)).code, 0);
+    assert.equal((await t.request('GET', '/api/v1/me', { key })).headers.get('x-ratelimit-limit'), '10000');
+    const bad = await runFuncspec(['admin', 'org', 'set-plan', org, 'platinum'], t.env);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /Unknown plan "platinum"/);
+    const noLimitOnPro = await runFuncspec(['admin', 'org', 'set-plan', org, 'pro', '--rate-limit', '5'], t.env);
+    assert.equal(noLimitOnPro.code, 2);
+  });
+});
