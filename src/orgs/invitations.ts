@@ -40,12 +40,12 @@ export async function createInvitation(
   org: OrganizationsTable,
   input: { email: string; role: InvitationRole },
 ): Promise<InvitationsTable> {
-  const now = ctx.clock.now();
   const token = randomToken(32);
   let invitation: InvitationsTable;
   try {
     invitation = await ctx.db.transaction().execute(async (trx) => {
       await lockAsAdmin(trx, org.id, actor.userId);
+      const now = ctx.clock.now();
       const member = await trx
         .selectFrom('memberships as m')
         .innerJoin('users as u', 'u.id', 'm.user_id')
@@ -131,9 +131,9 @@ export async function listInvitations(ctx: AppContext, orgId: string, page: Page
 
 /** Cancels an open invitation (admin+); its link stops working. */
 export async function cancelInvitation(ctx: AppContext, actor: Actor, orgId: string, invitationId: string): Promise<void> {
-  const now = ctx.clock.now();
   await ctx.db.transaction().execute(async (trx) => {
     await lockAsAdmin(trx, orgId, actor.userId);
+    const now = ctx.clock.now();
     const canceled = await trx
       .updateTable('invitations')
       .set({ canceled_at: now })
@@ -186,6 +186,7 @@ export async function acceptInvitation(ctx: AppContext, principal: Principal, ac
   try {
     return await ctx.db.transaction().execute(async (trx) => {
       if (!(await lockOrganization(trx, invitation.org_id))) throw OrgErrors.INVITATION_INVALID();
+      const now = ctx.clock.now();
       const consumed = await trx
         .updateTable('invitations')
         .set({ accepted_at: now, accepted_by: actor.userId })

@@ -12,7 +12,8 @@ import type { OrganizationsTable, OrgRole } from './tables.js';
 /*
  * Organizations and their members. Every rule that involves the caller's role is checked again inside
  * the transaction, after taking the organization's lock: a caller demoted a moment ago cannot slip a
- * change through, and "an organization always has an owner" holds under any interleaving.
+ * change through, and "an organization always has an owner" holds under any interleaving. The time of
+ * a change is read after the lock too, so audit entries are ordered as the changes were applied.
  */
 
 export interface Page {
@@ -95,10 +96,10 @@ export interface OrgPatch {
 
 /** Name, slug and allowed IPs: admin and owner. */
 export async function updateOrganization(ctx: AppContext, actor: Actor, orgId: string, patch: OrgPatch): Promise<OrganizationsTable> {
-  const now = ctx.clock.now();
   try {
     return await ctx.db.transaction().execute(async (trx) => {
       await lockAsRole(trx, orgId, actor.userId, 'admin');
+      const now = ctx.clock.now();
       const before = (await findOrganization(trx, orgId))!;
       const changes: Partial<OrganizationsTable> = {};
       if (patch.name !== undefined && patch.name !== before.name) changes.name = patch.name;
@@ -133,9 +134,9 @@ export async function updateOrganization(ctx: AppContext, actor: Actor, orgId: s
 
 /** Owner only. Memberships, keys, invitations, credits and projects go with it (foreign keys cascade). */
 export async function deleteOrganization(ctx: AppContext, actor: Actor, orgId: string): Promise<void> {
-  const now = ctx.clock.now();
   await ctx.db.transaction().execute(async (trx) => {
     await lockAsRole(trx, orgId, actor.userId, 'owner');
+    const now = ctx.clock.now();
     const org = (await findOrganization(trx, orgId))!;
     await trx.deleteFrom('organizations').where('id', '=', orgId).execute();
     await recordAudit(trx, now, {
@@ -185,9 +186,9 @@ export async function findMember(db: Executor, orgId: string, userId: string): P
  * nobody raises their own role; the last owner cannot step down.
  */
 export async function changeMemberRole(ctx: AppContext, actor: Actor, orgId: string, targetUserId: string, role: OrgRole): Promise<MemberRow> {
-  const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
     const callerRole = await lockAsRole(trx, orgId, actor.userId, 'admin');
+    const now = ctx.clock.now();
     const target = await findMember(trx, orgId, targetUserId);
     if (!target) throw OrgErrors.MEMBER_NOT_FOUND({ user_id: targetUserId });
     if (target.role === role) return target;
@@ -213,10 +214,10 @@ export async function changeMemberRole(ctx: AppContext, actor: Actor, orgId: str
  * so nothing they held comes back if they are invited again.
  */
 export async function removeMember(ctx: AppContext, actor: Actor, orgId: string, targetUserId: string): Promise<void> {
-  const now = ctx.clock.now();
   const leaving = targetUserId === actor.userId;
   await ctx.db.transaction().execute(async (trx) => {
     const callerRole = await lockAsRole(trx, orgId, actor.userId, leaving ? 'member' : 'admin');
+    const now = ctx.clock.now();
     const target = await findMember(trx, orgId, targetUserId);
     if (!target) throw OrgErrors.MEMBER_NOT_FOUND({ user_id: targetUserId });
     if (!leaving && target.role === 'owner' && callerRole !== 'owner') {
@@ -250,9 +251,9 @@ export async function removeMember(ctx: AppContext, actor: Actor, orgId: string,
 
 /** The owner hands ownership to another member, who becomes owner; the caller stays on as admin. */
 export async function transferOwnership(ctx: AppContext, actor: Actor, orgId: string, targetUserId: string): Promise<MemberRow> {
-  const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
     await lockAsRole(trx, orgId, actor.userId, 'owner');
+    const now = ctx.clock.now();
     const target = await findMember(trx, orgId, targetUserId);
     if (!target) throw OrgErrors.MEMBER_NOT_FOUND({ user_id: targetUserId });
     if (target.role === 'owner') throw OrgErrors.ALREADY_OWNER({ user_id: targetUserId });

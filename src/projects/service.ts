@@ -100,10 +100,10 @@ export async function createProject(
   orgId: string,
   input: { name: string; slug?: string; description?: string | null },
 ): Promise<ProjectsTable> {
-  const now = ctx.clock.now();
   const attempt = (slug: string) =>
     ctx.db.transaction().execute(async (trx) => {
       if (!(await lockOrganization(trx, orgId))) throw HttpErrors.NOT_FOUND();
+      const now = ctx.clock.now();
       const role = await roleIn(trx, orgId, actor.userId);
       if (!role) throw HttpErrors.NOT_FOUND();
       if (ROLE_RANK[role] < ROLE_RANK.admin) throw HttpErrors.FORBIDDEN({ required_role: 'admin' });
@@ -251,11 +251,11 @@ export async function addTeamMember(
   target: { userId?: string; email?: string },
   role: ProjectRole,
 ): Promise<TeamRow> {
-  const now = ctx.clock.now();
   const { project } = access;
   try {
     return await ctx.db.transaction().execute(async (trx) => {
       await lockTeam(trx, access, actor.userId, 'admin');
+      const now = ctx.clock.now();
       let query = trx
         .selectFrom('memberships as m')
         .innerJoin('users as u', 'u.id', 'm.user_id')
@@ -280,10 +280,10 @@ export async function addTeamMember(
 const notOnTeam = () => HttpErrors.NOT_FOUND({}, { message: 'This person is not on the project team.' });
 
 export async function changeTeamRole(ctx: AppContext, actor: Actor, access: ProjectAccess, userId: string, role: ProjectRole): Promise<TeamRow> {
-  const now = ctx.clock.now();
   const { project } = access;
   return ctx.db.transaction().execute(async (trx) => {
     await lockTeam(trx, access, actor.userId, 'admin');
+    const now = ctx.clock.now();
     const current = await findTeamMember(trx, project.id, userId);
     if (!current) throw notOnTeam();
     if (current.role === role) return current;
@@ -298,11 +298,11 @@ export async function changeTeamRole(ctx: AppContext, actor: Actor, access: Proj
 
 /** Takes someone off the team (project admin), or lets the caller leave it. */
 export async function removeTeamMember(ctx: AppContext, actor: Actor, access: ProjectAccess, userId: string): Promise<void> {
-  const now = ctx.clock.now();
   const { project } = access;
   const leaving = userId === actor.userId;
   await ctx.db.transaction().execute(async (trx) => {
     await lockTeam(trx, access, actor.userId, leaving ? null : 'admin');
+    const now = ctx.clock.now();
     const current = await findTeamMember(trx, project.id, userId);
     if (!current) throw notOnTeam();
     await trx.deleteFrom('project_members').where('project_id', '=', project.id).where('user_id', '=', userId).execute();

@@ -44,7 +44,7 @@ export async function accept(t: TestServer, key: string, token: string): Promise
 }
 
 /** A new person who joined `org` with `role` through the real invitation flow; `key` acts in `org`. */
-export async function joinOrg(t: TestServer, inviter: RequestOptions, org: string, role: 'admin' | 'member' | 'owner', label = role): Promise<Person> {
+export async function joinOrg(t: TestServer, inviter: RequestOptions, org: string, role: 'admin' | 'member' | 'owner', label: string = role): Promise<Person> {
   const person = await newPerson(t, label);
   const { token } = await inviteByMail(t, inviter, org, person.email, role === 'owner' ? 'admin' : role);
   const accepted = await accept(t, person.personalKey, token);
