@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { accept, assertProblem, inviteByMail, joinOrg, MANY_AGENTS, newPerson, type Person } from './helpers/orgs.js';
+import { accept, assertProblem, invitationToken, inviteByMail, joinOrg, MANY_AGENTS, newPerson, type Person } from './helpers/orgs.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const run = promisify(execFile);
@@ -276,6 +276,31 @@ describe('invitations by e-mail', () => {
     assertProblem(await t.request('POST', invitations(), { key: owner.key, body: { email: 'not-an-email', role: 'member' } }), 422, 'VALIDATION_FAILED');
     const rows = await t.server.ctx.db.selectFrom('invitations').select('id').where('email', '=', 'new@example.com').execute();
     assert.equal(rows.length, 0);
+  });
+
+  it('concurrent invitations to one address leave exactly one open invitation, whose link works', async () => {
+    const invitee = await newPerson(t, 'many-invites');
+    const before = t.mail.to(invitee.email).length;
+    const replies = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => t.request('POST', invitations(), { key: owner.key, body: { email: invitee.email, role: i % 2 ? 'admin' : 'member' } })),
+    );
+    for (const r of replies) assert.ok(r.status === 201 || r.body.error_code === 'INVITATION_PENDING', JSON.stringify(r.body));
+    const open = await t.server.ctx.db
+      .selectFrom('invitations')
+      .selectAll()
+      .where('email', '=', invitee.email)
+      .where('accepted_at', 'is', null)
+      .where('canceled_at', 'is', null)
+      .execute();
+    assert.equal(open.length, 1);
+    const sent = replies.filter((r) => r.status === 201).length;
+    await t.mail.waitFor(invitee.email, { after: before + sent - 1 });
+    const tokens = t.mail.to(invitee.email).slice(before).map(invitationToken);
+    const results = [];
+    for (const token of tokens) results.push((await accept(t, invitee.key, token)).status);
+    assert.deepEqual(results.filter((s) => s === 200).length, 1, JSON.stringify(results));
+    const joined = await t.request('GET', `/api/v1/organizations/${owner.personalOrgId}/members/${invitee.userId}`, { key: owner.key });
+    assert.equal(joined.body.data.role, open[0]!.role);
   });
 
   it('invitations expire after 7 days', async () => {
