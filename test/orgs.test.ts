@@ -30,6 +30,13 @@ describe('organizations: create, list, rename, delete', () => {
     const members = await t.server.ctx.db.selectFrom('memberships').selectAll().where('org_id', '=', created.body.data.id).execute();
     assert.deepEqual(members.map((m) => [m.user_id, m.role]), [[founder.userId, 'owner']]);
     assert.ok((await auditActions(t, created.body.data.id)).includes('organization.created'));
+    // The founder's key belongs to their personal organization; the answer carries a key for the new one.
+    const key = created.body.data.api_key.key;
+    assert.match(key, /^fs_live_[0-9A-Za-z]{38}$/);
+    const me = await t.request('GET', '/api/v1/me', { key });
+    assert.equal(me.body.data.organization.id, created.body.data.id);
+    assert.equal(me.body.data.role, 'owner');
+    assertProblem(await t.request('GET', `/api/v1/organizations/${created.body.data.id}`, { key: founder.key }), 404, 'NOT_FOUND');
   });
 
   it('a slug is generated from the name when none is given, and a taken slug is a 409 SLUG_TAKEN', async () => {

@@ -3,11 +3,10 @@ import type { Principal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import { isUniqueViolation, type Trx } from '../db/index.js';
 import { HttpErrors } from '../http/errors.js';
-import { insertKey } from '../keys/store.js';
 import { newId, randomToken } from '../lib/random.js';
 import { byActor, type Actor } from './actor.js';
 import { OrgErrors } from './errors.js';
-import { offsetOf, type Page } from './service.js';
+import { mintMemberKey, offsetOf, type Page } from './service.js';
 import { findOrganization, lockOrganization, roleIn, ROLE_RANK } from './store.js';
 import type { InvitationRole, InvitationsTable, OrganizationsTable, OrgRole } from './tables.js';
 
@@ -207,17 +206,7 @@ export async function acceptInvitation(ctx: AppContext, principal: Principal, ac
         details: { email: invitation.email, role: consumed.role, invitation_id: invitation.id },
       });
       const org = (await findOrganization(trx, invitation.org_id))!;
-      let apiKey: AcceptResult['apiKey'] = null;
-      if (principal.via === 'api_key') {
-        const { row, key } = await insertKey(trx, ctx.config.keyEnv, now, {
-          orgId: org.id, userId: actor.userId, name: `Key for ${org.slug}`.slice(0, 100), kind: 'user', createdBy: actor.userId,
-        });
-        await recordAudit(trx, now, {
-          action: 'api_key.created', orgId: org.id, targetType: 'api_key', targetId: row.id, ...byActor(actor),
-          details: { name: row.name, kind: row.kind, last_four: row.last_four, via: 'invitation' },
-        });
-        apiKey = { id: row.id, name: row.name, key };
-      }
+      const apiKey = principal.via === 'api_key' ? await mintMemberKey(ctx, trx, now, actor, org, 'invitation') : null;
       return { org, role: consumed.role, apiKey };
     });
   } catch (error) {

@@ -49,14 +49,20 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
     schema: {
       tags: ['Organizations'],
       summary: 'Create an organization; the caller becomes its owner',
+      description:
+        'Created with an API key (which is bound to its own organization), the answer also carries `api_key`: ' +
+        'a new key for the new organization, shown this once.',
       body: z.strictObject({ name: NameSchema, slug: OrgSlugSchema.optional() }),
-      response: { 201: envelope(OrganizationSchema), ...problems(401, 409, 415, 422, 429) },
+      response: {
+        201: envelope(OrganizationSchema.extend({ api_key: z.object({ id: z.string(), name: z.string(), key: z.string() }).optional() })),
+        ...problems(401, 409, 415, 422, 429),
+      },
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);
-      const org = await createOrganization(ctx, actorOf(principal, originOf(request)), request.body);
+      const { org, apiKey } = await createOrganization(ctx, actorOf(principal, originOf(request)), request.body, principal.via === 'api_key');
       reply.code(201);
-      return { data: organizationView(org, 'owner') };
+      return { data: { ...organizationView(org, 'owner'), ...(apiKey ? { api_key: apiKey } : {}) } };
     },
   });
 

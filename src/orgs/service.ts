@@ -3,6 +3,7 @@ import type { Principal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import { isUniqueViolation, type Executor, type Trx } from '../db/index.js';
 import { HttpErrors } from '../http/errors.js';
+import { insertKey } from '../keys/store.js';
 import { slugify, uniqueSlug } from '../lib/slug.js';
 import { byActor, type Actor } from './actor.js';
 import { OrgErrors } from './errors.js';
@@ -39,7 +40,38 @@ async function ensureAnOwner(trx: Executor, orgId: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------------
 // Organizations
 
-export async function createOrganization(ctx: AppContext, actor: Actor, input: { name: string; slug?: string }): Promise<OrganizationsTable> {
+/** A key for the actor in `org` (kind `user`), recorded in the audit log; the full key is returned this once. */
+export async function mintMemberKey(
+  ctx: AppContext,
+  trx: Trx,
+  now: number,
+  actor: Actor,
+  org: OrganizationsTable,
+  via: 'organization' | 'invitation',
+): Promise<{ id: string; name: string; key: string }> {
+  const { row, key } = await insertKey(trx, ctx.config.keyEnv, now, {
+    orgId: org.id, userId: actor.userId, name: `Key for ${org.slug}`.slice(0, 100), kind: 'user', createdBy: actor.userId,
+  });
+  await recordAudit(trx, now, {
+    action: 'api_key.created', orgId: org.id, targetType: 'api_key', targetId: row.id, ...byActor(actor),
+    details: { name: row.name, kind: row.kind, last_four: row.last_four, via },
+  });
+  return { id: row.id, name: row.name, key };
+}
+
+export interface CreatedOrganization {
+  org: OrganizationsTable;
+  /** Minted when `withKey`: an API key is bound to one organization, so its holder needs one for the new org. */
+  apiKey: { id: string; name: string; key: string } | null;
+}
+
+/** Creates an organization owned by the actor; `withKey` also mints them a key in it (same transaction). */
+export async function createOrganization(
+  ctx: AppContext,
+  actor: Actor,
+  input: { name: string; slug?: string },
+  withKey: boolean,
+): Promise<CreatedOrganization> {
   const now = ctx.clock.now();
   const attempt = (slug: string) =>
     ctx.db.transaction().execute(async (trx) => {
@@ -48,7 +80,7 @@ export async function createOrganization(ctx: AppContext, actor: Actor, input: {
         action: 'organization.created', orgId: org.id, targetType: 'organization', targetId: org.id, ...byActor(actor),
         details: { name: org.name, slug: org.slug },
       });
-      return org;
+      return { org, apiKey: withKey ? await mintMemberKey(ctx, trx, now, actor, org, 'organization') : null };
     });
   if (input.slug) {
     try {
