@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { accept, addToTeam, assertProblem, createItem, createProject, inviteByMail, joinOrg, MANY_AGENTS, newPerson, type Person } from './helpers/orgs.js';
+import { accept, addToTeam, assertProblem, createProject, inviteByMail, joinOrg, MANY_AGENTS, newPerson, type Person } from './helpers/orgs.js';
 import { startTestServer, uniqueEmail, type TestServer } from './helpers/server.js';
 
 describe('demoting or removing a member takes effect on their very next request, keys included', () => {
