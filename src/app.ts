@@ -14,7 +14,9 @@ import {
 import { agentRoutes } from './agent/routes.js';
 import { meRoutes } from './auth/me-routes.js';
 import type { AppContext } from './context.js';
+import { auditRoutes } from './audit/routes.js';
 import { creditRoutes } from './credits/routes.js';
+import { keyRoutes } from './keys/routes.js';
 import { registerAuthGate, type AuthMode, type SessionAuthenticator } from './http/auth-gate.js';
 import { ApiError, errorRegistry, HttpErrors } from './http/errors.js';
 import { systemRoutes } from './http/system-routes.js';
@@ -49,11 +51,23 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<ZodTypeProvider>();
 
-  app.setValidatorCompiler(validatorCompiler);
+  // No body at all reaches the schemas as undefined (Fastify passes null), so optional bodies take their defaults.
+  app.setValidatorCompiler((route) => {
+    const validate = validatorCompiler(route as Parameters<typeof validatorCompiler>[0]);
+    return route.httpPart === 'body' ? (data: unknown) => validate(data === null ? undefined : data) : validate;
+  });
   app.setSerializerCompiler(serializerCompiler);
   acceptOnlyJson(app);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  // While draining for shutdown, answers close their connection, so keep-alive sockets do not hold the exit.
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining) reply.header('connection', 'close');
   });
   app.setErrorHandler((error, request, reply) => sendProblem(request, reply, toApiError(error as FastifyError, request)));
   app.setNotFoundHandler((request, reply) => sendProblem(request, reply, HttpErrors.NOT_FOUND({}, { message: `No route for ${request.method} ${request.url.split('?')[0]}.` })));
@@ -99,6 +113,8 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
       await agentRoutes(typed, ctx);
       await creditRoutes(typed, ctx);
       await meRoutes(typed, ctx);
+      await keyRoutes(typed, ctx);
+      await auditRoutes(typed, ctx);
       await orgRoutes(typed, ctx);
       await invitationRoutes(typed, ctx);
       await projectRoutes(typed, ctx);

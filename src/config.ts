@@ -26,6 +26,8 @@ export interface Config {
   agentSignupsPerEmailPerHour: number;
   agentSignupsPerIpPerHour: number;
   keyEnv: 'live' | 'test';
+  /** How often counted API-key usage is written to the database (the most a crash can lose). */
+  usageFlushIntervalMs: number;
   logLevel: string;
 }
 
@@ -159,6 +161,7 @@ export function loadConfig(env: Env = process.env): Config {
     agentSignupsPerEmailPerHour: integer(env, 'FUNCSPEC_AGENT_SIGNUPS_PER_EMAIL', 5, 1, 1_000_000),
     agentSignupsPerIpPerHour: integer(env, 'FUNCSPEC_AGENT_SIGNUPS_PER_IP', 30, 1, 1_000_000),
     keyEnv,
+    usageFlushIntervalMs: duration(env, 'FUNCSPEC_USAGE_FLUSH_INTERVAL', '10s'),
     logLevel,
   };
 }

@@ -8,6 +8,9 @@ import { OutboxMailer, SmtpMailer, type Mailer } from './mail/mailer.js';
 import type { Limiter } from './ratelimit/limiter.js';
 import { MemoryLimiter } from './ratelimit/memory.js';
 import { RedisLimiter } from './ratelimit/redis.js';
+import { KeyDirectory } from './keys/directory.js';
+import { createStamps, type Stamps } from './keys/epoch.js';
+import { UsageRecorder } from './keys/usage.js';
 
 /**
  * The second factor of a user, as the sign-in paths see it. The web-accounts feature provides the
@@ -36,6 +39,16 @@ export interface AppContext {
   redis: Redis | null;
   log: Logger;
   secondFactor: SecondFactor;
+  stamps: Stamps;
+  /** API-key lookups: cache, filter of stored keys, one indexed read at most. */
+  keys: KeyDirectory;
+  /** Requests per key per hour, counted in memory and flushed in batches. */
+  usage: UsageRecorder;
+  /**
+   * Call after committing anything a cached key lookup depends on (revocation, rotation, role change,
+   * member removal, plan or allow-list change, user disabled): every process re-reads on its next request.
+   */
+  invalidateAuth(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -50,11 +63,15 @@ export async function createContext(config: Config, options: ContextOptions = {}
   const store = openStore(config.database);
   const secrets = createSecrets(resolveSecret(config.secret, config.dataDir));
   const mailer = config.smtpUrl ? new SmtpMailer(config.smtpUrl, config.mailFrom) : new OutboxMailer(config.dataDir, log);
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true }) : null;
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, enableAutoPipelining: true }) : null;
   // Redis errors surface on the requests that need it and on /readyz; an 'error' event must not crash the process.
   redis?.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
   await redis?.connect();
+  // Commands issued in the same tick share one round trip (the limiter's script and the stamps' reads).
   const limiter = redis ? new RedisLimiter(redis, config.redisPrefix) : new MemoryLimiter(clock);
+  const stamps = createStamps(redis, config.redisPrefix, store.dataVersion);
+  const keys = new KeyDirectory(store.db, clock, stamps.authEpoch, stamps.keySet);
+  const usage = new UsageRecorder(store.db, clock, log, config.usageFlushIntervalMs);
 
   return {
     config,
@@ -67,7 +84,15 @@ export async function createContext(config: Config, options: ContextOptions = {}
     redis,
     log,
     secondFactor: noSecondFactor,
+    stamps,
+    keys,
+    usage,
+    async invalidateAuth() {
+      keys.forget();
+      await stamps.authEpoch.bump();
+    },
     async close() {
+      await usage.stop();
       await limiter.close();
       mailer.close();
       redis?.disconnect();

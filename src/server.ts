@@ -18,6 +18,8 @@ export async function startServer(config: Config, options: ContextOptions = {}):
   try {
     const applied = await migrateToLatest(ctx.db);
     if (applied.length > 0) ctx.log.info({ migrations: applied }, 'database migrated');
+    await ctx.keys.load();
+    ctx.usage.start();
     const app = await buildApp(ctx);
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();

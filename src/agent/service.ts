@@ -2,6 +2,7 @@ import { recordAudit, type RequestOrigin } from '../audit/audit.js';
 import type { AppContext } from '../context.js';
 import type { Trx } from '../db/index.js';
 import { rateLimited } from '../http/errors.js';
+import { hashKey } from '../keys/format.js';
 import { insertKey, isKeyLive } from '../keys/store.js';
 import { newId, randomDigits } from '../lib/random.js';
 import { sameDigest } from '../lib/secrets.js';
@@ -109,7 +110,7 @@ export async function verifyAgent(ctx: AppContext, input: AgentVerifyInput, orig
     }
   }
 
-  return ctx.db.transaction().execute(async (trx) => {
+  const issued = await ctx.db.transaction().execute(async (trx) => {
     const consumed = await trx
       .updateTable('agent_otps')
       .set({ consumed_at: now })
@@ -121,10 +122,14 @@ export async function verifyAgent(ctx: AppContext, input: AgentVerifyInput, orig
     if (!consumed) throw AgentErrors.OTP_EXPIRED(); // a concurrent try with the same code won
 
     const { userId, isNewUser } = await findOrCreateUser(trx, now, email);
-    const apiKey = (await currentAgentKey(ctx, trx, userId, now)) ?? (await mintAgentKey(ctx, trx, userId, email, now, origin));
+    const current = await currentAgentKey(ctx, trx, userId, now);
+    const apiKey = current ?? (await mintAgentKey(ctx, trx, userId, email, now, origin));
     await recordAudit(trx, now, { action: 'agent.verify', actorUserId: userId, ip: origin.ip, userAgent: origin.userAgent, details: { is_new_user: isNewUser } });
-    return { email, api_key: apiKey, is_new_user: isNewUser };
+    return { result: { email, api_key: apiKey, is_new_user: isNewUser }, minted: current === null };
   });
+  // Only after the commit may other processes be told the key exists.
+  if (issued.minted) await ctx.keys.added(hashKey(issued.result.api_key));
+  return issued.result;
 }
 
 async function findOrCreateUser(trx: Trx, now: number, email: string): Promise<{ userId: string; isNewUser: boolean }> {

@@ -8,6 +8,8 @@ import { PLAN_NAMES } from '../orgs/plans.js';
 import { findOrganization } from '../orgs/store.js';
 import type { Plan } from '../orgs/tables.js';
 import { startServer } from '../server.js';
+import { Redis } from 'ioredis';
+import { RedisStamp } from '../keys/epoch.js';
 
 /** Raised for an operator mistake: printed as one line, exit code 2 (usage) or 4 (not found). */
 export class OperatorError extends Error {
@@ -27,6 +29,22 @@ async function withStore<T>(run: (store: Store, config: Config) => Promise<T>): 
     return await run(store, config);
   } finally {
     await store.close();
+  }
+}
+
+/**
+ * Running servers cache key lookups; tell them this command changed something they depend on.
+ * With Redis that is the shared auth epoch; on SQLite they notice the file changed; on PostgreSQL
+ * without Redis they do not cache.
+ */
+async function announceAuthChange(config: Config): Promise<void> {
+  if (!config.redisUrl) return;
+  const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    await new RedisStamp(redis, `${config.redisPrefix}auth-epoch`).bump();
+  } finally {
+    redis.disconnect();
   }
 }
 
@@ -91,7 +109,7 @@ export function registerOperatorCommands(program: Command): void {
         if (!/^\d+$/.test(options.rateLimit) || Number(options.rateLimit) < 1) throw new OperatorError('--rate-limit must be a positive whole number.', 2);
         rateLimit = Number(options.rateLimit);
       }
-      await withStore(async (store) => {
+      await withStore(async (store, config) => {
         const found = await orgOrFail(store, ref);
         const now = Date.now();
         await store.db.transaction().execute(async (trx) => {
@@ -101,6 +119,7 @@ export function registerOperatorCommands(program: Command): void {
             details: { from: found.plan, to: plan, rate_limit: rateLimit, by: 'operator' },
           });
         });
+        await announceAuthChange(config);
         console.log(`${found.slug}: plan ${plan}${rateLimit !== null ? `, ${rateLimit} requests/hour per key` : ''}`);
       });
     });
@@ -132,7 +151,7 @@ export function registerOperatorCommands(program: Command): void {
     .description('Disable a user: their sessions and keys stop working at once')
     .argument('<email>')
     .action(async (email: string) => {
-      await withStore(async (store) => {
+      await withStore(async (store, config) => {
         const now = Date.now();
         const updated = await store.db
           .updateTable('users')
@@ -141,6 +160,7 @@ export function registerOperatorCommands(program: Command): void {
           .returning('id')
           .executeTakeFirst();
         if (!updated) throw new OperatorError(`No user with e-mail ${email}.`, 4);
+        await announceAuthChange(config);
         await recordAudit(store.db, now, { action: 'user.disabled', targetType: 'user', targetId: updated.id, details: { by: 'operator' } });
         console.log(`Disabled ${normalizeEmail(email)}.`);
       });

@@ -15,6 +15,11 @@ export type Executor = Db | Trx;
 export interface Store {
   db: Db;
   kind: DatabaseTarget['kind'];
+  /**
+   * SQLite only: changes whenever another connection (another process, an operator command) commits
+   * to the database file. Cheap (no I/O), so it can be read on every request.
+   */
+  dataVersion: (() => number) | null;
   close(): Promise<void>;
 }
 
@@ -34,13 +39,14 @@ export function openStore(target: DatabaseTarget): Store {
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-    return { db, kind: 'sqlite', close: () => db.destroy() };
+    const dataVersion = () => sqlite.pragma('data_version', { simple: true }) as number;
+    return { db, kind: 'sqlite', dataVersion, close: () => db.destroy() };
   }
   const pool = new pg.Pool({ connectionString: target.url, max: 20, types: pgTypes as pg.CustomTypesConfig });
   // An idle client that errors (e.g. the server restarts) must not crash the process.
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, kind: 'postgres', close: () => db.destroy() };
+  return { db, kind: 'postgres', dataVersion: null, close: () => db.destroy() };
 }
 
 /** Brings the schema up to date; safe to run from several processes at once on PostgreSQL (advisory lock). */

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
-import { principalForKey } from '../keys/verify.js';
+import { hashKey, isWellFormedKey } from '../keys/format.js';
 import { requestsPerHour } from '../orgs/plans.js';
 import { resetEpochSeconds, retryAfterSeconds } from '../ratelimit/limiter.js';
 import { HttpErrors, rateLimited } from './errors.js';
@@ -45,10 +45,15 @@ export function registerAuthGate(app: FastifyInstance, ctx: AppContext, sessions
 
     const key = request.headers['x-api-key'];
     if (key !== undefined && mode !== 'session') {
-      const principal = await principalForKey(ctx.db, Array.isArray(key) ? '' : key, ctx.clock.now());
-      if (!principal) throw HttpErrors.INVALID_API_KEY();
-      request.principal = principal;
-      await countRequest(ctx, principal, reply);
+      // A key whose checksum fails is refused before anything is looked up.
+      if (typeof key !== 'string' || !isWellFormedKey(key)) throw HttpErrors.INVALID_API_KEY();
+      const check = await ctx.keys.check(hashKey(key), request.ip);
+      if (!check.ok) {
+        // Refused before counting: a blocked address cannot use up the key's hourly allowance.
+        throw check.reason === 'invalid' ? HttpErrors.INVALID_API_KEY() : HttpErrors.IP_NOT_ALLOWED({ ip: request.ip });
+      }
+      request.principal = check.principal;
+      await countRequest(ctx, check.principal, reply);
       return;
     }
 
@@ -60,6 +65,12 @@ export function registerAuthGate(app: FastifyInstance, ctx: AppContext, sessions
       }
     }
     throw HttpErrors.UNAUTHORIZED();
+  });
+
+  // Usage monitoring: counted in memory here, flushed in batches (no write on the request path).
+  app.addHook('onResponse', async (request, reply) => {
+    const principal = request.principal;
+    if (principal?.apiKey && principal.org) ctx.usage.record(principal.apiKey.id, principal.org.id, reply.statusCode, request.ip);
   });
 }
 

@@ -71,6 +71,11 @@ export const ProblemSchema = z
   })
   .meta({ id: 'Problem' });
 
+/** A dependency (Redis) did not answer: fail closed, and tell the client to retry shortly. */
+export function dependencyUnavailable(dependency: string): ApiError {
+  return HttpErrors.SERVICE_UNAVAILABLE({ dependency }, { headers: { 'retry-after': '1' } });
+}
+
 /** The 429 answer, with the Retry-After header and the matching details field. */
 export function rateLimited(retryAfterSeconds: number, extraHeaders: Record<string, string> = {}): ApiError {
   return HttpErrors.RATE_LIMITED(

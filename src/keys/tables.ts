@@ -23,6 +23,20 @@ export interface ApiKeysTable {
   last_used_ip: string | null;
 }
 
+/** Requests of one key in one clock hour, by status class. */
+export interface ApiKeyUsageTable {
+  key_id: string;
+  org_id: string;
+  /** Epoch ms of the start of the hour (UTC). */
+  hour_start: number;
+  requests: number;
+  status_2xx: number;
+  status_3xx: number;
+  status_4xx: number;
+  status_5xx: number;
+}
+
 export interface KeyTables {
   api_keys: ApiKeysTable;
+  api_key_usage: ApiKeyUsageTable;
 }

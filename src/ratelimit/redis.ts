@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { dependencyUnavailable } from '../http/errors.js';
 import { decide, type LimitDecision, type Limiter } from './limiter.js';
 
 // One round trip, one atomic step: count, start the window on the first hit, report what is left of it.
@@ -24,7 +25,10 @@ export class RedisLimiter implements Limiter {
 
   async hit(key: string, limit: number, windowMs: number): Promise<LimitDecision> {
     const run = (this.redis as unknown as { funcspecHit(key: string, windowMs: number): Promise<HitReply> }).funcspecHit;
-    const [count, ttl, redisNow] = await run.call(this.redis, `${this.prefix}rl:${key}`, windowMs);
+    // Fail closed: without Redis nothing is let through uncounted.
+    const [count, ttl, redisNow] = await run.call(this.redis, `${this.prefix}rl:${key}`, windowMs).catch(() => {
+      throw dependencyUnavailable('redis');
+    });
     // The window end is measured on Redis's clock, so every process reports the same reset time.
     return decide(count, limit, redisNow + ttl);
   }

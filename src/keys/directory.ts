@@ -1,0 +1,158 @@
+import { LRUCache } from 'lru-cache';
+import type { Principal } from '../auth/principal.js';
+import type { Db } from '../db/index.js';
+import type { Clock } from '../lib/time.js';
+import type { Stamp } from './epoch.js';
+import { KeyHashFilter } from './filter.js';
+import { compileAllowList, type AllowList } from './ip-allow.js';
+import { isKeyLive } from './store.js';
+
+/** What one stored key resolves to; `principal` is null when the key exists but cannot act (owner left or disabled). */
+export interface KeyRecord {
+  principal: Principal | null;
+  expiresAt: number | null;
+  revokedAt: number | null;
+  allowedByOrg: AllowList;
+  allowedByKey: AllowList;
+}
+
+export type KeyCheck =
+  | { ok: true; principal: Principal }
+  | { ok: false; reason: 'invalid' }
+  | { ok: false; reason: 'ip_not_allowed' };
+
+const FILTER_SYNC_MARGIN_MS = 5 * 60_000;
+
+/**
+ * Resolves key hashes to principals with at most one indexed lookup, usually none:
+ * - verified keys are kept in a bounded LRU, valid while the auth epoch is unchanged (any revocation,
+ *   role, plan, allow-list or user change anywhere bumps it), and for at most a minute;
+ * - a Bloom filter of every stored key hash answers "no such key" without the database, so random
+ *   well-formed keys cost nothing; keys created by other processes are pulled in when the key-set
+ *   version moves.
+ */
+export class KeyDirectory {
+  private readonly known = new LRUCache<string, KeyRecord>({ max: 50_000, ttl: 60_000 });
+  private knownEpoch: string | null = null;
+  private filter: KeyHashFilter | null = null;
+  private filterVersion: string | null = null;
+  private filterSyncedAt = 0;
+  /** Database reads made to resolve keys (for tests and benchmarks). */
+  lookups = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    private readonly epoch: Stamp,
+    private readonly keySet: Stamp,
+  ) {}
+
+  /** Loads every stored key hash into the filter; call once at start-up. */
+  async load(): Promise<void> {
+    const count = await this.db.selectFrom('api_keys').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const filter = new KeyHashFilter(Math.max(100_000, Number(count.n) * 2));
+    const version = await this.keySet.current();
+    const startedAt = this.clock.now();
+    let after = '';
+    for (;;) {
+      const page = await this.db.selectFrom('api_keys').select(['id', 'key_hash']).where('id', '>', after).orderBy('id').limit(10_000).execute();
+      for (const row of page) filter.add(row.key_hash);
+      if (page.length < 10_000) break;
+      after = page[page.length - 1]!.id;
+    }
+    this.filter = filter;
+    this.filterVersion = version;
+    this.filterSyncedAt = startedAt;
+  }
+
+  /** A key created by this process: it can be used at once, here and (via the version) elsewhere. */
+  async added(hash: string): Promise<void> {
+    this.filter?.add(hash);
+    await this.keySet.bump();
+  }
+
+  async check(hash: string, ip: string): Promise<KeyCheck> {
+    const epoch = await this.epoch.current();
+    if (epoch !== this.knownEpoch) {
+      this.known.clear();
+      this.knownEpoch = epoch;
+    }
+    let found = epoch === null ? undefined : this.known.get(hash);
+    if (!found) {
+      if (!(await this.mightExist(hash))) return { ok: false, reason: 'invalid' };
+      found = (await this.read(hash)) ?? undefined;
+      if (!found) return { ok: false, reason: 'invalid' };
+      if (epoch !== null) this.known.set(hash, found);
+    }
+    if (!found.principal || !isKeyLive({ expires_at: found.expiresAt, revoked_at: found.revokedAt }, this.clock.now())) {
+      return { ok: false, reason: 'invalid' };
+    }
+    if (!found.allowedByOrg(ip) || !found.allowedByKey(ip)) return { ok: false, reason: 'ip_not_allowed' };
+    return { ok: true, principal: found.principal };
+  }
+
+  /** Forget cached lookups in this process at once (the epoch carries the news to the others). */
+  forget(): void {
+    this.known.clear();
+  }
+
+  private async mightExist(hash: string): Promise<boolean> {
+    if (!this.filter) return true;
+    if (this.filter.mightContain(hash)) return true;
+    // Not in the filter: certain, unless keys were added elsewhere since the last sync.
+    const version = await this.keySet.current();
+    if (version === null) return true; // no way to hear about other processes' keys: ask the database
+    if (version === this.filterVersion) return false;
+    await this.sync(version);
+    return this.filter.mightContain(hash);
+  }
+
+  private async sync(version: string | null): Promise<void> {
+    const startedAt = this.clock.now();
+    const rows = await this.db
+      .selectFrom('api_keys')
+      .select('key_hash')
+      .where('created_at', '>=', this.filterSyncedAt - FILTER_SYNC_MARGIN_MS)
+      .execute();
+    for (const row of rows) this.filter!.add(row.key_hash);
+    this.filterVersion = version;
+    this.filterSyncedAt = startedAt;
+    if (this.filter!.full) await this.load();
+  }
+
+  private async read(hash: string): Promise<KeyRecord | null> {
+    this.lookups += 1;
+    const row = await this.db
+      .selectFrom('api_keys as k')
+      .innerJoin('users as u', 'u.id', 'k.user_id')
+      .innerJoin('organizations as o', 'o.id', 'k.org_id')
+      // The key acts as its member: without the membership it can do nothing.
+      .leftJoin('memberships as m', (join) => join.onRef('m.org_id', '=', 'k.org_id').onRef('m.user_id', '=', 'k.user_id'))
+      .select([
+        'k.id as key_id', 'k.name as key_name', 'k.last_four', 'k.allowed_ips as key_allowed_ips', 'k.expires_at', 'k.revoked_at',
+        'u.id as user_id', 'u.email', 'u.name as user_name', 'u.disabled_at',
+        'o.id as org_id', 'o.name as org_name', 'o.slug', 'o.plan', 'o.rate_limit', 'o.allowed_ips as org_allowed_ips',
+        'm.role',
+      ])
+      .where('k.key_hash', '=', hash)
+      .executeTakeFirst();
+    if (!row) return null;
+    const usable = row.role !== null && row.disabled_at === null;
+    return {
+      principal: usable
+        ? {
+            via: 'api_key',
+            user: { id: row.user_id, email: row.email, name: row.user_name },
+            org: { id: row.org_id, name: row.org_name, slug: row.slug, plan: row.plan, rate_limit: row.rate_limit, allowed_ips: row.org_allowed_ips },
+            role: row.role,
+            apiKey: { id: row.key_id, name: row.key_name, last_four: row.last_four, allowed_ips: row.key_allowed_ips },
+            session: null,
+          }
+        : null,
+      expiresAt: row.expires_at,
+      revokedAt: row.revoked_at,
+      allowedByOrg: compileAllowList(row.org_allowed_ips),
+      allowedByKey: compileAllowList(row.key_allowed_ips),
+    };
+  }
+}

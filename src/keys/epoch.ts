@@ -1,0 +1,66 @@
+import type { Redis } from 'ioredis';
+import { dependencyUnavailable } from '../http/errors.js';
+
+/**
+ * A stamp that changes whenever something changes that processes cache. Two are used:
+ * the auth epoch (a key revoked or rotated, a role changed, a member removed, a plan, allow-list or
+ * user changed: cached key lookups are dropped) and the key-set version (keys were added: the key
+ * filter pulls them in). Read on the request path, so reading must be cheap.
+ */
+export interface Stamp {
+  /** The current value; null means "cannot hear about changes: do not cache". */
+  current(): Promise<string | null>;
+  /** Announce a change, after its transaction committed. */
+  bump(): Promise<void>;
+}
+
+
+/** Shared by every process on the same Redis: a bump is seen by the very next request anywhere. */
+export class RedisStamp implements Stamp {
+  constructor(
+    private readonly redis: Redis,
+    private readonly key: string,
+  ) {}
+  async current(): Promise<string> {
+    try {
+      return (await this.redis.get(this.key)) ?? '0';
+    } catch {
+      throw dependencyUnavailable('redis'); // a stale cache must not be trusted
+    }
+  }
+  async bump(): Promise<void> {
+    await this.redis.incr(this.key);
+  }
+}
+
+/**
+ * One process without Redis: its own changes bump a counter; on SQLite, commits by any other process
+ * on the same file (operator commands, a second server) show in SQLite's data_version.
+ */
+export class LocalStamp implements Stamp {
+  private counter = 0;
+  constructor(private readonly dataVersion: () => number) {}
+  async current(): Promise<string> {
+    return `${this.counter}:${this.dataVersion()}`;
+  }
+  async bump(): Promise<void> {
+    this.counter += 1;
+  }
+}
+
+/**
+ * PostgreSQL without Redis: nothing tells this process about other processes' changes (revocations,
+ * keys they created), so nothing is cached and every key costs one indexed read.
+ */
+export const neverCache: Stamp = { current: async () => null, bump: async () => {} };
+
+export interface Stamps {
+  authEpoch: Stamp;
+  keySet: Stamp;
+}
+
+export function createStamps(redis: Redis | null, prefix: string, dataVersion: (() => number) | null): Stamps {
+  if (redis) return { authEpoch: new RedisStamp(redis, `${prefix}auth-epoch`), keySet: new RedisStamp(redis, `${prefix}keyset-version`) };
+  if (dataVersion) return { authEpoch: new LocalStamp(dataVersion), keySet: new LocalStamp(dataVersion) };
+  return { authEpoch: neverCache, keySet: neverCache };
+}

@@ -1,0 +1,195 @@
+import { z } from 'zod';
+import type { AppContext } from '../context.js';
+import { principalOf } from '../http/auth-gate.js';
+import { HttpErrors } from '../http/errors.js';
+import { envelope, listEnvelope, PaginationQuery, problems, Timestamp } from '../http/schemas.js';
+import { originOf, type Api } from '../http/types.js';
+import { isoTime } from '../lib/time.js';
+import { accessOrg } from '../orgs/access.js';
+import { AllowListSchema, readAllowList } from './ip-allow.js';
+import { createKey, getKey, keyUsageSince, listKeys, revokeKey, rotateKey, usageRows, type KeyView } from './service.js';
+
+const MAX_OVERLAP_SECONDS = 7 * 24 * 3600;
+const DAY_MS = 86_400_000;
+
+const KeySchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    kind: z.enum(['agent', 'user', 'cli']),
+    last_four: z.string(),
+    created_at: Timestamp,
+    created_by: z.object({ id: z.string(), email: z.string().nullable(), name: z.string().nullable() }),
+    last_used_at: Timestamp.nullable(),
+    last_used_ip: z.string().nullable(),
+    expires_at: Timestamp.nullable(),
+    revoked_at: Timestamp.nullable().meta({ description: 'Set when revoked; in the future while a rotated key is still in its overlap' }),
+    allowed_ips: z.array(z.string()),
+  })
+  .meta({ id: 'ApiKey' });
+
+const StatusCounts = z.object({ '2xx': z.number(), '3xx': z.number(), '4xx': z.number(), '5xx': z.number() });
+
+function keyOut(row: KeyView) {
+  return {
+    id: row.id,
+    name: row.name,
+    kind: row.kind,
+    last_four: row.last_four,
+    created_at: isoTime(row.created_at),
+    created_by: { id: row.created_by, email: row.creator_email, name: row.creator_name },
+    last_used_at: isoTime(row.last_used_at),
+    last_used_ip: row.last_used_ip,
+    expires_at: isoTime(row.expires_at),
+    revoked_at: isoTime(row.revoked_at),
+    allowed_ips: readAllowList(row.allowed_ips),
+  };
+}
+
+function byStatus(row: { status_2xx: number; status_3xx: number; status_4xx: number; status_5xx: number }) {
+  return { '2xx': Number(row.status_2xx), '3xx': Number(row.status_3xx), '4xx': Number(row.status_4xx), '5xx': Number(row.status_5xx) };
+}
+
+function futureTime(field: string, iso: string | null | undefined, now: number): number | null {
+  if (iso === undefined || iso === null) return null;
+  const ms = Date.parse(iso);
+  if (!(ms > now)) throw HttpErrors.VALIDATION_FAILED({ fields: { [field]: 'must be in the future' } });
+  return ms;
+}
+
+const OrgParams = z.object({ org: z.string().max(100) });
+const KeyParams = OrgParams.extend({ id: z.string().max(100) });
+
+/** API key management (§6): create, list, view with usage, revoke, rotate; and the usage report. */
+export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
+  app.get('/organizations/:org/api-keys', {
+    config: { auth: 'any' },
+    schema: {
+      tags: ['API keys'],
+      summary: "The organization's API keys (admins and owners: all; members: their own)",
+      params: OrgParams,
+      querystring: PaginationQuery.extend({ include_revoked: z.enum(['true', 'false']).default('false') }),
+      response: { 200: listEnvelope(KeySchema), ...problems(401, 404, 422, 429) },
+    },
+    handler: async (request) => {
+      const principal = principalOf(request);
+      const access = await accessOrg(ctx.db, principal, request.params.org);
+      const { page, per, include_revoked } = request.query;
+      const { rows, total } = await listKeys(ctx, access, principal, { includeRevoked: include_revoked === 'true', page, per });
+      return { data: rows.map(keyOut), meta: { total, page, per } };
+    },
+  });
+
+  app.post('/organizations/:org/api-keys', {
+    config: { auth: 'any' },
+    schema: {
+      tags: ['API keys'],
+      summary: 'Create a key for yourself; the full key is in this response only',
+      params: OrgParams,
+      body: z.object({
+        name: z.string().trim().min(1).max(100),
+        expires_at: z.iso.datetime({ offset: true }).nullable().optional(),
+        allowed_ips: AllowListSchema.optional(),
+      }),
+      response: { 201: envelope(KeySchema.extend({ key: z.string() })), ...problems(401, 404, 422, 429) },
+    },
+    handler: async (request, reply) => {
+      const principal = principalOf(request);
+      const access = await accessOrg(ctx.db, principal, request.params.org);
+      const expiresAt = futureTime('expires_at', request.body.expires_at, ctx.clock.now());
+      const { key, view } = await createKey(ctx, access, principal, { name: request.body.name, expiresAt, allowedIps: request.body.allowed_ips ?? null }, originOf(request));
+      reply.code(201);
+      return { data: { ...keyOut(view), key } };
+    },
+  });
+
+  app.get('/organizations/:org/api-keys/:id', {
+    config: { auth: 'any' },
+    schema: {
+      tags: ['API keys'],
+      summary: 'One key, with its requests over the last 24 hours',
+      params: KeyParams,
+      response: {
+        200: envelope(KeySchema.extend({ usage_24h: z.object({ requests: z.number(), by_status: StatusCounts }) })),
+        ...problems(401, 404, 429),
+      },
+    },
+    handler: async (request) => {
+      const principal = principalOf(request);
+      const access = await accessOrg(ctx.db, principal, request.params.org);
+      const view = await getKey(ctx, access, principal, request.params.id);
+      const usage = await keyUsageSince(ctx, view.id, ctx.clock.now() - DAY_MS);
+      return { data: { ...keyOut(view), usage_24h: { requests: Number(usage.requests), by_status: byStatus(usage) } } };
+    },
+  });
+
+  app.delete('/organizations/:org/api-keys/:id', {
+    config: { auth: 'any' },
+    schema: {
+      tags: ['API keys'],
+      summary: 'Revoke a key: it fails on the next request, on every server process',
+      params: KeyParams,
+      response: { 204: z.undefined(), ...problems(401, 404, 429) },
+    },
+    handler: async (request, reply) => {
+      const principal = principalOf(request);
+      const access = await accessOrg(ctx.db, principal, request.params.org);
+      await revokeKey(ctx, access, principal, request.params.id, originOf(request));
+      reply.code(204).send();
+    },
+  });
+
+  app.post('/organizations/:org/api-keys/:id/rotate', {
+    config: { auth: 'any' },
+    schema: {
+      tags: ['API keys'],
+      summary: 'Replace a key with a new one; the old one keeps working for previous_expires_in_seconds (default 0)',
+      params: KeyParams,
+      body: z.object({ previous_expires_in_seconds: z.number().int().min(0).max(MAX_OVERLAP_SECONDS).default(0) }).default({ previous_expires_in_seconds: 0 }),
+      response: {
+        201: envelope(KeySchema.extend({ key: z.string(), previous: z.object({ id: z.string(), expires_at: Timestamp }) })),
+        ...problems(401, 404, 409, 422, 429),
+      },
+    },
+    handler: async (request, reply) => {
+      const principal = principalOf(request);
+      const access = await accessOrg(ctx.db, principal, request.params.org);
+      const rotated = await rotateKey(ctx, access, principal, request.params.id, request.body.previous_expires_in_seconds, originOf(request));
+      reply.code(201);
+      return { data: { ...keyOut(rotated.view), key: rotated.key, previous: { id: rotated.previous.id, expires_at: isoTime(rotated.previous.expires_at) } } };
+    },
+  });
+
+  app.get('/organizations/:org/usage', {
+    config: { auth: 'any' },
+    schema: {
+      tags: ['API keys'],
+      summary: 'Requests per key per hour (admins and owners: every key; members: their own)',
+      params: OrgParams,
+      querystring: z.object({
+        from: z.iso.datetime({ offset: true }).optional().meta({ description: 'default: 24 hours ago' }),
+        to: z.iso.datetime({ offset: true }).optional().meta({ description: 'default: now' }),
+        key_id: z.string().max(100).optional(),
+      }),
+      response: {
+        200: z.object({
+          data: z.array(z.object({ key_id: z.string(), key_name: z.string(), hour: Timestamp, requests: z.number(), by_status: StatusCounts })),
+          meta: z.object({ from: Timestamp, to: Timestamp, total_requests: z.number() }),
+        }),
+        ...problems(401, 404, 422, 429),
+      },
+    },
+    handler: async (request) => {
+      const principal = principalOf(request);
+      const access = await accessOrg(ctx.db, principal, request.params.org);
+      const now = ctx.clock.now();
+      const to = request.query.to ? Date.parse(request.query.to) : now;
+      const from = request.query.from ? Date.parse(request.query.from) : to - DAY_MS;
+      if (from >= to) throw HttpErrors.VALIDATION_FAILED({ fields: { from: 'must be before to' } });
+      if (to - from > 93 * DAY_MS) throw HttpErrors.VALIDATION_FAILED({ fields: { from: 'the range is at most 93 days' } });
+      const rows = await usageRows(ctx, access, principal, { from, to, keyId: request.query.key_id });
+      const data = rows.map((row) => ({ key_id: row.key_id, key_name: row.key_name, hour: isoTime(row.hour_start), requests: Number(row.requests), by_status: byStatus(row) }));
+      return { data, meta: { from: isoTime(from), to: isoTime(to), total_requests: data.reduce((sum, row) => sum + row.requests, 0) } };
+    },
+  });
+}

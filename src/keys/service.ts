@@ -1,0 +1,197 @@
+import { sql } from 'kysely';
+import { recordAudit, type RequestOrigin } from '../audit/audit.js';
+import type { Principal } from '../auth/principal.js';
+import type { AppContext } from '../context.js';
+import type { Executor } from '../db/index.js';
+import { ROLE_RANK } from '../orgs/store.js';
+import type { OrgAccess } from '../orgs/access.js';
+import { KeyErrors } from './errors.js';
+import { insertKey, isKeyLive } from './store.js';
+import type { ApiKeysTable } from './tables.js';
+
+export interface KeyView extends ApiKeysTable {
+  creator_email: string | null;
+  creator_name: string | null;
+}
+
+/** Admins and owners see and manage every key of the organization; members only their own. */
+function seesAll(access: OrgAccess): boolean {
+  return ROLE_RANK[access.role] >= ROLE_RANK.admin;
+}
+
+function keysQuery(db: Executor, access: OrgAccess, principal: Principal) {
+  let query = db
+    .selectFrom('api_keys as k')
+    .leftJoin('users as c', 'c.id', 'k.created_by')
+    .selectAll('k')
+    .select(['c.email as creator_email', 'c.name as creator_name'])
+    .where('k.org_id', '=', access.org.id);
+  if (!seesAll(access)) query = query.where('k.user_id', '=', principal.user.id);
+  return query;
+}
+
+export async function listKeys(
+  ctx: AppContext,
+  access: OrgAccess,
+  principal: Principal,
+  options: { includeRevoked: boolean; page: number; per: number },
+): Promise<{ rows: KeyView[]; total: number }> {
+  const now = ctx.clock.now();
+  let query = keysQuery(ctx.db, access, principal);
+  if (!options.includeRevoked) query = query.where((eb) => eb.or([eb('k.revoked_at', 'is', null), eb('k.revoked_at', '>', now)]));
+  const { total } = await query
+    .clearSelect()
+    .select((eb) => eb.fn.countAll<number>().as('total'))
+    .executeTakeFirstOrThrow();
+  const rows = await query
+    .orderBy('k.created_at', 'desc')
+    .orderBy('k.id')
+    .limit(options.per)
+    .offset((options.page - 1) * options.per)
+    .execute();
+  return { rows, total: Number(total) };
+}
+
+export async function getKey(ctx: AppContext, access: OrgAccess, principal: Principal, keyId: string): Promise<KeyView> {
+  const row = await keysQuery(ctx.db, access, principal).where('k.id', '=', keyId).executeTakeFirst();
+  if (!row) throw KeyErrors.KEY_NOT_FOUND();
+  return row;
+}
+
+export interface CreateKeyInput {
+  name: string;
+  expiresAt: number | null;
+  allowedIps: string[] | null;
+}
+
+/** A new key for the caller, acting with the caller's role in the organization. */
+export async function createKey(ctx: AppContext, access: OrgAccess, principal: Principal, input: CreateKeyInput, origin: RequestOrigin) {
+  const now = ctx.clock.now();
+  const created = await ctx.db.transaction().execute(async (trx) => {
+    const made = await insertKey(trx, ctx.config.keyEnv, now, {
+      orgId: access.org.id,
+      userId: principal.user.id,
+      name: input.name,
+      kind: 'user',
+      createdBy: principal.user.id,
+      expiresAt: input.expiresAt,
+      allowedIps: input.allowedIps,
+    });
+    await recordAudit(trx, now, {
+      action: 'api_key.created', orgId: access.org.id, actorUserId: principal.user.id, actorKeyId: principal.apiKey?.id,
+      targetType: 'api_key', targetId: made.row.id, ip: origin.ip, userAgent: origin.userAgent,
+      details: { name: input.name, last_four: made.row.last_four, expires_at: input.expiresAt, allowed_ips: input.allowedIps },
+    });
+    return made;
+  });
+  await ctx.keys.added(created.row.key_hash);
+  return { ...created, view: await getKey(ctx, access, principal, created.row.id) };
+}
+
+/** Revokes at once, on every process. Revoking a revoked key is a no-op (still 204). */
+export async function revokeKey(ctx: AppContext, access: OrgAccess, principal: Principal, keyId: string, origin: RequestOrigin): Promise<void> {
+  const key = await getKey(ctx, access, principal, keyId);
+  const now = ctx.clock.now();
+  const revoked = await ctx.db.transaction().execute(async (trx) => {
+    const updated = await trx
+      .updateTable('api_keys')
+      .set({ revoked_at: now })
+      .where('id', '=', key.id)
+      .where((eb) => eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>', now)]))
+      .returning('id')
+      .executeTakeFirst();
+    if (!updated) return false;
+    await recordAudit(trx, now, {
+      action: 'api_key.revoked', orgId: access.org.id, actorUserId: principal.user.id, actorKeyId: principal.apiKey?.id,
+      targetType: 'api_key', targetId: key.id, ip: origin.ip, userAgent: origin.userAgent,
+      details: { name: key.name, last_four: key.last_four },
+    });
+    return true;
+  });
+  if (revoked) await ctx.invalidateAuth();
+}
+
+/**
+ * A new key with the same name, owner, expiry and allow-list; the old one keeps working for
+ * `overlapSeconds` (0 = it dies now). Two concurrent rotations of one key: one wins, one gets 409.
+ */
+export async function rotateKey(ctx: AppContext, access: OrgAccess, principal: Principal, keyId: string, overlapSeconds: number, origin: RequestOrigin) {
+  const old = await getKey(ctx, access, principal, keyId);
+  const now = ctx.clock.now();
+  if (!isKeyLive(old, now) || old.revoked_at !== null) throw KeyErrors.KEY_ALREADY_REVOKED();
+  const diesAt = now + overlapSeconds * 1000;
+  const rotated = await ctx.db.transaction().execute(async (trx) => {
+    const claimed = await trx
+      .updateTable('api_keys')
+      .set({ revoked_at: diesAt })
+      .where('id', '=', old.id)
+      .where('revoked_at', 'is', null)
+      .returning('id')
+      .executeTakeFirst();
+    if (!claimed) throw KeyErrors.KEY_ALREADY_REVOKED();
+    const made = await insertKey(
+      trx,
+      ctx.config.keyEnv,
+      now,
+      {
+        orgId: old.org_id,
+        userId: old.user_id,
+        name: old.name,
+        kind: old.kind,
+        createdBy: principal.user.id,
+        expiresAt: old.expires_at,
+        allowedIps: old.allowed_ips ? (JSON.parse(old.allowed_ips) as string[]) : null,
+      },
+      ctx.secrets,
+    );
+    await recordAudit(trx, now, {
+      action: 'api_key.rotated', orgId: access.org.id, actorUserId: principal.user.id, actorKeyId: principal.apiKey?.id,
+      targetType: 'api_key', targetId: old.id, ip: origin.ip, userAgent: origin.userAgent,
+      details: { name: old.name, old_last_four: old.last_four, new_key_id: made.row.id, new_last_four: made.row.last_four, previous_expires_in_seconds: overlapSeconds },
+    });
+    return made;
+  });
+  await ctx.keys.added(rotated.row.key_hash);
+  await ctx.invalidateAuth();
+  return { ...rotated, previous: { id: old.id, expires_at: diesAt }, view: await getKey(ctx, access, principal, rotated.row.id) };
+}
+
+export interface UsageQuery {
+  from: number;
+  to: number;
+  keyId?: string;
+}
+
+/** Requests per key per hour in [from, to), for the keys the caller may see. */
+export async function usageRows(ctx: AppContext, access: OrgAccess, principal: Principal, query: UsageQuery) {
+  if (query.keyId) await getKey(ctx, access, principal, query.keyId);
+  await ctx.usage.flush(); // what this process counted so far is included
+  let rows = ctx.db
+    .selectFrom('api_key_usage as u')
+    .innerJoin('api_keys as k', 'k.id', 'u.key_id')
+    .select(['u.key_id', 'k.name as key_name', 'u.hour_start', 'u.requests', 'u.status_2xx', 'u.status_3xx', 'u.status_4xx', 'u.status_5xx'])
+    .where('u.org_id', '=', access.org.id)
+    .where('u.hour_start', '>=', query.from - (query.from % 3_600_000))
+    .where('u.hour_start', '<', query.to);
+  if (query.keyId) rows = rows.where('u.key_id', '=', query.keyId);
+  if (!seesAll(access)) rows = rows.where('k.user_id', '=', principal.user.id);
+  return rows.orderBy('u.hour_start').orderBy('u.key_id').execute();
+}
+
+/** Total requests of one key since `since`, by status class (the per-key view). */
+export async function keyUsageSince(ctx: AppContext, keyId: string, since: number) {
+  await ctx.usage.flush();
+  const row = await ctx.db
+    .selectFrom('api_key_usage')
+    .select([
+      sql<number>`cast(coalesce(sum(requests), 0) as bigint)`.as('requests'),
+      sql<number>`cast(coalesce(sum(status_2xx), 0) as bigint)`.as('status_2xx'),
+      sql<number>`cast(coalesce(sum(status_3xx), 0) as bigint)`.as('status_3xx'),
+      sql<number>`cast(coalesce(sum(status_4xx), 0) as bigint)`.as('status_4xx'),
+      sql<number>`cast(coalesce(sum(status_5xx), 0) as bigint)`.as('status_5xx'),
+    ])
+    .where('key_id', '=', keyId)
+    .where('hour_start', '>=', since - (since % 3_600_000))
+    .executeTakeFirstOrThrow();
+  return row;
+}
