@@ -65,12 +65,12 @@ describe('organizations: create, list, rename, delete', () => {
     const org = founder.personalOrgId;
     const renamed = await t.request('PATCH', `/api/v1/organizations/${org}`, {
       key: founder.key,
-      body: { name: 'Renamed', allowed_ips: ['10.1.2.3/8', '2001:db8::1', '2001:db8::1'] },
+      body: { name: 'Renamed', allowed_ips: ['127.0.0.0/8', '2001:db8:0:0::1', '::1'] },
     });
     assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
     assert.equal(renamed.body.data.name, 'Renamed');
-    assert.deepEqual(renamed.body.data.allowed_ips, ['10.0.0.0/8', '2001:db8::1']);
-    for (const body of [{ allowed_ips: ['1.2.3'] }, { name: '' }, { name: 'x'.repeat(101) }, {}, { plan: 'enterprise' }, { slug: 'Not A Slug' }]) {
+    assert.deepEqual(renamed.body.data.allowed_ips, ['127.0.0.0/8', '2001:db8::1', '::1']);
+    for (const body of [{ allowed_ips: ['1.2.3.4/33'] }, { allowed_ips: ['localhost'] }, { name: '' }, { name: 'x'.repeat(101) }, {}, { plan: 'enterprise' }, { slug: 'Not A Slug' }]) {
       const bad = await t.request('PATCH', `/api/v1/organizations/${org}`, { key: founder.key, body });
       assertProblem(bad, 422, 'VALIDATION_FAILED');
       assert.ok(bad.body.details.fields, JSON.stringify(bad.body));
@@ -79,7 +79,18 @@ describe('organizations: create, list, rename, delete', () => {
     assert.equal(now.body.data.name, 'Renamed');
     assert.equal(now.body.data.plan, 'free');
     const cleared = await t.request('PATCH', `/api/v1/organizations/${org}`, { key: founder.key, body: { allowed_ips: null } });
-    assert.equal(cleared.body.data.allowed_ips, null);
+    assert.deepEqual(cleared.body.data.allowed_ips, []);
+  });
+
+  it('an organization allow-list and its name count for the organization\'s keys from the very next request', async () => {
+    const owner = await newPerson(t, 'fenced');
+    const org = owner.personalOrgId;
+    assert.equal((await t.request('GET', '/api/v1/me', { key: owner.key })).status, 200);
+    await t.request('PATCH', `/api/v1/organizations/${org}`, { key: owner.key, body: { name: 'Fresh name' } });
+    assert.equal((await t.request('GET', '/api/v1/me', { key: owner.key })).body.data.organization.name, 'Fresh name');
+    const fenced = await t.request('PATCH', `/api/v1/organizations/${org}`, { key: owner.key, body: { allowed_ips: ['203.0.113.0/24'] } });
+    assert.equal(fenced.status, 200);
+    assertProblem(await t.request('GET', '/api/v1/me', { key: owner.key }), 403, 'IP_NOT_ALLOWED');
   });
 
   it('only the owner deletes an organization; afterwards it is gone and its keys are dead', async () => {

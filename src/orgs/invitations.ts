@@ -6,7 +6,7 @@ import { HttpErrors } from '../http/errors.js';
 import { newId, randomToken } from '../lib/random.js';
 import { byActor, type Actor } from './actor.js';
 import { OrgErrors } from './errors.js';
-import { mintMemberKey, offsetOf, type Page } from './service.js';
+import { announceKey, mintMemberKey, offsetOf, type Page } from './service.js';
 import { findOrganization, lockOrganization, roleIn, ROLE_RANK } from './store.js';
 import type { InvitationRole, InvitationsTable, OrganizationsTable, OrgRole } from './tables.js';
 
@@ -182,8 +182,9 @@ export async function acceptInvitation(ctx: AppContext, principal: Principal, ac
     throw OrgErrors.INVITATION_EMAIL_MISMATCH();
   }
 
+  let result: AcceptResult;
   try {
-    return await ctx.db.transaction().execute(async (trx) => {
+    result = await ctx.db.transaction().execute(async (trx) => {
       if (!(await lockOrganization(trx, invitation.org_id))) throw OrgErrors.INVITATION_INVALID();
       const now = ctx.clock.now();
       const consumed = await trx
@@ -213,4 +214,8 @@ export async function acceptInvitation(ctx: AppContext, principal: Principal, ac
     if (isUniqueViolation(error)) throw OrgErrors.ALREADY_MEMBER({ email: invitation.email });
     throw error;
   }
+  // After the commit: the new member's keys (the one minted here included) act in the organization now.
+  await ctx.invalidateAuth();
+  if (result.apiKey) await announceKey(ctx, result.apiKey.key);
+  return result;
 }

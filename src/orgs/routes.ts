@@ -2,11 +2,11 @@ import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { MonthlyAllowance, readBalance } from '../credits/ledger.js';
 import { principalOf } from '../http/auth-gate.js';
+import { AllowListSchema } from '../keys/ip-allow.js';
 import { envelope, listEnvelope, PaginationQuery, problems } from '../http/schemas.js';
 import { originOf, type Api } from '../http/types.js';
 import { accessOrg, requireRole } from './access.js';
 import { actorOf } from './actor.js';
-import { AllowedIpsSchema } from './allowed-ips.js';
 import { requestsPerHour } from './plans.js';
 import { MemberSchema, memberView, NameSchema, OrganizationSchema, organizationView, OrgRef, OrgRoleSchema, OrgSlugSchema, UserIdParam } from './schemas.js';
 import {
@@ -85,10 +85,10 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
     schema: {
       tags: ['Organizations'],
       summary: 'Rename, change the slug or the allowed IPs (admin+)',
-      description: '`allowed_ips`: IPs/CIDRs from which the organization\'s API keys may be used; `null` = any address.',
+      description: '`allowed_ips`: IPs/CIDRs from which the organization\'s API keys may be used; `null` or `[]` = any address.',
       params: OrgParams,
       body: z
-        .strictObject({ name: NameSchema.optional(), slug: OrgSlugSchema.optional(), allowed_ips: AllowedIpsSchema.optional() })
+        .strictObject({ name: NameSchema.optional(), slug: OrgSlugSchema.optional(), allowed_ips: AllowListSchema.optional() })
         .refine((body) => Object.keys(body).length > 0, 'name, slug or allowed_ips is required'),
       response: { 200: envelope(OrganizationSchema), ...problems(401, 403, 404, 409, 415, 422, 429) },
     },

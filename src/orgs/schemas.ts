@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Timestamp } from '../http/schemas.js';
 import { isoTime } from '../lib/time.js';
 import { SlugSchema } from '../lib/slug.js';
-import { parseStoredIps } from './allowed-ips.js';
+import { readAllowList } from '../keys/ip-allow.js';
 import type { MemberRow } from './service.js';
 import type { OrganizationsTable, OrgRole } from './tables.js';
 
@@ -20,7 +20,7 @@ export const OrganizationSchema = z
     name: z.string(),
     slug: z.string(),
     plan: z.enum(['free', 'pro', 'enterprise']),
-    allowed_ips: z.array(z.string()).nullable(),
+    allowed_ips: z.array(z.string()).meta({ description: 'Empty: any address' }),
     role: OrgRoleSchema.meta({ description: "The caller's role in this organization" }),
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -33,7 +33,7 @@ export function organizationView(org: OrganizationsTable, role: OrgRole): z.infe
     name: org.name,
     slug: org.slug,
     plan: org.plan,
-    allowed_ips: parseStoredIps(org.allowed_ips),
+    allowed_ips: readAllowList(org.allowed_ips),
     role,
     created_at: isoTime(org.created_at),
     updated_at: isoTime(org.updated_at),

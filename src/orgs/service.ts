@@ -3,6 +3,8 @@ import type { Principal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import { isUniqueViolation, type Executor, type Trx } from '../db/index.js';
 import { HttpErrors } from '../http/errors.js';
+import { readAllowList, storeAllowList } from '../keys/ip-allow.js';
+import { hashKey } from '../keys/format.js';
 import { insertKey } from '../keys/store.js';
 import { slugify, uniqueSlug } from '../lib/slug.js';
 import { byActor, type Actor } from './actor.js';
@@ -40,6 +42,11 @@ async function ensureAnOwner(trx: Executor, orgId: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------------
 // Organizations
 
+/** After the commit: every process may now accept the minted key (the key filter learns of it). */
+export async function announceKey(ctx: AppContext, key: string): Promise<void> {
+  await ctx.keys.added(hashKey(key));
+}
+
 /** A key for the actor in `org` (kind `user`), recorded in the audit log; the full key is returned this once. */
 export async function mintMemberKey(
   ctx: AppContext,
@@ -73,8 +80,8 @@ export async function createOrganization(
   withKey: boolean,
 ): Promise<CreatedOrganization> {
   const now = ctx.clock.now();
-  const attempt = (slug: string) =>
-    ctx.db.transaction().execute(async (trx) => {
+  const attempt = async (slug: string) => {
+    const created = await ctx.db.transaction().execute(async (trx) => {
       const org = await insertOrganization(trx, now, { name: input.name, slug, ownerId: actor.userId });
       await recordAudit(trx, now, {
         action: 'organization.created', orgId: org.id, targetType: 'organization', targetId: org.id, ...byActor(actor),
@@ -82,6 +89,9 @@ export async function createOrganization(
       });
       return { org, apiKey: withKey ? await mintMemberKey(ctx, trx, now, actor, org, 'organization') : null };
     });
+    if (created.apiKey) await announceKey(ctx, created.apiKey.key);
+    return created;
+  };
   if (input.slug) {
     try {
       return await attempt(input.slug);
@@ -128,8 +138,9 @@ export interface OrgPatch {
 
 /** Name, slug and allowed IPs: admin and owner. */
 export async function updateOrganization(ctx: AppContext, actor: Actor, orgId: string, patch: OrgPatch): Promise<OrganizationsTable> {
+  let updated: OrganizationsTable;
   try {
-    return await ctx.db.transaction().execute(async (trx) => {
+    updated = await ctx.db.transaction().execute(async (trx) => {
       await lockAsRole(trx, orgId, actor.userId, 'admin');
       const now = ctx.clock.now();
       const before = (await findOrganization(trx, orgId))!;
@@ -137,7 +148,7 @@ export async function updateOrganization(ctx: AppContext, actor: Actor, orgId: s
       if (patch.name !== undefined && patch.name !== before.name) changes.name = patch.name;
       if (patch.slug !== undefined && patch.slug !== before.slug) changes.slug = patch.slug;
       if (patch.allowed_ips !== undefined) {
-        const stored = patch.allowed_ips === null ? null : JSON.stringify(patch.allowed_ips);
+        const stored = storeAllowList(patch.allowed_ips);
         if (stored !== before.allowed_ips) changes.allowed_ips = stored;
       }
       if (Object.keys(changes).length === 0) return before;
@@ -150,7 +161,7 @@ export async function updateOrganization(ctx: AppContext, actor: Actor, orgId: s
       const details: Record<string, unknown> = {};
       for (const field of Object.keys(changes) as Array<keyof OrganizationsTable>) {
         details[field] = field === 'allowed_ips'
-          ? { from: before.allowed_ips && JSON.parse(before.allowed_ips), to: after.allowed_ips && JSON.parse(after.allowed_ips) }
+          ? { from: readAllowList(before.allowed_ips), to: readAllowList(after.allowed_ips) }
           : { from: before[field], to: after[field] };
       }
       await recordAudit(trx, now, {
@@ -162,6 +173,8 @@ export async function updateOrganization(ctx: AppContext, actor: Actor, orgId: s
     if (isUniqueViolation(error)) throw OrgErrors.SLUG_TAKEN({ slug: patch.slug });
     throw error;
   }
+  await ctx.invalidateAuth(); // keys carry the organization's name, slug and allow-list
+  return updated;
 }
 
 /** Owner only. Memberships, keys, invitations, credits and projects go with it (foreign keys cascade). */
@@ -176,6 +189,7 @@ export async function deleteOrganization(ctx: AppContext, actor: Actor, orgId: s
       details: { name: org.name, slug: org.slug },
     });
   });
+  await ctx.invalidateAuth();
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -218,7 +232,7 @@ export async function findMember(db: Executor, orgId: string, userId: string): P
  * nobody raises their own role; the last owner cannot step down.
  */
 export async function changeMemberRole(ctx: AppContext, actor: Actor, orgId: string, targetUserId: string, role: OrgRole): Promise<MemberRow> {
-  return ctx.db.transaction().execute(async (trx) => {
+  const member = await ctx.db.transaction().execute(async (trx) => {
     const callerRole = await lockAsRole(trx, orgId, actor.userId, 'admin');
     const now = ctx.clock.now();
     const target = await findMember(trx, orgId, targetUserId);
@@ -238,6 +252,8 @@ export async function changeMemberRole(ctx: AppContext, actor: Actor, orgId: str
     });
     return { ...target, role };
   });
+  await ctx.invalidateAuth(); // the member's keys carry their role
+  return member;
 }
 
 /**
@@ -279,11 +295,12 @@ export async function removeMember(ctx: AppContext, actor: Actor, orgId: string,
       },
     });
   });
+  await ctx.invalidateAuth();
 }
 
 /** The owner hands ownership to another member, who becomes owner; the caller stays on as admin. */
 export async function transferOwnership(ctx: AppContext, actor: Actor, orgId: string, targetUserId: string): Promise<MemberRow> {
-  return ctx.db.transaction().execute(async (trx) => {
+  const member = await ctx.db.transaction().execute(async (trx): Promise<MemberRow> => {
     await lockAsRole(trx, orgId, actor.userId, 'owner');
     const now = ctx.clock.now();
     const target = await findMember(trx, orgId, targetUserId);
@@ -298,4 +315,6 @@ export async function transferOwnership(ctx: AppContext, actor: Actor, orgId: st
     });
     return { ...target, role: 'owner' };
   });
+  await ctx.invalidateAuth();
+  return member;
 }
