@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { RequestOptions } from './helpers/http.js';
-import { addToTeam, createItem, createProject, joinOrg, MANY_AGENTS, newPerson, type Person } from './helpers/orgs.js';
+import type { Reply, RequestOptions } from './helpers/http.js';
+import { addToTeam, createItem, createProject, inviteByMail, MANY_AGENTS, newPerson } from './helpers/orgs.js';
 import { startTestServer, uniqueEmail, type TestServer } from './helpers/server.js';
 
 type OrgRole = 'owner' | 'admin' | 'member';
@@ -28,15 +28,28 @@ const ACTORS: Actor[] = [
 ];
 
 /**
- * A way of presenting a member's credentials. Each member gets their own credential of each kind.
- * Web sessions add one entry here (log the member in, return `{ cookie }`).
+ * A kind of credential a member can hold. Each member gets their own. An API key is bound to one
+ * organization, so joining (or creating) an organization hands out a key for it; a web session acts
+ * in every organization of its user. Sessions add one entry here.
  */
 interface CredentialKind {
   name: string;
-  for(t: TestServer, person: Person): Promise<RequestOptions>;
+  /** A new verified user and their credential. */
+  newUser(t: TestServer, label: string): Promise<{ userId: string; email: string; as: RequestOptions }>;
+  /** The credential that acts in the organization the user just created or joined (`reply`: that answer). */
+  inOrg(user: { as: RequestOptions }, reply: Reply): RequestOptions;
 }
 
-const CREDENTIAL_KINDS: CredentialKind[] = [{ name: 'API key', for: async (_t, person) => ({ key: person.key }) }];
+const CREDENTIAL_KINDS: CredentialKind[] = [
+  {
+    name: 'API key',
+    newUser: async (t, label) => {
+      const person = await newPerson(t, label);
+      return { userId: person.userId, email: person.email, as: { key: person.key } };
+    },
+    inOrg: (_user, reply) => ({ key: reply.body.data.api_key.key }),
+  },
+];
 
 const RANK = { viewer: 1, editor: 2, admin: 3 } as const;
 const effective = (actor: Actor): ProjectRole => (actor.org === 'owner' || actor.org === 'admin' ? 'admin' : actor.project);
@@ -46,22 +59,29 @@ const atLeast = (actor: Actor, minimum: keyof typeof RANK) => {
 };
 const orgAtLeast = (actor: Actor, minimum: OrgRole) => ({ member: 1, admin: 2, owner: 3 })[actor.org] >= { member: 1, admin: 2, owner: 3 }[minimum];
 
+interface Member {
+  userId: string;
+  as: RequestOptions;
+}
+
 interface Fixture {
   t: TestServer;
   org: string;
-  owner: Person;
+  owner: Member;
   ownerAs: RequestOptions;
   project: { id: string };
   item: { id: string; permalink: string };
-  teammate: Person;
-  people: Map<Actor, Person>;
+  teammate: Member;
+  people: Map<Actor, Member>;
+  /** Someone outside the organization, to look at it once it is gone. */
+  outsider: RequestOptions;
 }
 
 interface Action {
   name: string;
   allowed(actor: Actor): boolean;
   /** Makes the request as `as`; `person` is the actor (some actions need a fresh resource set up for them first). */
-  run(f: Fixture, as: RequestOptions, actor: Actor, person: Person): Promise<{ status: number; body: any }>;
+  run(f: Fixture, as: RequestOptions, actor: Actor, person: Member): Promise<{ status: number; body: any }>;
 }
 
 let counter = 0;
@@ -142,23 +162,34 @@ const label = (actor: Actor) => `org ${actor.org} × project ${actor.project ?? 
 for (const kind of CREDENTIAL_KINDS) {
   describe(`role matrix through ${kind.name}`, () => {
     const f = {} as Fixture;
-    const credentials = new Map<Actor, RequestOptions>();
+
+    /** A new user of this credential kind who joined the organization with `role` through an e-mailed invitation. */
+    async function join(role: 'admin' | 'member', who: string): Promise<Member> {
+      const user = await kind.newUser(f.t, who);
+      const { token } = await inviteByMail(f.t, f.ownerAs, f.org, user.email, role);
+      const accepted = await f.t.request('POST', '/api/v1/invitations/accept', { ...user.as, body: { token } });
+      assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
+      return { userId: user.userId, as: kind.inOrg(user, accepted) };
+    }
 
     before(async () => {
       f.t = await startTestServer(MANY_AGENTS);
-      f.owner = await newPerson(f.t, 'matrix-owner');
-      f.org = f.owner.personalOrgId;
-      f.ownerAs = { key: f.owner.key };
+      const founder = await kind.newUser(f.t, 'matrix-owner');
+      const created = await f.t.request('POST', '/api/v1/organizations', { ...founder.as, body: { name: 'Matrix Inc' } });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      f.org = created.body.data.id;
+      f.ownerAs = kind.inOrg(founder, created);
+      f.owner = { userId: founder.userId, as: f.ownerAs };
       f.project = await createProject(f.t, f.ownerAs, { name: 'Matrix' });
       f.item = await createItem(f.t, f.ownerAs, f.project.id);
-      f.teammate = await joinOrg(f.t, f.ownerAs, f.org, 'member', 'teammate');
+      f.teammate = await join('member', 'teammate');
       await addToTeam(f.t, f.ownerAs, f.project.id, f.teammate.userId, 'viewer');
+      f.outsider = (await kind.newUser(f.t, 'outsider')).as;
       f.people = new Map();
       for (const actor of ACTORS) {
-        const person = actor.org === 'owner' ? f.owner : await joinOrg(f.t, f.ownerAs, f.org, actor.org, `${actor.org}-${actor.project ?? 'none'}`);
+        const person = actor.org === 'owner' ? f.owner : await join(actor.org, `${actor.org}-${actor.project ?? 'none'}`);
         if (actor.project) await addToTeam(f.t, f.ownerAs, f.project.id, person.userId, actor.project);
         f.people.set(actor, person);
-        credentials.set(actor, await kind.for(f.t, person));
       }
     });
     after(() => f.t.close());
@@ -167,7 +198,8 @@ for (const kind of CREDENTIAL_KINDS) {
       for (const action of ACTIONS) {
         const allowed = action.allowed(actor);
         it(`${kind.name}: ${label(actor)} → ${action.name}: ${allowed ? 'allowed' : '403'}`, async () => {
-          const reply = await action.run(f, credentials.get(actor)!, actor, f.people.get(actor)!);
+          const member = f.people.get(actor)!;
+          const reply = await action.run(f, member.as, actor, member);
           if (allowed) assert.ok(reply.status >= 200 && reply.status < 300, `expected success, got ${reply.status} ${JSON.stringify(reply.body)}`);
           else {
             assert.equal(reply.status, 403, JSON.stringify(reply.body));
@@ -179,12 +211,12 @@ for (const kind of CREDENTIAL_KINDS) {
 
     it(`${kind.name}: delete organization — 403 for everyone but the owner, then the owner deletes it`, async () => {
       for (const actor of ACTORS.filter((a) => a.org !== 'owner')) {
-        const reply = await f.t.request('DELETE', `/api/v1/organizations/${f.org}`, credentials.get(actor)!);
+        const reply = await f.t.request('DELETE', `/api/v1/organizations/${f.org}`, f.people.get(actor)!.as);
         assert.equal(reply.status, 403, `${label(actor)}: ${JSON.stringify(reply.body)}`);
       }
       const owner = ACTORS.find((a) => a.org === 'owner')!;
-      assert.equal((await f.t.request('DELETE', `/api/v1/organizations/${f.org}`, credentials.get(owner)!)).status, 204);
-      assert.equal((await f.t.request('GET', `/api/v1/organizations/${f.org}`, { key: f.teammate.personalKey })).status, 404);
+      assert.equal((await f.t.request('DELETE', `/api/v1/organizations/${f.org}`, f.people.get(owner)!.as)).status, 204);
+      assert.equal((await f.t.request('GET', `/api/v1/organizations/${f.org}`, f.outsider)).status, 404);
     });
   });
 }
