@@ -1,0 +1,11 @@
+// The real server (same code as `funcspec serve`), in its own process, answering the bench's
+// questions over IPC: how many database reads key checks made, and how much memory it holds.
+import { loadConfig } from '../src/config.js';
+import { startServer } from '../src/server.js';
+
+const server = await startServer(loadConfig());
+process.send?.({ ready: true });
+process.on('message', (message) => {
+  if (message === 'stats') process.send?.({ rss: process.memoryUsage().rss, lookups: server.ctx.keys.lookups });
+  if (message === 'stop') void server.close().then(() => process.exit(0));
+});

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { startTestServer, uniqueEmail } from './helpers/server.js';
+
+describe('mail: the dev outbox when SMTP_URL is unset', () => {
+  it('keeps every mail under the data dir and lists it at GET /dev/outbox; the code in it verifies', async () => {
+    const t = await startTestServer({ SMTP_URL: '' });
+    try {
+      const email = uniqueEmail();
+      assert.equal((await t.request('POST', '/api/v1/agent/sign-up', { body: { email } })).status, 200);
+      const outbox = await t.request('GET', `/dev/outbox?to=${encodeURIComponent(email)}`);
+      assert.equal(outbox.status, 200);
+      assert.equal(outbox.body.data.length, 1);
+      const [mail] = outbox.body.data;
+      assert.equal(mail.to, email);
+      const code = /\b(\d{6})\b/.exec(mail.text)![1];
+      const dir = path.join(t.database.dataDir, 'outbox');
+      assert.ok(existsSync(dir) && readdirSync(dir).length === 1, 'kept as a file under the data dir');
+      const verify = await t.request('POST', '/api/v1/agent/verify', { body: { email, otp_code: code } });
+      assert.equal(verify.status, 200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('does not exist when mail goes through SMTP', async () => {
+    const t = await startTestServer();
+    try {
+      const reply = await t.request('GET', '/dev/outbox');
+      assert.equal(reply.status, 404);
+      assert.equal(reply.body.error_code, 'NOT_FOUND');
+    } finally {
+      await t.close();
+    }
+  });
+});
