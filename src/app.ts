@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -11,6 +12,9 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { createSessionAuthenticator } from './accounts/http.js';
+import { accountPages } from './accounts/pages.js';
+import { accountRoutes } from './accounts/routes.js';
 import { agentRoutes } from './agent/routes.js';
 import { meRoutes } from './auth/me-routes.js';
 import type { AppContext } from './context.js';
@@ -30,7 +34,7 @@ export const BODY_LIMIT = 1024 * 1024;
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface BuildOptions {
-  /** Provided by the web-accounts feature once sessions exist. */
+  /** Web sessions; by default the cookie sessions of src/accounts (null: API keys only). */
   sessions?: SessionAuthenticator | null;
 }
 
@@ -105,8 +109,11 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  registerAuthGate(app as unknown as FastifyInstance, ctx, () => options.sessions ?? null);
+  await app.register(cookie);
+  const sessions = options.sessions === undefined ? createSessionAuthenticator(ctx) : options.sessions;
+  registerAuthGate(app as unknown as FastifyInstance, ctx, () => sessions);
   await app.register(async (root) => systemRoutes(root as Api, ctx));
+  await app.register(async (root) => accountPages(root as Api, ctx));
   await app.register(
     async (api) => {
       const typed = api as Api;
@@ -115,6 +122,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
       await meRoutes(typed, ctx);
       await keyRoutes(typed, ctx);
       await auditRoutes(typed, ctx);
+      await accountRoutes(typed, ctx);
       await orgRoutes(typed, ctx);
       await invitationRoutes(typed, ctx);
       await projectRoutes(typed, ctx);

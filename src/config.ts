@@ -29,6 +29,20 @@ export interface Config {
   /** How often counted API-key usage is written to the database (the most a crash can lose). */
   usageFlushIntervalMs: number;
   logLevel: string;
+  /** Web accounts: password guesses per account and per client IP in one throttle window. */
+  loginMaxAttemptsPerAccount: number;
+  loginMaxAttemptsPerIp: number;
+  loginThrottleWindowMs: number;
+  /** Code guesses on one login challenge, and two-factor guesses per account per throttle window. */
+  twoFactorMaxAttemptsPerChallenge: number;
+  twoFactorMaxAttemptsPerAccount: number;
+  /** Account mails (verification, reset, "you already have an account") per address and per client IP, per hour. */
+  accountMailsPerEmailPerHour: number;
+  accountMailsPerIpPerHour: number;
+  /** Device authorization: lifetime of a code pair, polling interval, user-code tries per user and IP per throttle window. */
+  deviceCodeTtlMs: number;
+  devicePollIntervalMs: number;
+  deviceCodeMaxAttempts: number;
 }
 
 /** A setting that cannot be used; `message` is the one line printed at start-up. */
@@ -163,5 +177,15 @@ export function loadConfig(env: Env = process.env): Config {
     keyEnv,
     usageFlushIntervalMs: duration(env, 'FUNCSPEC_USAGE_FLUSH_INTERVAL', '10s'),
     logLevel,
+    loginMaxAttemptsPerAccount: integer(env, 'FUNCSPEC_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT', 10, 1, 1_000_000),
+    loginMaxAttemptsPerIp: integer(env, 'FUNCSPEC_LOGIN_MAX_ATTEMPTS_PER_IP', 100, 1, 1_000_000),
+    loginThrottleWindowMs: duration(env, 'FUNCSPEC_LOGIN_THROTTLE_WINDOW', '15m'),
+    twoFactorMaxAttemptsPerChallenge: integer(env, 'FUNCSPEC_TWO_FACTOR_MAX_ATTEMPTS', 5, 1, 1000),
+    twoFactorMaxAttemptsPerAccount: integer(env, 'FUNCSPEC_TWO_FACTOR_MAX_ATTEMPTS_PER_ACCOUNT', 10, 1, 1_000_000),
+    accountMailsPerEmailPerHour: integer(env, 'FUNCSPEC_ACCOUNT_MAILS_PER_EMAIL', 5, 1, 1_000_000),
+    accountMailsPerIpPerHour: integer(env, 'FUNCSPEC_ACCOUNT_MAILS_PER_IP', 50, 1, 1_000_000),
+    deviceCodeTtlMs: duration(env, 'FUNCSPEC_DEVICE_CODE_TTL', '15m'),
+    devicePollIntervalMs: duration(env, 'FUNCSPEC_DEVICE_POLL_INTERVAL', '5s'),
+    deviceCodeMaxAttempts: integer(env, 'FUNCSPEC_DEVICE_CODE_MAX_ATTEMPTS', 10, 1, 1_000_000),
   };
 }

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
+import { totpSecondFactor } from './accounts/totp.js';
 import type { Config } from './config.js';
 import { openStore, type Db, type Store } from './db/index.js';
 import { systemClock, type Clock } from './lib/time.js';
@@ -73,7 +74,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
   const keys = new KeyDirectory(store.db, clock, stamps.authEpoch, stamps.keySet);
   const usage = new UsageRecorder(store.db, clock, log, config.usageFlushIntervalMs);
 
-  return {
+  const ctx: AppContext = {
     config,
     db: store.db,
     dbKind: store.kind,
@@ -99,4 +100,6 @@ export async function createContext(config: Config, options: ContextOptions = {}
       await store.close();
     },
   };
+  ctx.secondFactor = totpSecondFactor(ctx);
+  return ctx;
 }

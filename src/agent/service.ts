@@ -135,8 +135,11 @@ export async function verifyAgent(ctx: AppContext, input: AgentVerifyInput, orig
 async function findOrCreateUser(trx: Trx, now: number, email: string): Promise<{ userId: string; isNewUser: boolean }> {
   const user = await trx.selectFrom('users').select(['id', 'email_verified_at']).where('email', '=', email).executeTakeFirst();
   if (user) {
-    // The code proved the mailbox, just as a verification link would.
-    if (user.email_verified_at === null) await trx.updateTable('users').set({ email_verified_at: now, updated_at: now }).where('id', '=', user.id).execute();
+    // The code proved the mailbox, just as a verification link would. A password set before the mailbox
+    // was proven may be a squatter's (someone who signed up with this address first): it is dropped.
+    if (user.email_verified_at === null) {
+      await trx.updateTable('users').set({ email_verified_at: now, password_hash: null, updated_at: now }).where('id', '=', user.id).execute();
+    }
     return { userId: user.id, isNewUser: false };
   }
   const userId = newId('usr');

@@ -38,8 +38,9 @@ export function openStore(target: DatabaseTarget): Store {
     sqlite.pragma('synchronous = NORMAL'); // durable against process crashes; WAL + NORMAL is SQLite's recommendation
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-    const dataVersion = () => sqlite.pragma('data_version', { simple: true }) as number;
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    const dataVersionStatement = sqlite.prepare('PRAGMA data_version').pluck();
+    const dataVersion = () => dataVersionStatement.get() as number;
     return { db, kind: 'sqlite', dataVersion, close: () => db.destroy() };
   }
   const pool = new pg.Pool({ connectionString: target.url, max: 20, types: pgTypes as pg.CustomTypesConfig });
@@ -47,6 +48,28 @@ export function openStore(target: DatabaseTarget): Store {
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, kind: 'postgres', dataVersion: null, close: () => db.destroy() };
+}
+
+/**
+ * Kysely prepares every query afresh; the same few SQL texts repeat on the hot path, so keep their
+ * prepared statements (bounded, oldest dropped first). Safe because statements are used one at a time.
+ */
+function withStatementCache(sqlite: SqliteDatabase.Database, max = 500): SqliteDatabase.Database {
+  const statements = new Map<string, SqliteDatabase.Statement>();
+  return new Proxy(sqlite, {
+    get(target, property, receiver) {
+      if (property !== 'prepare') return Reflect.get(target, property, receiver);
+      return (text: string) => {
+        let statement = statements.get(text);
+        if (!statement) {
+          statement = target.prepare(text);
+          if (statements.size >= max) statements.delete(statements.keys().next().value!);
+          statements.set(text, statement);
+        }
+        return statement;
+      };
+    },
+  });
 }
 
 /** Brings the schema up to date; safe to run from several processes at once on PostgreSQL (advisory lock). */

@@ -10,7 +10,9 @@ const IpOrCidr = z
     try {
       if (text.includes('/')) {
         const [address, bits] = ipaddr.parseCIDR(text);
-        return `${address.toString()}/${bits}`;
+        // Store the network address, so 10.1.2.3/8 and 10.0.0.0/8 are the same entry.
+        const network = address.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(text) : ipaddr.IPv6.networkAddressFromCIDR(text);
+        return `${network.toString()}/${bits}`;
       }
       if (ipaddr.isValid(text)) return ipaddr.parse(text).toString();
     } catch {

@@ -1,0 +1,68 @@
+import '@fastify/cookie';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from '../context.js';
+import type { SessionAuthenticator } from '../http/auth-gate.js';
+import { AccountErrors } from './errors.js';
+import { principalForSession } from './sessions.js';
+
+// The HTTP side of web sessions: the cookie of §4 and the Origin rule against cross-site requests.
+
+function httpsOnly(ctx: AppContext): boolean {
+  return ctx.config.publicOrigin.startsWith('https:');
+}
+
+/** `__Host-funcspec_session` under an https PUBLIC_URL (the browser then insists on Secure, Path=/ and no Domain). */
+export function sessionCookieName(ctx: AppContext): string {
+  return httpsOnly(ctx) ? '__Host-funcspec_session' : 'funcspec_session';
+}
+
+function cookieOptions(ctx: AppContext) {
+  return { httpOnly: true, sameSite: 'lax' as const, path: '/', secure: httpsOnly(ctx) };
+}
+
+export function setSessionCookie(ctx: AppContext, reply: FastifyReply, token: string): void {
+  reply.setCookie(sessionCookieName(ctx), token, { ...cookieOptions(ctx), maxAge: Math.floor(ctx.config.sessionMaxAgeMs / 1000) });
+}
+
+export function clearSessionCookie(ctx: AppContext, reply: FastifyReply): void {
+  reply.clearCookie(sessionCookieName(ctx), cookieOptions(ctx));
+}
+
+export function sessionCookie(ctx: AppContext, request: FastifyRequest): string | undefined {
+  const value = request.cookies?.[sessionCookieName(ctx)];
+  return value ? value : undefined;
+}
+
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+function sameOrigin(ctx: AppContext, origin: string): boolean {
+  try {
+    return new URL(origin).origin === ctx.config.publicOrigin;
+  } catch {
+    return false; // "null" (sandboxed frames, some redirects) and garbage are not our origin
+  }
+}
+
+/**
+ * §4: a state-changing request that carries an Origin other than PUBLIC_URL's is refused. Browsers
+ * send Origin on every cross-site POST/PUT/PATCH/DELETE; clients without one (CLI, curl) are not browsers.
+ */
+export function rejectCrossSite(ctx: AppContext, request: FastifyRequest): void {
+  if (!STATE_CHANGING.has(request.method)) return;
+  const origin = request.headers.origin;
+  if (origin !== undefined && !sameOrigin(ctx, origin)) throw AccountErrors.CSRF_REJECTED({ origin: String(origin).slice(0, 200) });
+}
+
+/** The gate's session seam: cookie → principal, with the Origin rule on every cookie-authenticated state change. */
+export function createSessionAuthenticator(ctx: AppContext): SessionAuthenticator {
+  return {
+    async authenticate(request, reply) {
+      const token = sessionCookie(ctx, request);
+      if (!token) return null;
+      rejectCrossSite(ctx, request);
+      const principal = await principalForSession(ctx, token);
+      if (!principal) clearSessionCookie(ctx, reply);
+      return principal;
+    },
+  };
+}

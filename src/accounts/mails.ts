@@ -1,0 +1,49 @@
+import type { AppContext } from '../context.js';
+import type { Mail } from '../mail/mailer.js';
+
+/**
+ * Account mails go out in the background: the answer to sign-up, resend and forgot-password never
+ * waits on SMTP, so its timing does not tell whether a mail was sent (or to whom). A failure is logged;
+ * the user can ask again.
+ */
+export function deliver(ctx: AppContext, mail: Mail): void {
+  ctx.mailer.send(mail).catch((error: unknown) => ctx.log.error({ err: error, subject: mail.subject }, 'account mail failed'));
+}
+
+function hours(ms: number): string {
+  const h = Math.round(ms / 3_600_000);
+  return h === 1 ? '1 hour' : `${h} hours`;
+}
+
+export function verificationMail(ctx: AppContext, to: string, token: string, ttlMs: number): Mail {
+  const link = `${ctx.config.publicUrl}/verify-email?token=${encodeURIComponent(token)}`;
+  return {
+    to,
+    subject: 'Confirm your e-mail address for FuncSpec',
+    text:
+      `Welcome to FuncSpec.\n\nConfirm your e-mail address by opening this link:\n\n${link}\n\n` +
+      `The link works once, for ${hours(ttlMs)}. If you did not sign up, ignore this e-mail: no account is activated without it.\n`,
+  };
+}
+
+export function accountExistsMail(ctx: AppContext, to: string): Mail {
+  return {
+    to,
+    subject: 'You already have a FuncSpec account',
+    text:
+      `Someone (probably you) tried to sign up for FuncSpec with this e-mail address, but you already have an account.\n\n` +
+      `Sign in at ${ctx.config.publicUrl}/ . If you forgot your password, ask for a reset at ${ctx.config.publicUrl}/reset-password .\n` +
+      `If it was not you, ignore this e-mail: nothing was changed.\n`,
+  };
+}
+
+export function resetMail(ctx: AppContext, to: string, token: string, ttlMs: number): Mail {
+  const link = `${ctx.config.publicUrl}/reset-password?token=${encodeURIComponent(token)}`;
+  return {
+    to,
+    subject: 'Reset your FuncSpec password',
+    text:
+      `Someone (probably you) asked to reset the password of your FuncSpec account.\n\nChoose a new password here:\n\n${link}\n\n` +
+      `The link works once, for ${hours(ttlMs)}. Resetting signs you out everywhere. If it was not you, ignore this e-mail: your password stays as it is.\n`,
+  };
+}

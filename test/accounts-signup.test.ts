@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { GOOD_PASSWORD, linkToken, loginCookie } from './helpers/accounts.js';
+import { codeFrom } from './helpers/mailtrap.js';
+import { startTestServer, uniqueEmail, type TestServer } from './helpers/server.js';
+
+const HOUR = 3_600_000;
+
+async function signUp(t: TestServer, email: string, password = GOOD_PASSWORD, name?: string) {
+  const reply = await t.request('POST', '/api/v1/auth/sign-up', { body: { email, password, ...(name ? { name } : {}) } });
+  assert.equal(reply.status, 202, JSON.stringify(reply.body));
+  return reply;
+}
+
+async function nextLink(t: TestServer, email: string, after: number, path: '/verify-email' | '/reset-password' = '/verify-email'): Promise<string> {
+  return linkToken(await t.mail.waitFor(email, { after }), path);
+}
+
+function verify(t: TestServer, token: string) {
+  return t.request('POST', '/api/v1/auth/verify-email', { body: { token } });
+}
+
+describe('sign-up and e-mail verification', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer({ PUBLIC_URL: 'https://specs.example.com', FUNCSPEC_ACCOUNT_MAILS_PER_IP: '100000', FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000' });
+  });
+  after(() => t.close());
+
+  it('the mail links to PUBLIC_URL/verify-email?token=… with a 256-bit token that is stored only as a hash', async () => {
+    const email = uniqueEmail('link');
+    const reply = await signUp(t, email, GOOD_PASSWORD, 'Grace Hopper');
+    assert.deepEqual(Object.keys(reply.body.data), ['message']);
+    const mail = await t.mail.waitFor(email);
+    assert.match(mail.text, /https:\/\/specs\.example\.com\/verify-email\?token=[A-Za-z0-9_-]{43}\b/);
+    const token = linkToken(mail, '/verify-email');
+    const rows = await t.server.ctx.db.selectFrom('email_tokens').selectAll().execute();
+    assert.ok(rows.length > 0);
+    assert.ok(!JSON.stringify(rows).includes(token), 'the token is not stored');
+    const user = await t.server.ctx.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirstOrThrow();
+    assert.equal(user.name, 'Grace Hopper');
+    assert.equal(user.email_verified_at, null);
+    assert.match(user.password_hash!, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/, 'argon2id with the OWASP parameters');
+  });
+
+  it('a verification link works once', async () => {
+    const email = uniqueEmail('once');
+    await signUp(t, email);
+    const token = await nextLink(t, email, 0);
+    assert.equal((await verify(t, token)).status, 200);
+    const again = await verify(t, token);
+    assert.equal(again.status, 400);
+    assert.equal(again.body.error_code, 'TOKEN_INVALID');
+  });
+
+  it('a verification link expires after 24 hours', async () => {
+    const email = uniqueEmail('late');
+    await signUp(t, email);
+    const token = await nextLink(t, email, 0);
+    t.clock.advance(24 * HOUR + 1000);
+    const late = await verify(t, token);
+    assert.equal(late.status, 400);
+    assert.equal(late.body.error_code, 'TOKEN_INVALID');
+    const login = await t.request('POST', '/api/v1/auth/login', { body: { email, password: GOOD_PASSWORD } });
+    assert.equal(login.body.error_code, 'EMAIL_NOT_VERIFIED');
+  });
+
+  it('resend: a new link arrives; once the address is verified, every other link is dead', async () => {
+    const email = uniqueEmail('resend');
+    await signUp(t, email);
+    const first = await nextLink(t, email, 0);
+    const resend = await t.request('POST', '/api/v1/auth/resend-verification', { body: { email } });
+    assert.equal(resend.status, 202);
+    const second = await nextLink(t, email, 1);
+    assert.notEqual(first, second);
+    assert.equal((await verify(t, second)).status, 200);
+    assert.equal((await verify(t, first)).body.error_code, 'TOKEN_INVALID');
+    // Verified: a resend sends nothing.
+    await t.request('POST', '/api/v1/auth/resend-verification', { body: { email } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(t.mail.to(email).length, 2);
+    await loginCookie(t, email);
+  });
+
+  it('threat: pre-hijacking — a squatter who signs up first with someone else\'s address never gets their password activated', async () => {
+    const email = uniqueEmail('victim');
+    await signUp(t, email, 'Squatter-Knows-This-1');
+    const squatterLink = await nextLink(t, email, 0);
+    // The real owner signs up later: a still-unverified account gets a fresh link, not "already have an account".
+    await signUp(t, email, 'Owner-Chosen-Phrase-2');
+    const ownerMail = await t.mail.waitFor(email, { after: 1 });
+    assert.match(ownerMail.subject, /confirm/i);
+    assert.equal((await verify(t, linkToken(ownerMail, '/verify-email'))).status, 200);
+    const squatter = await t.request('POST', '/api/v1/auth/login', { body: { email, password: 'Squatter-Knows-This-1' } });
+    assert.equal(squatter.status, 401);
+    assert.equal(squatter.body.error_code, 'INVALID_CREDENTIALS');
+    await loginCookie(t, email, 'Owner-Chosen-Phrase-2');
+    assert.equal((await verify(t, squatterLink)).body.error_code, 'TOKEN_INVALID', 'the squatter\'s link died with the verification');
+  });
+
+  it('threat: pre-hijacking via agent sign-up — proving the mailbox with an agent code drops a password set before verification', async () => {
+    const email = uniqueEmail('agentvictim');
+    await signUp(t, email, 'Squatter-Knows-This-1');
+    await t.mail.waitFor(email);
+    await t.request('POST', '/api/v1/agent/sign-up', { body: { email } });
+    const otp = codeFrom(await t.mail.waitFor(email, { after: 1 }));
+    assert.equal((await t.request('POST', '/api/v1/agent/verify', { body: { email, otp_code: otp } })).status, 200);
+    const squatter = await t.request('POST', '/api/v1/auth/login', { body: { email, password: 'Squatter-Knows-This-1' } });
+    assert.equal(squatter.body.error_code, 'INVALID_CREDENTIALS');
+  });
+
+  it('a sign-up for a verified address changes nothing about the account', async () => {
+    const email = uniqueEmail('taken');
+    await signUp(t, email);
+    assert.equal((await verify(t, await nextLink(t, email, 0))).status, 200);
+    await signUp(t, email, 'Attacker-Wants-In-42', 'Mallory');
+    const mail = await t.mail.waitFor(email, { after: 1 });
+    assert.match(mail.subject, /already have/i);
+    assert.doesNotMatch(mail.text, /token=/, 'no link that could change the account');
+    assert.equal((await t.request('POST', '/api/v1/auth/login', { body: { email, password: 'Attacker-Wants-In-42' } })).status, 401);
+    await loginCookie(t, email);
+    const user = await t.server.ctx.db.selectFrom('users').select('name').where('email', '=', email).executeTakeFirstOrThrow();
+    assert.equal(user.name, null);
+  });
+
+  it('threat: two sign-ups for one new address at once make one account', async () => {
+    const email = uniqueEmail('race');
+    const replies = await Promise.all(Array.from({ length: 5 }, () => t.request('POST', '/api/v1/auth/sign-up', { body: { email, password: GOOD_PASSWORD } })));
+    assert.deepEqual(replies.map((r) => r.status), [202, 202, 202, 202, 202]);
+    const users = await t.server.ctx.db.selectFrom('users').select('id').where('email', '=', email).execute();
+    assert.equal(users.length, 1);
+  });
+
+  it('e-mail addresses are matched case-insensitively', async () => {
+    const email = uniqueEmail('case');
+    await signUp(t, email.toUpperCase());
+    assert.equal((await verify(t, await nextLink(t, email, 0))).status, 200);
+    await loginCookie(t, `  ${email.toUpperCase()} `);
+  });
+});
+
+describe('account mails are capped', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer({ FUNCSPEC_ACCOUNT_MAILS_PER_EMAIL: '2', FUNCSPEC_ACCOUNT_MAILS_PER_IP: '6' });
+  });
+  after(() => t.close());
+
+  it('threat: mail-bombing one address — past the per-address cap the answer stays 202 but no mail goes out', async () => {
+    const email = uniqueEmail('bombed');
+    await signUp(t, email);
+    await t.mail.waitFor(email);
+    for (let i = 0; i < 3; i++) assert.equal((await t.request('POST', '/api/v1/auth/resend-verification', { body: { email } })).status, 202);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(t.mail.to(email).length, 2);
+  });
+
+  it('threat: one client mailing many addresses — past the per-IP cap, 429 RATE_LIMITED', async () => {
+    // 4 requests were counted for this IP above; 2 more reach the cap of 6.
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await t.request('POST', '/api/v1/auth/password/forgot', { body: { email: uniqueEmail('spray') } })).status);
+    assert.deepEqual(statuses, [202, 202, 429, 429]);
+    const limited = await t.request('POST', '/api/v1/auth/sign-up', { body: { email: uniqueEmail('spray'), password: GOOD_PASSWORD } });
+    assert.equal(limited.status, 429);
+    assert.equal(limited.body.error_code, 'RATE_LIMITED');
+    assert.equal(String(limited.body.details.retry_after_seconds), limited.headers.get('retry-after'));
+  });
+});
