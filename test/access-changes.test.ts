@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { accept, addToTeam, assertProblem, createProject, inviteByMail, joinOrg, MANY_AGENTS, newPerson, type Person } from './helpers/orgs.js';
+import { accept, addToTeam, assertProblem, createProject, inviteByMail, joinOrg, MANY_AGENTS, newPerson, webPerson, type Person } from './helpers/orgs.js';
 import { startTestServer, uniqueEmail, type TestServer } from './helpers/server.js';
 
 describe('demoting or removing a member takes effect on their very next request, keys included', () => {
@@ -66,6 +66,28 @@ describe('demoting or removing a member takes effect on their very next request,
     const newKey = rejoined.body.data.api_key.key;
     assertProblem(await t.request('GET', `/api/v1/projects/${project.id}`, { key: newKey }), 403, 'FORBIDDEN');
     assertProblem(await t.request('GET', '/api/v1/me', { key: member.key }), 401, 'INVALID_API_KEY');
+  });
+
+  it('through a web session: a demoted admin and then a removed member are refused on their next request', async () => {
+    const web = await webPerson(t, 'web-admin');
+    const { token } = await inviteByMail(t, { key: owner.key }, org, web.email, 'admin');
+    const accepted = await t.request('POST', '/api/v1/invitations/accept', { cookie: web.cookie, body: { token } });
+    assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
+    assert.equal(accepted.body.data.api_key, undefined, 'a session acts in every organization of its user: no key is minted');
+    const as = { cookie: web.cookie };
+    const crossSite = await t.request('POST', `/api/v1/organizations/${org}/invitations`, { ...as, headers: { origin: 'https://evil.example' }, body: { email: uniqueEmail('s'), role: 'member' } });
+    assertProblem(crossSite, 403, 'CSRF_REJECTED');
+    assert.equal((await t.request('POST', `/api/v1/organizations/${org}/invitations`, { ...as, body: { email: uniqueEmail('s'), role: 'member' } })).status, 201);
+    assert.equal((await t.request('GET', `/api/v1/projects/${project.id}`, as)).status, 200);
+
+    await t.request('PATCH', `/api/v1/organizations/${org}/members/${web.userId}`, { key: owner.key, body: { role: 'member' } });
+    assertProblem(await t.request('POST', `/api/v1/organizations/${org}/invitations`, { ...as, body: { email: uniqueEmail('s'), role: 'member' } }), 403, 'FORBIDDEN');
+    assertProblem(await t.request('GET', `/api/v1/projects/${project.id}`, as), 403, 'FORBIDDEN');
+
+    await t.request('DELETE', `/api/v1/organizations/${org}/members/${web.userId}`, { key: owner.key });
+    assertProblem(await t.request('GET', `/api/v1/organizations/${org}`, as), 404, 'NOT_FOUND');
+    assertProblem(await t.request('GET', `/api/v1/projects/${project.id}`, as), 404, 'NOT_FOUND');
+    assert.deepEqual((await t.request('GET', '/api/v1/organizations', as)).body.data, [], 'still signed in, in no organization');
   });
 
   it('with requests in flight: once the demotion has answered, every later request of the old admin is refused (20 concurrent)', async () => {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Reply, RequestOptions } from './helpers/http.js';
-import { accept, addToTeam, createItem, createProject, inviteByMail, joinOrg, MANY_AGENTS, newPerson, type Person } from './helpers/orgs.js';
+import { accept, addToTeam, createItem, createProject, inviteByMail, joinOrg, MANY_AGENTS, newPerson, webPerson, type Person } from './helpers/orgs.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 interface Attempt {
@@ -23,6 +23,7 @@ describe('cross-tenant: organization A\'s credentials on organization B\'s ids',
   let bMember: Person; // member of B only
   let both: Person; // owner of their own org, member of A (key bound to A) and admin of B
   let bothInA: string;
+  let aSession: string; // web session of an admin of A who is not in B
   let A: { id: string; slug: string };
   let B: { id: string; slug: string };
   let projectA: any;
@@ -70,6 +71,10 @@ describe('cross-tenant: organization A\'s credentials on organization B\'s ids',
     bothInA = both.key;
     const inB = await inviteByMail(t, { key: b.key }, B.id, both.email, 'admin');
     assert.equal((await accept(t, both.personalKey, inB.token)).status, 200);
+    const web = await webPerson(t, 'alpha-web');
+    const inA = await inviteByMail(t, { key: a.key }, A.id, web.email, 'admin');
+    assert.equal((await t.request('POST', '/api/v1/invitations/accept', { cookie: web.cookie, body: { token: inA.token } })).status, 200);
+    aSession = web.cookie;
     outsiderInvitee = await newPerson(t, 'bravo-invitee');
     invitationB = await inviteByMail(t, { key: b.key }, B.id, outsiderInvitee.email, 'member');
   });
@@ -191,12 +196,19 @@ describe('cross-tenant: organization A\'s credentials on organization B\'s ids',
     assert.deepEqual(await snapshotB(), before);
   });
 
+  it('the same through a web session of an admin of A: an organization the user is not in is a 404', async () => {
+    const before = await snapshotB();
+    await attack({ cookie: aSession }, 'web session of an A admin', pathAttacks());
+    assert.deepEqual(await snapshotB(), before);
+  });
+
   it('B\'s ids smuggled into request bodies on A\'s own routes get 404/403 and change nothing', async () => {
     const before = await snapshotB();
     const aProjectsBefore = (await t.request('GET', '/api/v1/projects', { key: a.key })).body;
     const aItemBefore = (await t.request('GET', `/api/v1/projects/${projectA.id}/spec/items/${itemA.id}`, { key: a.key })).body;
     await attack({ key: a.key }, 'owner of A', bodyAttacks());
     await attack({ key: bothInA }, 'member of both, A key', bodyAttacks().slice(0, 2));
+    await attack({ cookie: aSession }, 'web session of an A admin', bodyAttacks());
     assert.deepEqual(await snapshotB(), before);
     assert.deepEqual((await t.request('GET', '/api/v1/projects', { key: a.key })).body, aProjectsBefore);
     assert.deepEqual((await t.request('GET', `/api/v1/projects/${projectA.id}/spec/items/${itemA.id}`, { key: a.key })).body, aItemBefore);

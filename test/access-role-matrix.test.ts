@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Reply, RequestOptions } from './helpers/http.js';
-import { addToTeam, createItem, createProject, inviteByMail, MANY_AGENTS, newPerson } from './helpers/orgs.js';
+import { addToTeam, createItem, createProject, inviteByMail, MANY_AGENTS, newPerson, webPerson } from './helpers/orgs.js';
 import { startTestServer, uniqueEmail, type TestServer } from './helpers/server.js';
 
 type OrgRole = 'owner' | 'admin' | 'member';
@@ -48,6 +48,14 @@ const CREDENTIAL_KINDS: CredentialKind[] = [
       return { userId: person.userId, email: person.email, as: { key: person.key } };
     },
     inOrg: (_user, reply) => ({ key: reply.body.data.api_key.key }),
+  },
+  {
+    name: 'web session',
+    newUser: async (t, label) => {
+      const person = await webPerson(t, label);
+      return { userId: person.userId, email: person.email, as: { cookie: person.cookie } };
+    },
+    inOrg: (user) => user.as,
   },
 ];
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { addToTeam, assertProblem, createItem, createProject, joinOrg, MANY_AGENTS, newPerson, type Person } from './helpers/orgs.js';
+import { addToTeam, assertProblem, createItem, createProject, joinOrg, MANY_AGENTS, newPerson, webPerson, type Person } from './helpers/orgs.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 describe('projects and project teams', () => {
@@ -31,6 +31,25 @@ describe('projects and project teams', () => {
     assert.equal(defaulted.organization.id, org, 'organization_id defaults to the key\'s organization');
     assert.match(defaulted.slug, /^checkout-[a-z0-9]{6}$/);
     assertProblem(await t.request('POST', '/api/v1/projects', { key: owner.key, body: { name: 'X', slug: 'checkout' } }), 409, 'SLUG_TAKEN');
+  });
+
+  it('with a session, a project slug used in two of my organizations is 409 PROJECT_SLUG_AMBIGUOUS; ids and keys are never ambiguous', async () => {
+    const web = await webPerson(t, 'two-orgs');
+    const as = { cookie: web.cookie };
+    const first = await t.request('POST', '/api/v1/organizations', { ...as, body: { name: 'First' } });
+    const second = await t.request('POST', '/api/v1/organizations', { ...as, body: { name: 'Second' } });
+    assert.equal(first.body.data.api_key, undefined);
+    const one = await createProject(t, as, { name: 'Roadmap', organization_id: first.body.data.id });
+    const two = await createProject(t, as, { name: 'Roadmap', organization_id: second.body.data.slug });
+    assert.equal(one.slug, two.slug);
+    const ambiguous = await t.request('GET', `/api/v1/projects/${one.slug}`, as);
+    assertProblem(ambiguous, 409, 'PROJECT_SLUG_AMBIGUOUS');
+    assert.deepEqual(ambiguous.body.details.candidates.map((c: any) => c.id).sort(), [one.id, two.id].sort());
+    assert.equal((await t.request('GET', `/api/v1/projects/${two.id}`, as)).body.data.organization.id, second.body.data.id);
+    const listed = await t.request('GET', `/api/v1/projects?organization=${second.body.data.slug}`, as);
+    assert.deepEqual(listed.body.data.map((p: any) => p.id), [two.id]);
+    const mine = await t.request('GET', '/api/v1/organizations', as);
+    assert.deepEqual(mine.body.data.map((o: any) => [o.id, o.role]), [[first.body.data.id, 'owner'], [second.body.data.id, 'owner']]);
   });
 
   it('org members cannot create projects; org membership alone gives no project access', async () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { loginCookie, verifiedUser } from './accounts.js';
 import type { ReceivedMail } from './mailtrap.js';
 import type { Reply, RequestOptions } from './http.js';
 import { agentKey, uniqueEmail, type TestServer } from './server.js';
@@ -88,5 +89,16 @@ export function assertProblem(reply: Reply, status: number, errorCode?: string):
   if (errorCode) assert.equal(reply.body.error_code, errorCode);
 }
 
-/** Settings that let one test file sign up many agents from 127.0.0.1. */
-export const MANY_AGENTS = { FUNCSPEC_AGENT_SIGNUPS_PER_EMAIL: '1000', FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000' };
+/** Settings that let one test file sign up (and sign in) many agents and web users from 127.0.0.1. */
+export const MANY_AGENTS = {
+  FUNCSPEC_AGENT_SIGNUPS_PER_EMAIL: '1000',
+  FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000',
+  FUNCSPEC_ACCOUNT_MAILS_PER_IP: '100000',
+  FUNCSPEC_LOGIN_MAX_ATTEMPTS_PER_IP: '100000',
+};
+
+/** A verified web user signed in with a password: their id, e-mail and session cookie. */
+export async function webPerson(t: TestServer, label = 'web'): Promise<{ email: string; userId: string; cookie: string }> {
+  const user = await verifiedUser(t, uniqueEmail(label));
+  return { email: user.email, userId: user.id, cookie: await loginCookie(t, user.email, user.password) };
+}
