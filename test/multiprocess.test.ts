@@ -99,7 +99,8 @@ for (const shareRedis of [true, false]) describe(`two server processes on one da
     );
     const admitted = replies.filter((r) => r.status === 200);
     assert.equal(admitted.length, N, `admitted ${admitted.length}`);
-    assert.ok(replies.filter((r) => r.status !== 200).every((r) => r.status === 429 && r.body.error_code === 'RATE_LIMITED'));
+    const refused = replies.filter((r) => r.status !== 200);
+    assert.ok(refused.every((r) => r.status === 429 && r.body.error_code === 'RATE_LIMITED'), JSON.stringify(refused.map((r) => r.body).filter((b) => b.status !== 429)));
     const remaining = admitted.map((r) => Number(r.headers.get('x-ratelimit-remaining'))).sort((x, y) => x - y);
     assert.deepEqual(remaining, Array.from({ length: N }, (_, i) => i), 'each admitted request saw a distinct remaining count');
   });
