@@ -68,7 +68,9 @@ export function registerOrgCommands(program: Command): void {
     .action(async (name: string, options: { slug?: string }, command: Command) => {
       const ctx = context(command);
       const body = await ctx.api().post<{ data: Row }>('/organizations', { name, ...(options.slug ? { slug: options.slug } : {}) });
-      ctx.out.done(`Created organization ${body.data.name} (${body.data.slug}, ${body.data.id}).`, body.data);
+      ctx.out.done(`Created organization ${body.data.name} (${body.data.slug}, ${body.data.id}); you own it.`, body.data);
+      // An API key acts in one organization: working in the new one needs a key there.
+      if (!ctx.out.json) notice(`tip: your key acts in its own organization; for this one log in again and pick it: funcspec auth login --profile ${body.data.slug}`);
     });
 
   apiCommand(orgs, 'update', 'Rename an organization or set its allowed IPs (admin or owner)')
