@@ -36,7 +36,7 @@ interface Server {
 async function startProcess(script: string, env: Record<string, string>): Promise<Server> {
   const port = await freePort();
   const child = fork(script, [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: [],
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -130,11 +130,11 @@ async function main(): Promise<void> {
   delete process.env.SMTP_URL;
   console.log(`FuncSpec bench: ${CONNECTIONS} connections, ${DURATION} s per run, database ${env.DATABASE_URL!.split(':')[0]}${env.REDIS_URL ? ' + Redis' : ''}\n`);
 
-  const bare = await startProcess('bench/bare-server.ts', {});
+  const bare = await startProcess('bench/bare-server.mjs', {});
   const bareResult = await load('bare Fastify route', `${bare.url}/bare`);
   await bare.stop();
 
-  let app = await startProcess('bench/app-server.ts', env);
+  let app = await startProcess('bench/app-server.mjs', env);
   const key = await getKey(app.url, dataDir);
   const me = (await (await fetch(`${app.url}/api/v1/me`, { headers: { 'x-api-key': key } })).json()) as { data: { organization: { slug: string } } };
   const plan = await runFuncspec(['admin', 'org', 'set-plan', me.data.organization.slug, 'enterprise', '--rate-limit', '1000000000'], { ...env });
@@ -146,7 +146,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   await storeKeys(env, key, STORED_KEYS - 1);
   console.log(`(stored ${STORED_KEYS.toLocaleString('en')} keys in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
-  app = await startProcess('bench/app-server.ts', env);
+  app = await startProcess('bench/app-server.mjs', env);
   const manyKeys = await load(`GET /credits/balance, ${STORED_KEYS.toLocaleString('en')} keys stored`, `${app.url}/api/v1/credits/balance`, { headers });
 
   const unknownKeys = Array.from({ length: 200_000 }, () => generateKey('live'));

@@ -25,6 +25,10 @@ import { registerAuthGate, type AuthMode, type SessionAuthenticator } from './ht
 import { ApiError, errorRegistry, HttpErrors } from './http/errors.js';
 import { systemRoutes } from './http/system-routes.js';
 import type { Api } from './http/types.js';
+import { invitationRoutes } from './orgs/invitation-routes.js';
+import { orgRoutes } from './orgs/routes.js';
+import { specItemRoutes } from './projects/item-routes.js';
+import { projectRoutes } from './projects/routes.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -125,6 +129,10 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
       await keyRoutes(typed, ctx);
       await auditRoutes(typed, ctx);
       await accountRoutes(typed, ctx);
+      await orgRoutes(typed, ctx);
+      await invitationRoutes(typed, ctx);
+      await projectRoutes(typed, ctx);
+      await specItemRoutes(typed, ctx);
     },
     { prefix: '/api/v1' },
   );

@@ -130,6 +130,8 @@ describe('API keys: create, list, view, revoke, rotate', () => {
       [{ name: 'x', expires_at: 'tomorrow' }, 'expires_at'],
       [{ name: 'x', allowed_ips: ['300.1.1.1'] }, 'allowed_ips.0'],
       [{ name: 'x', allowed_ips: ['10.0.0.0/40'] }, 'allowed_ips.0'],
+      [{ name: 'x', allowed_ips: ['1.2.3'] }, 'allowed_ips.0'],
+      [{ name: 'x', allowed_ips: ['10.0.0.1', 'fe80::1%eth0'] }, 'allowed_ips.1'],
       [{ name: 'x', allowed_ips: 'any' }, 'allowed_ips'],
     ] as const) {
       const reply = await t.request('POST', `/api/v1/organizations/${org}/api-keys`, { key: agent, body });

@@ -125,6 +125,17 @@ describe('credits: a real ledger', () => {
     assert.equal((await t.request('GET', '/api/v1/credits/balance', { key })).body.credits_used, 0);
   });
 
+  it("the plan's monthly allowance is granted once per calendar month and carries over", async () => {
+    const { key } = await agentKey(t);
+    const first = await t.request('GET', '/api/v1/credits/balance', { key });
+    assert.equal(first.body.total_credits, 100);
+    assert.equal((await t.request('GET', '/api/v1/credits/balance', { key })).body.total_credits, 100, 'not twice in one month');
+    t.clock.advance(32 * 86_400_000);
+    const next = await t.request('GET', '/api/v1/credits/balance', { key });
+    assert.equal(next.body.total_credits, 200, 'next month adds another 100');
+    t.clock.advance(-32 * 86_400_000);
+  });
+
   it('operator mistakes: unknown organization exits 4, bad amount exits 2, with one clear line', async () => {
     const missing = await runFuncspec(['admin', 'credits', 'grant', 'no-such-org', '5'], t.env);
     assert.equal(missing.code, 4);

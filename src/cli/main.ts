@@ -1,19 +1,30 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
+import { registerAuthCommands } from './commands/auth.js';
+import { registerConfigCommands } from './commands/config.js';
+import { registerCreditCommands } from './commands/credits.js';
+import { registerResourceCommands } from './commands/index.js';
+import { describeError, EXIT } from './errors.js';
 import { OperatorError, registerOperatorCommands } from './operator.js';
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
+import { cliVersion } from './version.js';
 
 export function buildProgram(): Command {
   const program = new Command('funcspec')
     .description('FuncSpec: specifications and the access control around them')
-    .version(version(), '-v, --version')
+    .version(cliVersion(), '-v, --version')
     .showSuggestionAfterError(true)
-    .exitOverride();
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Start with \`funcspec auth login\`. Settings: \`funcspec config --help\`.
+Exit codes: 0 ok, 1 other error, 2 usage, 3 authentication, 4 not found or forbidden, 5 rate limited.`,
+    );
+  registerAuthCommands(program);
+  registerConfigCommands(program);
+  registerResourceCommands(program);
+  registerCreditCommands(program);
   registerOperatorCommands(program);
   return program;
 }
@@ -25,17 +36,19 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
-      process.exit(error.exitCode === 0 ? 0 : 2);
+      // Commander already printed the message (with a suggestion for a mistyped command or flag).
+      process.exit(error.exitCode === 0 ? EXIT.OK : EXIT.USAGE);
     }
     if (error instanceof ConfigError) {
       console.error(error.message);
-      process.exit(1);
+      process.exit(EXIT.OTHER);
     }
     if (error instanceof OperatorError) {
       console.error(error.message);
       process.exit(error.exitCode);
     }
-    console.error(error instanceof Error ? error.message : String(error));
-    process.exit(1);
+    const { lines, exitCode } = describeError(error);
+    process.stderr.write(`${lines.join('\n')}\n`);
+    process.exit(exitCode);
   }
 }

@@ -1,15 +1,22 @@
 import type { Command } from 'commander';
-import { recordAudit } from '../audit/audit.js';
-import { loadConfig, type Config } from '../config.js';
-import { grantCredits, toMicros } from '../credits/ledger.js';
-import { migrateToLatest, openStore, type Store } from '../db/index.js';
-import { normalizeEmail } from '../lib/email.js';
+import type { Config } from '../config.js';
+import type { Store } from '../db/index.js';
 import { PLAN_NAMES } from '../orgs/plans.js';
-import { findOrganization } from '../orgs/store.js';
 import type { Plan } from '../orgs/tables.js';
-import { startServer } from '../server.js';
-import { Redis } from 'ioredis';
-import { RedisStamp } from '../keys/epoch.js';
+
+// The server and database modules load only when an operator command runs, so the user-facing
+// commands of the same binary start fast.
+const load = {
+  audit: () => import('../audit/audit.js'),
+  config: () => import('../config.js'),
+  ledger: () => import('../credits/ledger.js'),
+  db: () => import('../db/index.js'),
+  email: () => import('../lib/email.js'),
+  epoch: () => import('../keys/epoch.js'),
+  orgs: () => import('../orgs/store.js'),
+  redis: () => import('ioredis'),
+  server: () => import('../server.js'),
+};
 
 /** Raised for an operator mistake: printed as one line, exit code 2 (usage) or 4 (not found). */
 export class OperatorError extends Error {
@@ -22,6 +29,7 @@ export class OperatorError extends Error {
 }
 
 async function withStore<T>(run: (store: Store, config: Config) => Promise<T>): Promise<T> {
+  const [{ loadConfig }, { openStore, migrateToLatest }] = await Promise.all([load.config(), load.db()]);
   const config = loadConfig();
   const store = openStore(config.database);
   try {
@@ -39,6 +47,7 @@ async function withStore<T>(run: (store: Store, config: Config) => Promise<T>): 
  */
 async function announceAuthChange(config: Config): Promise<void> {
   if (!config.redisUrl) return;
+  const [{ Redis }, { RedisStamp }] = await Promise.all([load.redis(), load.epoch()]);
   const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await redis.connect();
@@ -49,6 +58,7 @@ async function announceAuthChange(config: Config): Promise<void> {
 }
 
 async function orgOrFail(store: Store, ref: string) {
+  const { findOrganization } = await load.orgs();
   const org = await findOrganization(store.db, ref);
   if (!org) throw new OperatorError(`No organization with id or slug "${ref}".`, 4);
   return org;
@@ -60,6 +70,7 @@ export function registerOperatorCommands(program: Command): void {
     .command('serve')
     .description('Run the server (settings from the environment; see README)')
     .action(async () => {
+      const [{ loadConfig }, { startServer }] = await Promise.all([load.config(), load.server()]);
       const server = await startServer(loadConfig());
       server.ctx.log.info(`FuncSpec listening on ${server.url} (public URL ${server.ctx.config.publicUrl})`);
       let stopping = false;
@@ -83,6 +94,7 @@ export function registerOperatorCommands(program: Command): void {
     .command('migrate')
     .description('Bring the database schema up to date')
     .action(async () => {
+      const [{ loadConfig }, { openStore, migrateToLatest }] = await Promise.all([load.config(), load.db()]);
       const config = loadConfig();
       const store = openStore(config.database);
       try {
@@ -109,6 +121,7 @@ export function registerOperatorCommands(program: Command): void {
         if (!/^\d+$/.test(options.rateLimit) || Number(options.rateLimit) < 1) throw new OperatorError('--rate-limit must be a positive whole number.', 2);
         rateLimit = Number(options.rateLimit);
       }
+      const { recordAudit } = await load.audit();
       await withStore(async (store, config) => {
         const found = await orgOrFail(store, ref);
         const now = Date.now();
@@ -135,6 +148,7 @@ export function registerOperatorCommands(program: Command): void {
     .action(async (ref: string, amount: string, options: { reason: string }) => {
       const value = Number(amount);
       if (!/^\d+(\.\d{1,6})?$/.test(amount) || !(value > 0)) throw new OperatorError('<amount> must be a positive number with at most 6 decimals.', 2);
+      const [{ recordAudit }, { grantCredits, toMicros }] = await Promise.all([load.audit(), load.ledger()]);
       await withStore(async (store) => {
         const found = await orgOrFail(store, ref);
         const now = Date.now();
@@ -152,6 +166,7 @@ export function registerOperatorCommands(program: Command): void {
     .description('Disable a user: their sessions and keys stop working at once')
     .argument('<email>')
     .action(async (email: string) => {
+      const [{ recordAudit }, { normalizeEmail }] = await Promise.all([load.audit(), load.email()]);
       await withStore(async (store, config) => {
         const now = Date.now();
         await store.db.transaction().execute(async (trx) => {

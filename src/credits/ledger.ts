@@ -80,12 +80,13 @@ export function monthOf(now: number): string {
  * costs no query after the first.
  */
 export class MonthlyAllowance {
-  private readonly granted = new Set<string>();
+  /** `org:plan` → the end of the month its allowance is known to be granted for. */
+  private readonly grantedUntil = new Map<string, number>();
 
   async ensure(db: Db, now: number, org: { id: string; plan: Plan }): Promise<void> {
+    const memo = `${org.id}:${org.plan}`;
+    if ((this.grantedUntil.get(memo) ?? 0) > now) return;
     const month = monthOf(now);
-    const memo = `${org.id}:${org.plan}:${month}`;
-    if (this.granted.has(memo)) return;
     const credits = PLANS[org.plan].monthlyCredits;
     if (credits > 0) {
       await grantCredits(db, now, {
@@ -95,8 +96,9 @@ export class MonthlyAllowance {
         idempotencyKey: `allowance:${org.plan}:${month}`,
       });
     }
-    if (this.granted.size > 100_000) this.granted.clear(); // bounded memory; worst case one extra no-op insert
-    this.granted.add(memo);
+    if (this.grantedUntil.size > 100_000) this.grantedUntil.clear(); // bounded memory; worst case one extra no-op insert
+    const start = new Date(now);
+    this.grantedUntil.set(memo, Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1));
   }
 }
 

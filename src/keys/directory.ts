@@ -104,6 +104,8 @@ export class KeyDirectory {
     // Not in the filter: certain, unless keys were added elsewhere since the last sync.
     const version = await this.keySet.current();
     if (version === null) return true; // no way to hear about other processes' keys: ask the database
+    // A concurrent request may have synced while we waited: look again before trusting the version.
+    if (this.filter.mightContain(hash)) return true;
     if (version === this.filterVersion) return false;
     await this.sync(version);
     return this.filter.mightContain(hash);

@@ -1,24 +1,35 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
-/** One IP address or CIDR block, v4 or v6; stored in its normalised form (`10.0.0.0/8`, `2001:db8::/32`). */
+/** Only the plain notations: ipaddr.js also takes legacy IPv4 forms such as `1.2.3` (= 1.2.0.3), and zone ids mean nothing here. */
+function isPlainAddress(text: string): boolean {
+  return !text.includes('%') && (ipaddr.IPv4.isValidFourPartDecimal(text) || ipaddr.IPv6.isValid(text));
+}
+
+/** One IP address or CIDR block, v4 or v6, in its canonical form (`10.0.0.0/8`, `2001:db8::/32`, `203.0.113.7`); null if it is neither. */
+export function canonicalIpOrCidr(value: string): string | null {
+  const text = value.trim();
+  try {
+    if (text.includes('/')) {
+      if (!isPlainAddress(text.slice(0, text.indexOf('/')))) return null;
+      const [address, bits] = ipaddr.parseCIDR(text);
+      // Store the network address, so 10.1.2.3/8 and 10.0.0.0/8 are the same entry.
+      const network = address.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(text) : ipaddr.IPv6.networkAddressFromCIDR(text);
+      return `${network.toString()}/${bits}`;
+    }
+    return isPlainAddress(text) ? ipaddr.process(text).toString() : null;
+  } catch {
+    return null;
+  }
+}
+
 const IpOrCidr = z
   .string()
   .max(64)
   .transform((value, ctx) => {
-    const text = value.trim();
-    try {
-      if (text.includes('/')) {
-        const [address, bits] = ipaddr.parseCIDR(text);
-        // Store the network address, so 10.1.2.3/8 and 10.0.0.0/8 are the same entry.
-        const network = address.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(text) : ipaddr.IPv6.networkAddressFromCIDR(text);
-        return `${network.toString()}/${bits}`;
-      }
-      if (ipaddr.isValid(text)) return ipaddr.parse(text).toString();
-    } catch {
-      // fall through to the issue below
-    }
-    ctx.addIssue({ code: 'custom', message: `"${text}" is not an IP address or CIDR block` });
+    const canonical = canonicalIpOrCidr(value);
+    if (canonical !== null) return canonical;
+    ctx.addIssue({ code: 'custom', message: `"${value.trim()}" is not an IP address or CIDR block` });
     return z.NEVER;
   });
 
@@ -26,6 +37,7 @@ const IpOrCidr = z
 export const AllowListSchema = z
   .array(IpOrCidr)
   .max(100, 'at most 100 entries')
+  .transform((list) => [...new Set(list)])
   .nullable()
   .meta({ example: ['203.0.113.0/24', '2001:db8::/32', '198.51.100.7'] });
 

@@ -34,3 +34,35 @@ export async function findOrganization(db: Executor, ref: string): Promise<Organ
     .where((eb) => eb.or([eb('id', '=', ref), eb('slug', '=', ref)]))
     .executeTakeFirst();
 }
+
+/**
+ * Takes the organization's row lock for the rest of the transaction (a no-op UPDATE: a row lock on
+ * PostgreSQL, the write lock on SQLite). Every change to memberships, invitations and project teams
+ * takes it first, so rules that span rows ("at least one owner", "team members are org members")
+ * are checked against a state nobody else is changing. False when the organization is gone.
+ */
+export async function lockOrganization(trx: Executor, orgId: string): Promise<boolean> {
+  const row = await trx
+    .updateTable('organizations')
+    .set((eb) => ({ updated_at: eb.ref('updated_at') }))
+    .where('id', '=', orgId)
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** The user's role in the organization, or null when they are not a member. */
+export async function roleIn(db: Executor, orgId: string, userId: string): Promise<OrgRole | null> {
+  const row = await db.selectFrom('memberships').select('role').where('org_id', '=', orgId).where('user_id', '=', userId).executeTakeFirst();
+  return row?.role ?? null;
+}
+
+export async function countOwners(db: Executor, orgId: string): Promise<number> {
+  const row = await db
+    .selectFrom('memberships')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('org_id', '=', orgId)
+    .where('role', '=', 'owner')
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

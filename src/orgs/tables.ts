@@ -1,5 +1,7 @@
 export type OrgRole = 'owner' | 'admin' | 'member';
 export type Plan = 'free' | 'pro' | 'enterprise';
+/** Roles an invitation can carry; owners are made by promotion or transfer, never by invitation. */
+export type InvitationRole = 'admin' | 'member';
 
 export interface OrganizationsTable {
   id: string;
@@ -21,7 +23,27 @@ export interface MembershipsTable {
   created_at: number;
 }
 
+/**
+ * An e-mailed invitation to join an organization. Only the HMAC of the token is stored. A unique
+ * partial index allows one pending invitation per (organization, e-mail).
+ */
+export interface InvitationsTable {
+  id: string;
+  org_id: string;
+  /** Normalised e-mail address of the invitee. */
+  email: string;
+  role: InvitationRole;
+  token_hash: string;
+  invited_by: string;
+  created_at: number;
+  expires_at: number;
+  accepted_at: number | null;
+  accepted_by: string | null;
+  canceled_at: number | null;
+}
+
 export interface OrgTables {
   organizations: OrganizationsTable;
   memberships: MembershipsTable;
+  invitations: InvitationsTable;
 }

@@ -1,4 +1,4 @@
-// The yardstick: a bare Fastify route, in its own process like the real server.
+// The yardstick: a bare Fastify route, in its own plain-JavaScript process like the real server.
 import Fastify from 'fastify';
 
 const app = Fastify({ logger: false });

@@ -1,7 +1,7 @@
-// The real server (same code as `funcspec serve`), in its own process, answering the bench's
-// questions over IPC: how many database reads key checks made, and how much memory it holds.
-import { loadConfig } from '../src/config.js';
-import { startServer } from '../src/server.js';
+// The real server as `funcspec serve` runs it (compiled, from dist/), in its own process, answering
+// the bench's questions over IPC: how many database reads key checks made, and how much memory it holds.
+import { loadConfig } from '../dist/config.js';
+import { startServer } from '../dist/server.js';
 
 const server = await startServer(loadConfig());
 process.send?.({ ready: true });

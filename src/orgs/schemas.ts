@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { Timestamp } from '../http/schemas.js';
+import { isoTime } from '../lib/time.js';
+import { SlugSchema } from '../lib/slug.js';
+import { readAllowList } from '../keys/ip-allow.js';
+import type { MemberRow } from './service.js';
+import type { OrganizationsTable, OrgRole } from './tables.js';
+
+export const OrgRoleSchema = z.enum(['owner', 'admin', 'member']);
+export const InvitationRoleSchema = z.enum(['admin', 'member']);
+export const NameSchema = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
+export const OrgSlugSchema = SlugSchema;
+/** An organization by id (`org_…`) or slug. */
+export const OrgRef = z.string().min(1).max(100).meta({ description: 'Organization id or slug' });
+export const UserIdParam = z.string().min(1).max(100);
+
+export const OrganizationSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    slug: z.string(),
+    plan: z.enum(['free', 'pro', 'enterprise']),
+    allowed_ips: z.array(z.string()).meta({ description: 'Empty: any address' }),
+    role: OrgRoleSchema.meta({ description: "The caller's role in this organization" }),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .meta({ id: 'Organization' });
+
+export function organizationView(org: OrganizationsTable, role: OrgRole): z.infer<typeof OrganizationSchema> {
+  return {
+    id: org.id,
+    name: org.name,
+    slug: org.slug,
+    plan: org.plan,
+    allowed_ips: readAllowList(org.allowed_ips),
+    role,
+    created_at: isoTime(org.created_at),
+    updated_at: isoTime(org.updated_at),
+  };
+}
+
+export const UserSummarySchema = z.object({ id: z.string(), email: z.string(), name: z.string().nullable() });
+
+export const MemberSchema = z
+  .object({ user: UserSummarySchema, role: OrgRoleSchema, created_at: Timestamp })
+  .meta({ id: 'Member' });
+
+export function memberView(row: MemberRow): z.infer<typeof MemberSchema> {
+  return { user: { id: row.user_id, email: row.email, name: row.name }, role: row.role, created_at: isoTime(row.created_at) };
+}

@@ -1,0 +1,320 @@
+import { recordAudit } from '../audit/audit.js';
+import type { Principal } from '../auth/principal.js';
+import type { AppContext } from '../context.js';
+import { isUniqueViolation, type Executor, type Trx } from '../db/index.js';
+import { HttpErrors } from '../http/errors.js';
+import { readAllowList, storeAllowList } from '../keys/ip-allow.js';
+import { hashKey } from '../keys/format.js';
+import { insertKey } from '../keys/store.js';
+import { slugify, uniqueSlug } from '../lib/slug.js';
+import { byActor, type Actor } from './actor.js';
+import { OrgErrors } from './errors.js';
+import { countOwners, findOrganization, insertOrganization, lockOrganization, roleIn, ROLE_RANK } from './store.js';
+import type { OrganizationsTable, OrgRole } from './tables.js';
+
+/*
+ * Organizations and their members. Every rule that involves the caller's role is checked again inside
+ * the transaction, after taking the organization's lock: a caller demoted a moment ago cannot slip a
+ * change through, and "an organization always has an owner" holds under any interleaving. The time of
+ * a change is read after the lock too, so audit entries are ordered as the changes were applied.
+ */
+
+export interface Page {
+  page: number;
+  per: number;
+}
+
+export const offsetOf = (page: Page): number => (page.page - 1) * page.per;
+
+/** Starts the transaction of a membership change: the lock, then the caller's current role (403 below `minimum`). */
+async function lockAsRole(trx: Trx, orgId: string, userId: string, minimum: OrgRole): Promise<OrgRole> {
+  if (!(await lockOrganization(trx, orgId))) throw HttpErrors.NOT_FOUND();
+  const role = await roleIn(trx, orgId, userId);
+  if (!role) throw HttpErrors.NOT_FOUND();
+  if (ROLE_RANK[role] < ROLE_RANK[minimum]) throw HttpErrors.FORBIDDEN({ required_role: minimum });
+  return role;
+}
+
+async function ensureAnOwner(trx: Executor, orgId: string): Promise<void> {
+  if ((await countOwners(trx, orgId)) < 1) throw OrgErrors.LAST_OWNER();
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Organizations
+
+/** After the commit: every process may now accept the minted key (the key filter learns of it). */
+export async function announceKey(ctx: AppContext, key: string): Promise<void> {
+  await ctx.keys.added(hashKey(key));
+}
+
+/** A key for the actor in `org` (kind `user`), recorded in the audit log; the full key is returned this once. */
+export async function mintMemberKey(
+  ctx: AppContext,
+  trx: Trx,
+  now: number,
+  actor: Actor,
+  org: OrganizationsTable,
+  via: 'organization' | 'invitation',
+): Promise<{ id: string; name: string; key: string }> {
+  const { row, key } = await insertKey(trx, ctx.config.keyEnv, now, {
+    orgId: org.id, userId: actor.userId, name: `Key for ${org.slug}`.slice(0, 100), kind: 'user', createdBy: actor.userId,
+  });
+  await recordAudit(trx, now, {
+    action: 'api_key.created', orgId: org.id, targetType: 'api_key', targetId: row.id, ...byActor(actor),
+    details: { name: row.name, kind: row.kind, last_four: row.last_four, via },
+  });
+  return { id: row.id, name: row.name, key };
+}
+
+export interface CreatedOrganization {
+  org: OrganizationsTable;
+  /** Minted when `withKey`: an API key is bound to one organization, so its holder needs one for the new org. */
+  apiKey: { id: string; name: string; key: string } | null;
+}
+
+/** Creates an organization owned by the actor; `withKey` also mints them a key in it (same transaction). */
+export async function createOrganization(
+  ctx: AppContext,
+  actor: Actor,
+  input: { name: string; slug?: string },
+  withKey: boolean,
+): Promise<CreatedOrganization> {
+  const now = ctx.clock.now();
+  const attempt = async (slug: string) => {
+    const created = await ctx.db.transaction().execute(async (trx) => {
+      const org = await insertOrganization(trx, now, { name: input.name, slug, ownerId: actor.userId });
+      await recordAudit(trx, now, {
+        action: 'organization.created', orgId: org.id, targetType: 'organization', targetId: org.id, ...byActor(actor),
+        details: { name: org.name, slug: org.slug },
+      });
+      return { org, apiKey: withKey ? await mintMemberKey(ctx, trx, now, actor, org, 'organization') : null };
+    });
+    if (created.apiKey) await announceKey(ctx, created.apiKey.key);
+    return created;
+  };
+  if (input.slug) {
+    try {
+      return await attempt(input.slug);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw OrgErrors.SLUG_TAKEN({ slug: input.slug });
+      throw error;
+    }
+  }
+  // No slug asked for: the plain one if free, else one with a random suffix.
+  const base = slugify(input.name);
+  if (!(await findOrganization(ctx.db, base))) {
+    try {
+      return await attempt(base);
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+    }
+  }
+  return attempt(uniqueSlug(input.name));
+}
+
+export interface OrgWithRole extends OrganizationsTable {
+  role: OrgRole;
+}
+
+/** The caller's organizations: all of them with a session, only the key's own with an API key. */
+export async function listMyOrganizations(ctx: AppContext, principal: Principal, page: Page): Promise<{ rows: OrgWithRole[]; total: number }> {
+  let base = ctx.db
+    .selectFrom('organizations as o')
+    .innerJoin('memberships as m', 'm.org_id', 'o.id')
+    .where('m.user_id', '=', principal.user.id);
+  if (principal.org) base = base.where('o.id', '=', principal.org.id);
+  const [rows, count] = await Promise.all([
+    base.selectAll('o').select('m.role').orderBy('m.created_at').orderBy('o.id').limit(page.per).offset(offsetOf(page)).execute(),
+    base.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(count.n) };
+}
+
+export interface OrgPatch {
+  name?: string;
+  slug?: string;
+  allowed_ips?: string[] | null;
+}
+
+/** Name, slug and allowed IPs: admin and owner. */
+export async function updateOrganization(ctx: AppContext, actor: Actor, orgId: string, patch: OrgPatch): Promise<OrganizationsTable> {
+  let updated: OrganizationsTable;
+  try {
+    updated = await ctx.db.transaction().execute(async (trx) => {
+      await lockAsRole(trx, orgId, actor.userId, 'admin');
+      const now = ctx.clock.now();
+      const before = (await findOrganization(trx, orgId))!;
+      const changes: Partial<OrganizationsTable> = {};
+      if (patch.name !== undefined && patch.name !== before.name) changes.name = patch.name;
+      if (patch.slug !== undefined && patch.slug !== before.slug) changes.slug = patch.slug;
+      if (patch.allowed_ips !== undefined) {
+        const stored = storeAllowList(patch.allowed_ips);
+        if (stored !== before.allowed_ips) changes.allowed_ips = stored;
+      }
+      if (Object.keys(changes).length === 0) return before;
+      const after = await trx
+        .updateTable('organizations')
+        .set({ ...changes, updated_at: now })
+        .where('id', '=', orgId)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      const details: Record<string, unknown> = {};
+      for (const field of Object.keys(changes) as Array<keyof OrganizationsTable>) {
+        details[field] = field === 'allowed_ips'
+          ? { from: readAllowList(before.allowed_ips), to: readAllowList(after.allowed_ips) }
+          : { from: before[field], to: after[field] };
+      }
+      await recordAudit(trx, now, {
+        action: 'organization.updated', orgId, targetType: 'organization', targetId: orgId, ...byActor(actor), details,
+      });
+      return after;
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw OrgErrors.SLUG_TAKEN({ slug: patch.slug });
+    throw error;
+  }
+  await ctx.invalidateAuth(); // keys carry the organization's name, slug and allow-list
+  return updated;
+}
+
+/** Owner only. Memberships, keys, invitations, credits and projects go with it (foreign keys cascade). */
+export async function deleteOrganization(ctx: AppContext, actor: Actor, orgId: string): Promise<void> {
+  await ctx.db.transaction().execute(async (trx) => {
+    await lockAsRole(trx, orgId, actor.userId, 'owner');
+    const now = ctx.clock.now();
+    const org = (await findOrganization(trx, orgId))!;
+    await trx.deleteFrom('organizations').where('id', '=', orgId).execute();
+    await recordAudit(trx, now, {
+      action: 'organization.deleted', orgId, targetType: 'organization', targetId: orgId, ...byActor(actor),
+      details: { name: org.name, slug: org.slug },
+    });
+  });
+  await ctx.invalidateAuth();
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Members
+
+export interface MemberRow {
+  user_id: string;
+  email: string;
+  name: string | null;
+  role: OrgRole;
+  created_at: number;
+}
+
+function membersQuery(db: Executor, orgId: string) {
+  return db
+    .selectFrom('memberships as m')
+    .innerJoin('users as u', 'u.id', 'm.user_id')
+    .select(['u.id as user_id', 'u.email', 'u.name', 'm.role', 'm.created_at'])
+    .where('m.org_id', '=', orgId);
+}
+
+export async function listMembers(ctx: AppContext, orgId: string, page: Page): Promise<{ rows: MemberRow[]; total: number }> {
+  const [rows, count] = await Promise.all([
+    membersQuery(ctx.db, orgId).orderBy('m.created_at').orderBy('u.id').limit(page.per).offset(offsetOf(page)).execute(),
+    ctx.db
+      .selectFrom('memberships')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('org_id', '=', orgId)
+      .executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(count.n) };
+}
+
+export async function findMember(db: Executor, orgId: string, userId: string): Promise<MemberRow | undefined> {
+  return membersQuery(db, orgId).where('m.user_id', '=', userId).executeTakeFirst();
+}
+
+/**
+ * Owner > admin > member. Admins manage admins and members; only an owner makes or unmakes owners;
+ * nobody raises their own role; the last owner cannot step down.
+ */
+export async function changeMemberRole(ctx: AppContext, actor: Actor, orgId: string, targetUserId: string, role: OrgRole): Promise<MemberRow> {
+  const member = await ctx.db.transaction().execute(async (trx) => {
+    const callerRole = await lockAsRole(trx, orgId, actor.userId, 'admin');
+    const now = ctx.clock.now();
+    const target = await findMember(trx, orgId, targetUserId);
+    if (!target) throw OrgErrors.MEMBER_NOT_FOUND({ user_id: targetUserId });
+    if (target.role === role) return target;
+    if (targetUserId === actor.userId && ROLE_RANK[role] > ROLE_RANK[target.role]) {
+      throw HttpErrors.FORBIDDEN({ reason: 'self_promotion' }, { message: 'You cannot raise your own role.' });
+    }
+    if ((role === 'owner' || target.role === 'owner') && callerRole !== 'owner') {
+      throw HttpErrors.FORBIDDEN({ required_role: 'owner', reason: 'owner_role' }, { message: 'Only an owner can make or unmake owners.' });
+    }
+    await trx.updateTable('memberships').set({ role }).where('org_id', '=', orgId).where('user_id', '=', targetUserId).execute();
+    if (target.role === 'owner') await ensureAnOwner(trx, orgId);
+    await recordAudit(trx, now, {
+      action: 'member.role_changed', orgId, targetType: 'user', targetId: targetUserId, ...byActor(actor),
+      details: { email: target.email, from: target.role, to: role },
+    });
+    return { ...target, role };
+  });
+  await ctx.invalidateAuth(); // the member's keys carry their role
+  return member;
+}
+
+/**
+ * Removes a member (admin+; only an owner removes an owner), or lets the caller leave. In the same
+ * transaction the member loses every project role in the organization and their keys in it are revoked,
+ * so nothing they held comes back if they are invited again.
+ */
+export async function removeMember(ctx: AppContext, actor: Actor, orgId: string, targetUserId: string): Promise<void> {
+  const leaving = targetUserId === actor.userId;
+  await ctx.db.transaction().execute(async (trx) => {
+    const callerRole = await lockAsRole(trx, orgId, actor.userId, leaving ? 'member' : 'admin');
+    const now = ctx.clock.now();
+    const target = await findMember(trx, orgId, targetUserId);
+    if (!target) throw OrgErrors.MEMBER_NOT_FOUND({ user_id: targetUserId });
+    if (!leaving && target.role === 'owner' && callerRole !== 'owner') {
+      throw HttpErrors.FORBIDDEN({ required_role: 'owner', reason: 'owner_role' }, { message: 'Only an owner can remove an owner.' });
+    }
+    await trx.deleteFrom('memberships').where('org_id', '=', orgId).where('user_id', '=', targetUserId).execute();
+    if (target.role === 'owner') await ensureAnOwner(trx, orgId);
+    const projects = await trx
+      .deleteFrom('project_members')
+      .where('user_id', '=', targetUserId)
+      .where('project_id', 'in', (eb) => eb.selectFrom('projects').select('id').where('org_id', '=', orgId))
+      .executeTakeFirst();
+    const keys = await trx
+      .updateTable('api_keys')
+      .set({ revoked_at: now })
+      .where('org_id', '=', orgId)
+      .where('user_id', '=', targetUserId)
+      .where((eb) => eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>', now)]))
+      .executeTakeFirst();
+    await recordAudit(trx, now, {
+      action: leaving ? 'member.left' : 'member.removed', orgId, targetType: 'user', targetId: targetUserId, ...byActor(actor),
+      details: {
+        email: target.email,
+        role: target.role,
+        project_roles_removed: Number(projects.numDeletedRows),
+        api_keys_revoked: Number(keys.numUpdatedRows),
+      },
+    });
+  });
+  await ctx.invalidateAuth();
+}
+
+/** The owner hands ownership to another member, who becomes owner; the caller stays on as admin. */
+export async function transferOwnership(ctx: AppContext, actor: Actor, orgId: string, targetUserId: string): Promise<MemberRow> {
+  const member = await ctx.db.transaction().execute(async (trx): Promise<MemberRow> => {
+    await lockAsRole(trx, orgId, actor.userId, 'owner');
+    const now = ctx.clock.now();
+    const target = await findMember(trx, orgId, targetUserId);
+    if (!target) throw OrgErrors.MEMBER_NOT_FOUND({ user_id: targetUserId });
+    if (target.role === 'owner') throw OrgErrors.ALREADY_OWNER({ user_id: targetUserId });
+    await trx.updateTable('memberships').set({ role: 'owner' }).where('org_id', '=', orgId).where('user_id', '=', targetUserId).execute();
+    await trx.updateTable('memberships').set({ role: 'admin' }).where('org_id', '=', orgId).where('user_id', '=', actor.userId).execute();
+    await ensureAnOwner(trx, orgId);
+    await recordAudit(trx, now, {
+      action: 'organization.ownership_transferred', orgId, targetType: 'user', targetId: targetUserId, ...byActor(actor),
+      details: { from_user_id: actor.userId, to_user_id: targetUserId, to_email: target.email, to_previous_role: target.role, from_new_role: 'admin' },
+    });
+    return { ...target, role: 'owner' };
+  });
+  await ctx.invalidateAuth();
+  return member;
+}
