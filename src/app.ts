@@ -62,6 +62,12 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   });
   app.setSerializerCompiler(serializerCompiler);
   acceptOnlyJson(app);
+  // PostgreSQL cannot store U+0000 in text (the query fails), and no field has a use for it: refused
+  // like any schema violation, before validation, so every route on either database answers the same 422.
+  app.addHook('preValidation', async (request) => {
+    const field = fieldWithNul(request.params, 'params') ?? fieldWithNul(request.query, 'query') ?? fieldWithNul(request.body, '');
+    if (field !== null) throw HttpErrors.VALIDATION_FAILED({ fields: { [field || 'body']: 'must not contain the NUL character (U+0000)' } });
+  });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -139,6 +145,21 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
 export function openApiDocument(app: Api): Record<string, unknown> {
   const errorCodes = [...errorRegistry].map(([code, { status, message }]) => ({ error_code: code, status, message }));
   return { ...(app.swagger() as unknown as Record<string, unknown>), 'x-error-codes': errorCodes };
+}
+
+/** The path (`a.b.0`, prefixed with `prefix.`) of a string inside `value` that contains U+0000, or null. */
+function fieldWithNul(value: unknown, prefix: string): string | null {
+  // Iterative: a 1 MiB body can nest deeper than the call stack.
+  const pending: Array<[unknown, string]> = [[value, prefix]];
+  while (pending.length > 0) {
+    const [item, path] = pending.pop()!;
+    if (typeof item === 'string') {
+      if (item.includes('\u0000')) return path.length > 200 ? `${path.slice(0, 200)}…` : path;
+    } else if (item !== null && typeof item === 'object') {
+      for (const [key, child] of Object.entries(item)) pending.push([child, path ? `${path}.${key}` : key]);
+    }
+  }
+  return null;
 }
 
 /** JSON is the only body type; an empty JSON body means "no body" (some clients send the header anyway). */

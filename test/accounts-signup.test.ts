@@ -98,6 +98,26 @@ describe('sign-up and e-mail verification', () => {
     assert.equal((await verify(t, squatterLink)).body.error_code, 'TOKEN_INVALID', 'the squatter\'s link died with the verification');
   });
 
+  it("threat: pre-hijacking via resend — the owner signs up after a squatter, asks for a new link and uses it: the squatter's password must not become active", async () => {
+    const email = uniqueEmail('resendvictim');
+    await signUp(t, email, 'Squatter-Knows-This-1');
+    await t.mail.waitFor(email);
+    await signUp(t, email, 'Owner-Chosen-Phrase-2');
+    await t.mail.waitFor(email, { after: 1 });
+    // The owner's mail is slow to come, so they ask for a new link, and use that one.
+    assert.equal((await t.request('POST', '/api/v1/auth/resend-verification', { body: { email } })).status, 202);
+    const resent = await nextLink(t, email, 2);
+    assert.equal((await verify(t, resent)).status, 200);
+    const squatter = await t.request('POST', '/api/v1/auth/login', { body: { email, password: 'Squatter-Knows-This-1' } });
+    assert.equal(squatter.status, 401, JSON.stringify(squatter.body));
+    assert.equal(squatter.body.error_code, 'INVALID_CREDENTIALS');
+    // The owner (who proved the mailbox) chooses the password through a reset link.
+    await t.request('POST', '/api/v1/auth/password/forgot', { body: { email } });
+    const reset = await t.request('POST', '/api/v1/auth/password/reset', { body: { token: await nextLink(t, email, 3, '/reset-password'), password: 'Owner-Chosen-Phrase-2' } });
+    assert.equal(reset.status, 200, JSON.stringify(reset.body));
+    await loginCookie(t, email, 'Owner-Chosen-Phrase-2');
+  });
+
   it('threat: pre-hijacking via agent sign-up — proving the mailbox with an agent code drops a password set before verification', async () => {
     const email = uniqueEmail('agentvictim');
     await signUp(t, email, 'Squatter-Knows-This-1');

@@ -167,6 +167,25 @@ describe('agent auth: two calls to a key', () => {
     assert.notEqual(again.body.api_key, key);
     assert.equal((await t.request('GET', '/api/v1/me', { key: again.body.api_key })).status, 200);
   });
+
+  it('threat: a code mailed before the operator disabled the account still handed out a key (and made an organization)', async () => {
+    // A web user who owns no organization: recovery would mint a key in a new personal organization.
+    const email = uniqueEmail('disabled');
+    const userId = `usr_disabled${Date.now()}`;
+    await t.server.ctx.db
+      .insertInto('users')
+      .values({ id: userId, email, name: null, email_verified_at: Date.now(), password_hash: null, disabled_at: null, created_at: Date.now(), updated_at: Date.now() })
+      .execute();
+    const code = await signUp(t, email);
+    await t.server.ctx.db.updateTable('users').set({ disabled_at: Date.now() }).where('id', '=', userId).execute();
+    const reply = await t.request('POST', '/api/v1/agent/verify', { body: { email, otp_code: code } });
+    assert.equal(reply.status, 400, JSON.stringify(reply.body));
+    assert.equal(reply.body.error_code, 'OTP_EXPIRED', 'the same answer as for an address that never got a code');
+    assert.equal(reply.body.api_key, undefined);
+    const keys = await t.server.ctx.db.selectFrom('api_keys').select('id').where('user_id', '=', userId).execute();
+    const orgs = await t.server.ctx.db.selectFrom('memberships').select('org_id').where('user_id', '=', userId).execute();
+    assert.deepEqual([keys.length, orgs.length], [0, 0], 'no key and no organization for a disabled account');
+  });
 });
 
 describe('agent auth: expiry and sign-up limits', () => {

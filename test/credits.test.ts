@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { runFuncspec } from './helpers/operator.js';
 import { agentKey, startTestServer, type TestServer } from './helpers/server.js';
 
@@ -64,6 +65,44 @@ describe('credits: a real ledger', () => {
     assert.ok(replies.every((r) => r.status === 201), replies.map((r) => r.status).join(','));
     assert.equal(new Set(replies.map((r) => r.body.data.id)).size, 1);
     assert.equal((await t.request('GET', '/api/v1/credits/balance', { key })).body.credits_used, 1);
+  });
+
+  it('threat: a partial write — when the audit entry of a debit cannot be written, the credits are not taken either', async () => {
+    const { key } = await agentKey(t);
+    const org = await orgOf(t, key);
+    const db = t.server.ctx.db;
+    const postgres = t.server.ctx.dbKind === 'postgres';
+    // The audit log refuses this one action, as a full disk or a lost connection mid-request would.
+    if (postgres) {
+      await sql.raw(`create function fail_debit_audit() returns trigger language plpgsql as $$ begin if new.action = 'credits.debited' then raise exception 'audit unavailable'; end if; return new; end $$`).execute(db);
+      await sql.raw('create trigger fail_debit_audit before insert on audit_log for each row execute function fail_debit_audit()').execute(db);
+    } else {
+      await sql.raw("create trigger fail_debit_audit before insert on audit_log when new.action = 'credits.debited' begin select raise(abort, 'audit unavailable'); end").execute(db);
+    }
+    try {
+      const reply = await t.request('POST', `/api/v1/organizations/${org}/credits/debits`, { key, body: { amount: 10, reason: 'unaudited', idempotency_key: 'no-audit' } });
+      assert.equal(reply.status, 500, JSON.stringify(reply.body));
+    } finally {
+      await sql.raw(postgres ? 'drop trigger fail_debit_audit on audit_log' : 'drop trigger fail_debit_audit').execute(db);
+      if (postgres) await sql.raw('drop function fail_debit_audit()').execute(db);
+    }
+    assert.equal((await t.request('GET', '/api/v1/credits/balance', { key })).body.credits_used, 0, 'no credits taken without an audit entry');
+    // The retry, now that the audit log works, debits once and is audited.
+    const retry = await t.request('POST', `/api/v1/organizations/${org}/credits/debits`, { key, body: { amount: 10, reason: 'unaudited', idempotency_key: 'no-audit' } });
+    assert.equal(retry.status, 201);
+    assert.equal(retry.headers.get('idempotent-replayed'), 'false');
+    const audited = await db.selectFrom('audit_log').select('target_id').where('action', '=', 'credits.debited').where('target_id', '=', retry.body.data.id).execute();
+    assert.equal(audited.length, 1);
+  });
+
+  it('threat: a retried debit racing its own first attempt is answered as that debit, not 402, when only one fits', async () => {
+    const { key } = await agentKey(t);
+    const org = await orgOf(t, key);
+    const body = { amount: 60, reason: 'big job', idempotency_key: 'only-one-fits' };
+    const replies = await Promise.all(Array.from({ length: 10 }, () => t.request('POST', `/api/v1/organizations/${org}/credits/debits`, { key, body })));
+    assert.deepEqual(replies.map((r) => r.status), Array(10).fill(201), replies.map((r) => r.body.error_code ?? r.status).join(','));
+    assert.equal(new Set(replies.map((r) => r.body.data.id)).size, 1);
+    assert.equal((await t.request('GET', '/api/v1/credits/balance', { key })).body.credits_used, 60);
   });
 
   it('bad debits change nothing: negative, zero, too precise, missing reason → 422; another org → 404', async () => {

@@ -8,7 +8,7 @@ import { rateLimited } from '../http/errors.js';
 import { insertKey } from '../keys/store.js';
 import { newId, randomToken } from '../lib/random.js';
 import { accessOrg } from '../orgs/access.js';
-import { retryAfterSeconds } from '../ratelimit/limiter.js';
+import { clientBucket, retryAfterSeconds } from '../ratelimit/limiter.js';
 import { AccountErrors } from './errors.js';
 
 // RFC 8628 §6.1: consonants only (no vowels, so no words), upper case, 8 characters ≈ 34.5 bits.
@@ -58,7 +58,7 @@ async function hitOrThrow(ctx: AppContext, key: string, limit: number): Promise<
 
 /** Starts a CLI login: a device code for the CLI to poll with, a user code for the person to type. */
 export async function startDeviceAuthorization(ctx: AppContext, clientName: string, origin: RequestOrigin): Promise<DeviceAuthorization> {
-  await hitOrThrow(ctx, `device-code:ip:${origin.ip}`, ctx.config.loginMaxAttemptsPerIp);
+  await hitOrThrow(ctx, `device-code:ip:${clientBucket(origin.ip)}`, ctx.config.loginMaxAttemptsPerIp);
   const now = ctx.clock.now();
   // Housekeeping: code pairs a day past their end are of no further use.
   await ctx.db.deleteFrom('device_codes').where('expires_at', '<', now - 86_400_000).execute();
@@ -184,7 +184,7 @@ export async function pollDeviceToken(ctx: AppContext, deviceCode: string, origi
 }
 
 async function countUserCodeGuess(ctx: AppContext, principal: Principal, origin: RequestOrigin): Promise<void> {
-  await hitOrThrow(ctx, `device-approve:ip:${origin.ip}`, ctx.config.deviceCodeMaxAttempts);
+  await hitOrThrow(ctx, `device-approve:ip:${clientBucket(origin.ip)}`, ctx.config.deviceCodeMaxAttempts);
   await hitOrThrow(ctx, `device-approve:user:${principal.user.id}`, ctx.config.deviceCodeMaxAttempts);
 }
 

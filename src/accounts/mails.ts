@@ -10,6 +10,15 @@ export function deliver(ctx: AppContext, mail: Mail): void {
   ctx.mailer.send(mail).catch((error: unknown) => ctx.log.error({ err: error, subject: mail.subject }, 'account mail failed'));
 }
 
+/**
+ * Work that only happens for some addresses (storing a link for a known account) runs after the answer,
+ * like the mail itself: otherwise the time to answer tells a known address from an unknown one.
+ */
+export function inBackground(ctx: AppContext, what: string, task: () => Promise<void>): void {
+  // Not even its synchronous start (SQLite answers synchronously) may delay the answer.
+  setImmediate(() => void task().catch((error: unknown) => ctx.log.error({ err: error }, `${what} failed`)));
+}
+
 function hours(ms: number): string {
   const h = Math.round(ms / 3_600_000);
   return h === 1 ? '1 hour' : `${h} hours`;

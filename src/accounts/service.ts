@@ -3,9 +3,9 @@ import type { AppContext } from '../context.js';
 import { isUniqueViolation, type Executor } from '../db/index.js';
 import { rateLimited } from '../http/errors.js';
 import { newId, randomToken } from '../lib/random.js';
-import { retryAfterSeconds } from '../ratelimit/limiter.js';
+import { clientBucket, retryAfterSeconds } from '../ratelimit/limiter.js';
 import { AccountErrors } from './errors.js';
-import { accountExistsMail, deliver, resetMail, verificationMail } from './mails.js';
+import { accountExistsMail, deliver, inBackground, resetMail, verificationMail } from './mails.js';
 import { hashPassword, isWeakPassword, verifyAgainstDummy, verifyPassword } from './passwords.js';
 import { deleteOtherSessions, deleteSessionByToken, insertSession, type NewSession } from './sessions.js';
 import type { EmailTokenPurpose } from './tables.js';
@@ -47,7 +47,7 @@ function accountKey(ctx: AppContext, email: string): string {
 async function countPasswordGuess(ctx: AppContext, email: string, origin: RequestOrigin): Promise<void> {
   // The client IP (socket address unless a trusted proxy vouches for X-Forwarded-For) first, so one
   // address spraying many accounts is cut off without using up those accounts' allowances.
-  await hitOrThrow(ctx, `login:ip:${origin.ip}`, ctx.config.loginMaxAttemptsPerIp, ctx.config.loginThrottleWindowMs);
+  await hitOrThrow(ctx, `login:ip:${clientBucket(origin.ip)}`, ctx.config.loginMaxAttemptsPerIp, ctx.config.loginThrottleWindowMs);
   await hitOrThrow(ctx, accountKey(ctx, email), ctx.config.loginMaxAttemptsPerAccount, ctx.config.loginThrottleWindowMs);
 }
 
@@ -56,7 +56,7 @@ async function countPasswordGuess(ctx: AppContext, email: string, origin: Reques
  * allowance the request is still answered 202 but no mail goes out (no mail-bombing, no oracle).
  */
 async function mayMail(ctx: AppContext, email: string, origin: RequestOrigin): Promise<boolean> {
-  await hitOrThrow(ctx, `account-mail:ip:${origin.ip}`, ctx.config.accountMailsPerIpPerHour, HOUR_MS);
+  await hitOrThrow(ctx, `account-mail:ip:${clientBucket(origin.ip)}`, ctx.config.accountMailsPerIpPerHour, HOUR_MS);
   const decision = await ctx.limiter.hit(`account-mail:email:${ctx.secrets.hmac('limit-key', email)}`, ctx.config.accountMailsPerEmailPerHour, HOUR_MS);
   return decision.allowed;
 }
@@ -160,17 +160,37 @@ export async function signUp(ctx: AppContext, input: SignUpInput, origin: Reques
   else deliver(ctx, accountExistsMail(ctx, input.email));
 }
 
-/** 202 always; a new link only for an account that exists, is not verified and is not disabled. */
+/**
+ * 202 always; a new link only for an account that exists, is not verified and is not disabled.
+ * The account's password is the first sign-up's, which may be a squatter's: the new link carries it
+ * only while nobody else signed up for the address. After a second sign-up it is unknown whose
+ * password that is, so the link carries none, and using it drops the unproven password (the person
+ * who proved the mailbox then chooses one through a reset).
+ */
 export async function resendVerification(ctx: AppContext, email: string, origin: RequestOrigin): Promise<void> {
   const mailAllowed = await mayMail(ctx, email, origin);
   const user = await ctx.db.selectFrom('users').select(['id', 'email_verified_at', 'disabled_at', 'password_hash']).where('email', '=', email).executeTakeFirst();
   if (!mailAllowed || !user || user.email_verified_at !== null || user.disabled_at !== null) return;
   const now = ctx.clock.now();
-  const token = await issueEmailToken(ctx, ctx.db, { userId: user.id, purpose: 'verify_email', ttlMs: VERIFY_EMAIL_TTL_MS, passwordHash: user.password_hash, now });
-  deliver(ctx, verificationMail(ctx, email, token, VERIFY_EMAIL_TTL_MS));
+  inBackground(ctx, 'verification resend', async () => {
+    const otherSignUp = await ctx.db
+      .selectFrom('email_tokens')
+      .select('id')
+      .where('user_id', '=', user.id)
+      .where('purpose', '=', 'verify_email')
+      .where('password_hash', 'is not', null)
+      .where('password_hash', '!=', user.password_hash ?? '')
+      .executeTakeFirst();
+    const passwordHash = otherSignUp ? null : user.password_hash;
+    const token = await issueEmailToken(ctx, ctx.db, { userId: user.id, purpose: 'verify_email', ttlMs: VERIFY_EMAIL_TTL_MS, passwordHash, now });
+    deliver(ctx, verificationMail(ctx, email, token, VERIFY_EMAIL_TTL_MS));
+  });
 }
 
-/** Uses a verification link once: the account is verified, the link's password set, every other pending link void. */
+/**
+ * Uses a verification link once: the account is verified, the link's password set (a link without one
+ * drops the password set before the address was proven), every other pending link void.
+ */
 export async function verifyEmail(ctx: AppContext, token: string, origin: RequestOrigin): Promise<UserView> {
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
@@ -180,7 +200,7 @@ export async function verifyEmail(ctx: AppContext, token: string, origin: Reques
     // or by an agent code), older links are dead.
     const verified = await trx
       .updateTable('users')
-      .set({ email_verified_at: now, updated_at: now, ...(used.password_hash ? { password_hash: used.password_hash } : {}) })
+      .set({ email_verified_at: now, updated_at: now, password_hash: used.password_hash })
       .where('id', '=', used.user_id)
       .where('email_verified_at', 'is', null)
       .where('disabled_at', 'is', null)
@@ -268,7 +288,7 @@ async function startSession(
  */
 export async function loginTwoFactor(ctx: AppContext, input: { challengeToken: string; code: string; replacing?: string }, origin: RequestOrigin): Promise<LoginOutcome> {
   const max = ctx.config.twoFactorMaxAttemptsPerChallenge;
-  await hitOrThrow(ctx, `login:ip:${origin.ip}`, ctx.config.loginMaxAttemptsPerIp, ctx.config.loginThrottleWindowMs);
+  await hitOrThrow(ctx, `login:ip:${clientBucket(origin.ip)}`, ctx.config.loginMaxAttemptsPerIp, ctx.config.loginThrottleWindowMs);
   const now = ctx.clock.now();
   const counted = await ctx.db
     .updateTable('login_challenges')
@@ -304,18 +324,20 @@ export async function loginTwoFactor(ctx: AppContext, input: { challengeToken: s
 // ---------------------------------------------------------------------------------------------
 // Passwords: forgotten, reset, changed.
 
-/** 202 always; a link (1 h, single use) only for an existing, enabled account. */
+/** 202 always; a link (1 h, single use) only for an existing, enabled account, stored and mailed after the answer. */
 export async function forgotPassword(ctx: AppContext, email: string, origin: RequestOrigin): Promise<void> {
   const mailAllowed = await mayMail(ctx, email, origin);
   const user = await ctx.db.selectFrom('users').select(['id', 'disabled_at']).where('email', '=', email).executeTakeFirst();
   if (!mailAllowed || !user || user.disabled_at !== null) return;
   const now = ctx.clock.now();
-  const token = await ctx.db.transaction().execute(async (trx) => {
-    const issued = await issueEmailToken(ctx, trx, { userId: user.id, purpose: 'reset_password', ttlMs: RESET_PASSWORD_TTL_MS, now });
-    await recordAudit(trx, now, { action: 'password.reset_requested', actorUserId: user.id, targetType: 'user', targetId: user.id, ip: origin.ip, userAgent: origin.userAgent });
-    return issued;
+  inBackground(ctx, 'password reset request', async () => {
+    const token = await ctx.db.transaction().execute(async (trx) => {
+      const issued = await issueEmailToken(ctx, trx, { userId: user.id, purpose: 'reset_password', ttlMs: RESET_PASSWORD_TTL_MS, now });
+      await recordAudit(trx, now, { action: 'password.reset_requested', actorUserId: user.id, targetType: 'user', targetId: user.id, ip: origin.ip, userAgent: origin.userAgent });
+      return issued;
+    });
+    deliver(ctx, resetMail(ctx, email, token, RESET_PASSWORD_TTL_MS));
   });
-  deliver(ctx, resetMail(ctx, email, token, RESET_PASSWORD_TTL_MS));
 }
 
 /**

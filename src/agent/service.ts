@@ -8,7 +8,7 @@ import { newId, randomDigits } from '../lib/random.js';
 import { sameDigest } from '../lib/secrets.js';
 import { uniqueSlug } from '../lib/slug.js';
 import { insertOrganization } from '../orgs/store.js';
-import { retryAfterSeconds } from '../ratelimit/limiter.js';
+import { clientBucket, retryAfterSeconds } from '../ratelimit/limiter.js';
 import { AgentErrors } from './errors.js';
 
 const HOUR_MS = 3_600_000;
@@ -26,7 +26,7 @@ export async function startAgentSignUp(ctx: AppContext, email: string, origin: R
   const now = ctx.clock.now();
   // The IP is counted first, so one address spraying e-mails cannot use up other people's quotas.
   for (const [key, limit] of [
-    [`agent-signup:ip:${origin.ip}`, ctx.config.agentSignupsPerIpPerHour],
+    [`agent-signup:ip:${clientBucket(origin.ip)}`, ctx.config.agentSignupsPerIpPerHour],
     [`agent-signup:email:${ctx.secrets.hmac('limit-key', email)}`, ctx.config.agentSignupsPerEmailPerHour],
   ] as const) {
     const decision = await ctx.limiter.hit(key, limit, HOUR_MS);
@@ -133,7 +133,9 @@ export async function verifyAgent(ctx: AppContext, input: AgentVerifyInput, orig
 }
 
 async function findOrCreateUser(trx: Trx, now: number, email: string): Promise<{ userId: string; isNewUser: boolean }> {
-  const user = await trx.selectFrom('users').select(['id', 'email_verified_at']).where('email', '=', email).executeTakeFirst();
+  const user = await trx.selectFrom('users').select(['id', 'email_verified_at', 'disabled_at']).where('email', '=', email).executeTakeFirst();
+  // Disabled after the code was mailed: no key and no organization, and the answer sign-up gives such an address.
+  if (user?.disabled_at != null) throw AgentErrors.OTP_EXPIRED();
   if (user) {
     // The code proved the mailbox, just as a verification link would. A password set before the mailbox
     // was proven may be a squatter's (someone who signed up with this address first): it is dropped.

@@ -152,8 +152,9 @@ export function registerOperatorCommands(program: Command): void {
       await withStore(async (store) => {
         const found = await orgOrFail(store, ref);
         const now = Date.now();
-        await grantCredits(store.db, now, { orgId: found.id, micros: toMicros(value), reason: options.reason });
-        await recordAudit(store.db, now, { action: 'credits.granted', orgId: found.id, targetType: 'organization', targetId: found.id, details: { amount: value, reason: options.reason, by: 'operator' } });
+        await grantCredits(store.db, now, { orgId: found.id, micros: toMicros(value), reason: options.reason }, (trx) =>
+          recordAudit(trx, now, { action: 'credits.granted', orgId: found.id, targetType: 'organization', targetId: found.id, details: { amount: value, reason: options.reason, by: 'operator' } }),
+        );
         console.log(`Granted ${value} credits to ${found.slug}.`);
       });
     });
@@ -168,15 +169,17 @@ export function registerOperatorCommands(program: Command): void {
       const [{ recordAudit }, { normalizeEmail }] = await Promise.all([load.audit(), load.email()]);
       await withStore(async (store, config) => {
         const now = Date.now();
-        const updated = await store.db
-          .updateTable('users')
-          .set({ disabled_at: now, updated_at: now })
-          .where('email', '=', normalizeEmail(email))
-          .returning('id')
-          .executeTakeFirst();
-        if (!updated) throw new OperatorError(`No user with e-mail ${email}.`, 4);
+        await store.db.transaction().execute(async (trx) => {
+          const updated = await trx
+            .updateTable('users')
+            .set({ disabled_at: now, updated_at: now })
+            .where('email', '=', normalizeEmail(email))
+            .returning('id')
+            .executeTakeFirst();
+          if (!updated) throw new OperatorError(`No user with e-mail ${email}.`, 4);
+          await recordAudit(trx, now, { action: 'user.disabled', targetType: 'user', targetId: updated.id, details: { by: 'operator' } });
+        });
         await announceAuthChange(config);
-        await recordAudit(store.db, now, { action: 'user.disabled', targetType: 'user', targetId: updated.id, details: { by: 'operator' } });
         console.log(`Disabled ${normalizeEmail(email)}.`);
       });
     });

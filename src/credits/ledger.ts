@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db, Executor } from '../db/index.js';
 import { isUniqueViolation } from '../db/index.js';
+import { ApiError } from '../http/errors.js';
 import { newId } from '../lib/random.js';
 import { PLANS } from '../orgs/plans.js';
 import type { Plan } from '../orgs/tables.js';
@@ -32,11 +33,13 @@ export async function readBalance(db: Executor, orgId: string): Promise<Balance>
 /**
  * Adds credits. With an idempotency key, a second grant under the same key does nothing
  * (the ledger's unique constraint decides, so concurrent callers cannot grant twice).
+ * `record` (the audit entry) runs in the grant's transaction.
  */
 export async function grantCredits(
   db: Db,
   now: number,
   input: { orgId: string; micros: number; reason: string | null; idempotencyKey?: string | null; actorUserId?: string | null },
+  record?: (trx: Executor) => Promise<void>,
 ): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
     const inserted = await trx
@@ -60,6 +63,7 @@ export async function grantCredits(
       .set((eb) => ({ granted_micros: eb('granted_micros', '+', input.micros) }))
       .where('org_id', '=', input.orgId)
       .execute();
+    await record?.(trx);
     return true;
   });
 }
@@ -115,8 +119,9 @@ export interface DebitResult {
 /**
  * Takes credits away, never below zero: the balance row is decremented by a guarded UPDATE in the same
  * transaction as the ledger row, so concurrent debits cannot overdraw and one idempotency key debits once.
+ * `record` (the audit entry) runs in that transaction too: no debit without it, and none of it without the debit.
  */
-export async function debitCredits(db: Db, now: number, input: DebitInput): Promise<DebitResult> {
+export async function debitCredits(db: Db, now: number, input: DebitInput, record?: (trx: Executor, entry: CreditLedgerTable) => Promise<void>): Promise<DebitResult> {
   const previous = await findDebit(db, input.orgId, input.idempotencyKey);
   if (previous) return replay(previous, input);
   try {
@@ -140,12 +145,14 @@ export async function debitCredits(db: Db, now: number, input: DebitInput): Prom
         created_at: now,
       };
       await trx.insertInto('credit_ledger').values(row).execute();
+      await record?.(trx, row);
       return row;
     });
     return { entry, replayed: false };
   } catch (error) {
-    // A concurrent request with the same key committed first: ours rolled back; answer as a replay.
-    if (!isUniqueViolation(error)) throw error;
+    // A concurrent request with the same key committed first: ours rolled back (on the unique key, or on
+    // the balance that debit used up); answer as a replay.
+    if (!isUniqueViolation(error) && !(error instanceof ApiError && error.code === CreditErrors.INSUFFICIENT_CREDITS.code)) throw error;
     const winner = await findDebit(db, input.orgId, input.idempotencyKey);
     if (!winner) throw error;
     return replay(winner, input);

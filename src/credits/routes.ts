@@ -67,21 +67,24 @@ export async function creditRoutes(app: Api, ctx: AppContext): Promise<void> {
       requireRole(role, 'admin');
       const now = ctx.clock.now();
       await allowance.ensure(ctx.db, now, org);
-      const { entry, replayed } = await debitCredits(ctx.db, now, {
-        orgId: org.id,
-        micros: toMicros(request.body.amount),
-        reason: request.body.reason,
-        idempotencyKey: request.body.idempotency_key,
-        actorUserId: principal.user.id,
-      });
-      if (!replayed) {
-        const origin = originOf(request);
-        await recordAudit(ctx.db, now, {
-          action: 'credits.debited', orgId: org.id, actorUserId: principal.user.id, actorKeyId: principal.apiKey?.id,
-          targetType: 'credit_ledger', targetId: entry.id, ip: origin.ip, userAgent: origin.userAgent,
-          details: { amount: toCredits(entry.amount_micros), reason: entry.reason },
-        });
-      }
+      const origin = originOf(request);
+      const { entry, replayed } = await debitCredits(
+        ctx.db,
+        now,
+        {
+          orgId: org.id,
+          micros: toMicros(request.body.amount),
+          reason: request.body.reason,
+          idempotencyKey: request.body.idempotency_key,
+          actorUserId: principal.user.id,
+        },
+        (trx, debited) =>
+          recordAudit(trx, now, {
+            action: 'credits.debited', orgId: org.id, actorUserId: principal.user.id, actorKeyId: principal.apiKey?.id,
+            targetType: 'credit_ledger', targetId: debited.id, ip: origin.ip, userAgent: origin.userAgent,
+            details: { amount: toCredits(debited.amount_micros), reason: debited.reason },
+          }),
+      );
       reply.code(201).header('idempotent-replayed', String(replayed));
       return {
         data: {

@@ -82,7 +82,9 @@ export class KeyDirectory {
       if (!(await this.mightExist(hash))) return { ok: false, reason: 'invalid' };
       found = (await this.read(hash)) ?? undefined;
       if (!found) return { ok: false, reason: 'invalid' };
-      if (epoch !== null) this.known.set(hash, found);
+      // Only while the epoch is still the one read before the lookup: a read that raced a revocation
+      // (the epoch moved, and the cache was cleared, while it ran) must not be cached under the new epoch.
+      if (epoch !== null && this.knownEpoch === epoch) this.known.set(hash, found);
     }
     if (!found.principal || !isKeyLive({ expires_at: found.expiresAt, revoked_at: found.revokedAt }, this.clock.now())) {
       return { ok: false, reason: 'invalid' };

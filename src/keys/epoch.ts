@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { dependencyUnavailable } from '../http/errors.js';
+import { randomToken } from '../lib/random.js';
 
 /**
  * A stamp that changes whenever something changes that processes cache. Two are used:
@@ -15,7 +16,11 @@ export interface Stamp {
 }
 
 
-/** Shared by every process on the same Redis: a bump is seen by the very next request anywhere. */
+/**
+ * Shared by every process on the same Redis: a bump is seen by the very next request anywhere.
+ * Values are random, never a counter: if Redis loses its data the stamp does not start over at a value
+ * some process already cached under (which would make it trust entries from before a revocation).
+ */
 export class RedisStamp implements Stamp {
   constructor(
     private readonly redis: Redis,
@@ -23,13 +28,19 @@ export class RedisStamp implements Stamp {
   ) {}
   async current(): Promise<string> {
     try {
-      return (await this.redis.get(this.key)) ?? '0';
+      const value = await this.redis.get(this.key);
+      if (value !== null) return value;
+      // First start, or Redis came back empty: a fresh value (the first process to set it wins).
+      await this.redis.set(this.key, randomToken(12), 'NX');
+      const fresh = await this.redis.get(this.key);
+      if (fresh === null) throw new Error('stamp vanished');
+      return fresh;
     } catch {
       throw dependencyUnavailable('redis'); // a stale cache must not be trusted
     }
   }
   async bump(): Promise<void> {
-    await this.redis.incr(this.key);
+    await this.redis.set(this.key, randomToken(12));
   }
 }
 

@@ -143,12 +143,12 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
     config: { auth: 'any' },
     schema: {
       tags: ['API keys'],
-      summary: 'Replace a key with a new one; the old one keeps working for previous_expires_in_seconds (default 0)',
+      summary: 'Replace your own key with a new one; the old one keeps working for previous_expires_in_seconds (default 0)',
       params: KeyParams,
       body: z.object({ previous_expires_in_seconds: z.number().int().min(0).max(MAX_OVERLAP_SECONDS).default(0) }).default({ previous_expires_in_seconds: 0 }),
       response: {
         201: envelope(KeySchema.extend({ key: z.string(), previous: z.object({ id: z.string(), expires_at: Timestamp }) })),
-        ...problems(401, 404, 409, 422, 429),
+        ...problems(401, 403, 404, 409, 422, 429),
       },
     },
     handler: async (request, reply) => {

@@ -3,6 +3,7 @@ import { recordAudit, type RequestOrigin } from '../audit/audit.js';
 import type { Principal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import type { Executor } from '../db/index.js';
+import { HttpErrors } from '../http/errors.js';
 import { ROLE_RANK } from '../orgs/store.js';
 import type { OrgAccess } from '../orgs/access.js';
 import { KeyErrors } from './errors.js';
@@ -117,6 +118,11 @@ export async function revokeKey(ctx: AppContext, access: OrgAccess, principal: P
  */
 export async function rotateKey(ctx: AppContext, access: OrgAccess, principal: Principal, keyId: string, overlapSeconds: number, origin: RequestOrigin) {
   const old = await getKey(ctx, access, principal, keyId);
+  // The new key acts as the old key's owner and is handed to the caller: only that owner may rotate it
+  // (an admin rotating someone else's key would walk away with that person's powers). Admins revoke instead.
+  if (old.user_id !== principal.user.id) {
+    throw HttpErrors.FORBIDDEN({}, { message: "Only the key's owner can rotate it; an admin or owner can revoke it instead." });
+  }
   const now = ctx.clock.now();
   if (!isKeyLive(old, now) || old.revoked_at !== null) throw KeyErrors.KEY_ALREADY_REVOKED();
   const diesAt = now + overlapSeconds * 1000;

@@ -1,3 +1,5 @@
+import ipaddr from 'ipaddr.js';
+
 /** The result of one counted request against a fixed window. */
 export interface LimitDecision {
   allowed: boolean;
@@ -33,4 +35,21 @@ export function resetEpochSeconds(decision: LimitDecision): number {
 /** Seconds until the window ends (at least 1), so that Retry-After = X-RateLimit-Reset − now. */
 export function retryAfterSeconds(decision: LimitDecision, now: number): number {
   return Math.max(1, resetEpochSeconds(decision) - Math.floor(now / 1000));
+}
+
+/**
+ * The client that per-IP throttles count: an IPv4 address (also when written IPv4-mapped), or the /64
+ * of an IPv6 address. One IPv6 subscriber holds a whole /64: counted address by address, a client could
+ * send every request from a fresh one, each with a fresh allowance (and a fresh counter in memory).
+ */
+export function clientBucket(ip: string): string {
+  let address: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    address = ipaddr.process(ip);
+  } catch {
+    return ip;
+  }
+  if (address.kind() === 'ipv4') return address.toString();
+  const prefix = (address as ipaddr.IPv6).parts.slice(0, 4).map((part) => part.toString(16));
+  return `${prefix.join(':')}::/64`;
 }

@@ -11,6 +11,8 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   key?: string;
   cookie?: string;
+  /** To give up on an answer (e.g. `AbortSignal.timeout(ms)`). */
+  signal?: AbortSignal;
 }
 
 /** A tiny JSON client over fetch: real HTTP to the server under test. */
@@ -25,7 +27,7 @@ export function client(baseUrl: string) {
     }
     if (options.key) headers['x-api-key'] = options.key;
     if (options.cookie) headers.cookie = options.cookie;
-    const response = await fetch(`${baseUrl}${path}`, { method, headers, body });
+    const response = await fetch(`${baseUrl}${path}`, { method, headers, body, signal: options.signal });
     const text = await response.text();
     let parsed: unknown = text;
     try {
