@@ -6,6 +6,6 @@ import { startServer } from '../dist/server.js';
 const server = await startServer(loadConfig());
 process.send?.({ ready: true });
 process.on('message', (message) => {
-  if (message === 'stats') process.send?.({ rss: process.memoryUsage().rss, lookups: server.ctx.keys.lookups });
+  if (message === 'stats') process.send?.({ rss: process.memoryUsage().rss, lookups: server.ctx.keys.lookups, cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000 });
   if (message === 'stop') void server.close().then(() => process.exit(0));
 });

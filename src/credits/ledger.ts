@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db, Executor } from '../db/index.js';
 import { isUniqueViolation } from '../db/index.js';
+import { compiledOnce } from '../db/compiled.js';
 import { ApiError } from '../http/errors.js';
 import { newId } from '../lib/random.js';
 import { PLANS } from '../orgs/plans.js';
@@ -19,15 +20,24 @@ export interface Balance {
   credits_left: number;
 }
 
-export async function readBalance(db: Executor, orgId: string): Promise<Balance> {
-  const row = await db
-    .selectFrom('credit_balances')
-    .select(['granted_micros', 'used_micros'])
-    .where('org_id', '=', orgId)
-    .executeTakeFirst();
+function balanceQuery(db: Executor, orgId: string) {
+  return db.selectFrom('credit_balances').select(['granted_micros', 'used_micros']).where('org_id', '=', orgId);
+}
+
+function toBalance(row: { granted_micros: number; used_micros: number } | undefined): Balance {
   const granted = row?.granted_micros ?? 0;
   const used = row?.used_micros ?? 0;
   return { total_credits: toCredits(granted), credits_used: toCredits(used), credits_left: toCredits(granted - used) };
+}
+
+export async function readBalance(db: Executor, orgId: string): Promise<Balance> {
+  return toBalance(await balanceQuery(db, orgId).executeTakeFirst());
+}
+
+/** readBalance for the hot path (GET /credits/balance): the query is compiled once. */
+export function balanceReader(db: Db): (orgId: string) => Promise<Balance> {
+  const run = compiledOnce(db, (orgId: string) => balanceQuery(db, orgId));
+  return async (orgId) => toBalance((await run(orgId))[0]);
 }
 
 /**

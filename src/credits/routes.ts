@@ -7,7 +7,7 @@ import { envelope, problems, Timestamp } from '../http/schemas.js';
 import { originOf, type Api } from '../http/types.js';
 import { isoTime } from '../lib/time.js';
 import { accessOrg, defaultOrg, requireRole } from '../orgs/access.js';
-import { debitCredits, MonthlyAllowance, readBalance, toCredits, toMicros } from './ledger.js';
+import { balanceReader, debitCredits, MonthlyAllowance, readBalance, toCredits, toMicros } from './ledger.js';
 
 const BalanceSchema = z.object({ total_credits: z.number(), credits_used: z.number(), credits_left: z.number() });
 
@@ -19,6 +19,7 @@ const Amount = z
 
 export async function creditRoutes(app: Api, ctx: AppContext): Promise<void> {
   const allowance = new MonthlyAllowance();
+  const currentBalance = balanceReader(ctx.db);
 
   app.get('/credits/balance', {
     config: { auth: 'any' },
@@ -36,7 +37,7 @@ export async function creditRoutes(app: Api, ctx: AppContext): Promise<void> {
         : (principal.org ?? (await defaultOrg(ctx.db, principal))?.org);
       if (!org) throw HttpErrors.NOT_FOUND({}, { message: 'You are not a member of any organization.' });
       await allowance.ensure(ctx.db, ctx.clock.now(), org);
-      return readBalance(ctx.db, org.id);
+      return currentBalance(org.id);
     },
   });
 

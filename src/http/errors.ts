@@ -1,6 +1,10 @@
 import { z } from 'zod';
 
-/** A failure the API reports to its caller: the §2 problem envelope, plus optional response headers. */
+/**
+ * A failure the API reports to its caller: the §2 problem envelope, plus optional response headers.
+ * These are answers, not bugs: no stack trace is captured (it is never shown, and costs more than the
+ * rest of a refused request).
+ */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -9,7 +13,10 @@ export class ApiError extends Error {
     readonly details: Record<string, unknown> = {},
     readonly headers: Record<string, string> = {},
   ) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
   }
 }
 
