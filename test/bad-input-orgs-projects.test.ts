@@ -108,11 +108,16 @@ describe('bad input on organizations, members, invitations, projects and items',
       ['create: parent permalink of another project only', create('F-99'), 404, 'PARENT_NOT_FOUND'],
       ['create: parent in another organization', create(otherOrgItem.id), 404, 'PARENT_NOT_FOUND'],
       ['create: made-up parent', create('itm_doesnotexist'), 404, 'PARENT_NOT_FOUND'],
+      ['create: parent permalink past 32 bits', create('F-9999999999'), 404, 'PARENT_NOT_FOUND'],
+      ['get: permalink past 32 bits', () => t.request('GET', projectPath('/spec/items/F-9999999999'), o), 404, 'NOT_FOUND'],
       ['patch: parent in another project', patch(foreignItem.id), 404, 'PARENT_NOT_FOUND'],
       ['patch: parent in another organization', patch(otherOrgItem.id), 404, 'PARENT_NOT_FOUND'],
       ['patch: itself as parent', patch(item.id), 422, 'PARENT_CYCLE'],
       ['create: parent of wrong type', () => t.request('POST', projectPath('/spec/items'), { ...o, body: { type_of: 'functional', title: 'x', parent_id: 42 } }), 422, 'VALIDATION_FAILED'],
     ]);
+    const pastInt = await t.request('GET', projectPath('/spec/items?parent_id=T-2147483648'), o);
+    assert.equal(pastInt.status, 200, 'a permalink past 32 bits filters to nothing, not a 500');
+    assert.equal(pastInt.body.meta.total, 0);
     assert.equal((await createItem(t, o, project.id)).permalink, 'F-2');
   });
 

@@ -17,13 +17,16 @@ import { checkImplementationTransition, checkStateTransition, type TransitionVer
  */
 
 const PERMALINK = /^([FT])-([1-9][0-9]{0,9})$/i;
+const MAX_ITEM_NUMBER = 2_147_483_647;
 const PREFIX: Record<ItemType, string> = { functional: 'F', technical: 'T' };
 
 export const permalinkOf = (item: Pick<SpecItemsTable, 'type_of' | 'number'>): string => `${PREFIX[item.type_of]}-${item.number}`;
 
 /** "Item `ref` (id or permalink, e.g. `F-3`, `t-12`) of project `projectId`", for a WHERE of a select or an update. */
 function itemMatch(projectId: string, ref: string) {
-  const match = PERMALINK.exec(ref);
+  const permalink = PERMALINK.exec(ref);
+  // Item numbers are 32-bit integers: a larger one names no item (and must not reach PostgreSQL as one).
+  const match = permalink && Number(permalink[2]) <= MAX_ITEM_NUMBER ? permalink : null;
   return (eb: ExpressionBuilder<Database, 'spec_items'>) =>
     match
       ? eb.and([
