@@ -40,7 +40,12 @@ export class RedisStamp implements Stamp {
     }
   }
   async bump(): Promise<void> {
-    await this.redis.set(this.key, randomToken(12));
+    try {
+      await this.redis.set(this.key, randomToken(12));
+    } catch {
+      // The change is committed but not announced: the caller retries (revoking again re-announces).
+      throw dependencyUnavailable('redis');
+    }
   }
 }
 

@@ -93,7 +93,7 @@ export async function createKey(ctx: AppContext, access: OrgAccess, principal: P
 export async function revokeKey(ctx: AppContext, access: OrgAccess, principal: Principal, keyId: string, origin: RequestOrigin): Promise<void> {
   const key = await getKey(ctx, access, principal, keyId);
   const now = ctx.clock.now();
-  const revoked = await ctx.db.transaction().execute(async (trx) => {
+  await ctx.db.transaction().execute(async (trx) => {
     const updated = await trx
       .updateTable('api_keys')
       .set({ revoked_at: now })
@@ -101,15 +101,15 @@ export async function revokeKey(ctx: AppContext, access: OrgAccess, principal: P
       .where((eb) => eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>', now)]))
       .returning('id')
       .executeTakeFirst();
-    if (!updated) return false;
+    if (!updated) return;
     await recordAudit(trx, now, {
       action: 'api_key.revoked', orgId: access.org.id, actorUserId: principal.user.id, actorKeyId: principal.apiKey?.id,
       targetType: 'api_key', targetId: key.id, ip: origin.ip, userAgent: origin.userAgent,
       details: { name: key.name, last_four: key.last_four },
     });
-    return true;
   });
-  if (revoked) await ctx.invalidateAuth();
+  // Announced even when it was already revoked: a retry after a failed announcement (Redis down) completes it.
+  await ctx.invalidateAuth();
 }
 
 /**
