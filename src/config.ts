@@ -117,6 +117,7 @@ function proxyList(raw: string | undefined): string[] {
     if (family === 0 || rest.length > 0 || !bitsOk) {
       throw new ConfigError('FUNCSPEC_TRUST_PROXY', `"${item}" is not an IP address or CIDR`);
     }
+    if (bits === '0') throw new ConfigError('FUNCSPEC_TRUST_PROXY', `"${item}" would trust every address, so any client could forge its own`);
     return item;
   });
 }

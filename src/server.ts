@@ -18,6 +18,9 @@ export async function startServer(config: Config, options: ContextOptions = {}):
   try {
     const applied = await migrateToLatest(ctx.db);
     if (applied.length > 0) ctx.log.info({ migrations: applied }, 'database migrated');
+    if (!config.smtpUrl) {
+      ctx.log.warn('SMTP_URL is unset: mail goes to the dev outbox (the log, the data dir, and GET /dev/outbox from this machine only)');
+    }
     await ctx.keys.load();
     ctx.usage.start();
     const app = await buildApp(ctx);

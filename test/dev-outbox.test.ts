@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { startTestServer, uniqueEmail } from './helpers/server.js';
@@ -20,6 +21,23 @@ describe('mail: the dev outbox when SMTP_URL is unset', () => {
       assert.ok(existsSync(dir) && readdirSync(dir).length === 1, 'kept as a file under the data dir');
       const verify = await t.request('POST', '/api/v1/agent/verify', { body: { email, otp_code: code } });
       assert.equal(verify.status, 200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('threat: codes read remotely — the outbox answers only to this machine (the socket peer), not to other hosts', async (c) => {
+    const external = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+    if (!external) return c.skip('no non-loopback address on this machine');
+    // The external address is even a trusted proxy here: its X-Forwarded-For still does not make it local.
+    const t = await startTestServer({ SMTP_URL: '', HOST: '0.0.0.0', FUNCSPEC_TRUST_PROXY: external });
+    try {
+      const port = new URL(t.url).port;
+      const remote = await fetch(`http://${external}:${port}/dev/outbox`);
+      assert.equal(remote.status, 404);
+      const spoofed = await fetch(`http://${external}:${port}/dev/outbox`, { headers: { 'x-forwarded-for': '127.0.0.1' } });
+      assert.equal(spoofed.status, 404, 'a forwarded loopback address is not this machine');
+      assert.equal((await fetch(`http://127.0.0.1:${port}/dev/outbox`)).status, 200);
     } finally {
       await t.close();
     }

@@ -28,6 +28,7 @@ describe('start-up settings', () => {
     [{ FUNCSPEC_SESSION_IDLE_TIMEOUT: '24' }, 'FUNCSPEC_SESSION_IDLE_TIMEOUT'],
     [{ FUNCSPEC_KEY_ENV: 'prod' }, 'FUNCSPEC_KEY_ENV'],
     [{ FUNCSPEC_TRUST_PROXY: '10.0.0.0/33' }, 'FUNCSPEC_TRUST_PROXY'],
+    [{ FUNCSPEC_TRUST_PROXY: '0.0.0.0/0' }, 'FUNCSPEC_TRUST_PROXY'],
     [{ SMTP_URL: 'http://mail' }, 'SMTP_URL'],
     [{ REDIS_URL: 'not a url' }, 'REDIS_URL'],
     [{ PUBLIC_URL: 'ftp://x' }, 'PUBLIC_URL'],

@@ -42,7 +42,7 @@ export async function systemRoutes(app: Api, ctx: AppContext): Promise<void> {
   app.get('/dev/outbox', {
     schema: {
       tags: ['System'],
-      summary: 'Mails the dev outbox kept (only when SMTP_URL is unset)',
+      summary: 'Mails the dev outbox kept (only when SMTP_URL is unset, and only to loopback clients)',
       querystring: z.object({ to: EmailSchema.optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }),
       response: {
         200: z.object({
@@ -50,6 +50,15 @@ export async function systemRoutes(app: Api, ctx: AppContext): Promise<void> {
         }),
       },
     },
-    handler: async (request) => ({ data: outbox.list(request.query.to, request.query.limit) }),
+    handler: async (request) => {
+      // The outbox holds sign-up codes and reset links: only this machine may read it (the socket peer,
+      // not a forwarded address); to anyone else it does not exist.
+      if (!isLoopback(request.socket.remoteAddress)) throw HttpErrors.NOT_FOUND({}, { message: 'No route for GET /dev/outbox.' });
+      return { data: outbox.list(request.query.to, request.query.limit) };
+    },
   });
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return address !== undefined && (address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.'));
 }
