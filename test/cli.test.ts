@@ -382,6 +382,14 @@ describe('CLI: auth login --with-key, auth status, credits, output and errors', 
     assert.equal(existsSync(home.configFile), false, 'nothing saved');
   });
 
+  it('threat: a key sent in clear — a plain-http server off this machine gets a warning on stderr, a local one does not', async () => {
+    home = new CliHome();
+    const remote = await home.run(['credits', 'balance'], { env: { FUNCSPEC_API_KEY: generateKey('live'), FUNCSPEC_BASE_URL: 'http://192.0.2.1:9', FUNCSPEC_TIMEOUT: '1' } });
+    assert.match(remote.stderr, /^warning: http:\/\/192\.0\.2\.1:9 is plain http: your API key .* unencrypted; use https:\/\//m);
+    const local = await home.run(['credits', 'balance'], { env: { FUNCSPEC_API_KEY: generateKey('live'), FUNCSPEC_BASE_URL: `http://127.0.0.1:${await closedPort()}` } });
+    assert.doesNotMatch(local.stderr, /plain http/);
+  });
+
   it('bad input: unknown command or flag exits 2 with a suggestion', async () => {
     home = new CliHome();
     const command = await home.run(['projets', 'list']);

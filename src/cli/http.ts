@@ -72,6 +72,19 @@ function networkReason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** True for an http:// server that is not on this machine: anything sent to it can be read on the way. */
+export function sendsSecretsInClear(baseUrl: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    return false;
+  }
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const local = host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\./.test(host);
+  return url.protocol === 'http:' && !local;
+}
+
 /** The API client: JSON over fetch, the key in X-Api-Key, §2 problems turned into ApiCallError. */
 export class ApiClient {
   readonly baseUrl: string;
@@ -89,6 +102,9 @@ export class ApiClient {
     this.notice = options.notice ?? ((line) => process.stderr.write(`${line}\n`));
     this.timeoutMs = seconds(env, 'FUNCSPEC_TIMEOUT', 30) * 1000;
     this.maxWait = seconds(env, 'FUNCSPEC_MAX_RETRY_WAIT', 60);
+    if (sendsSecretsInClear(this.baseUrl)) {
+      this.notice(`warning: ${this.baseUrl} is plain http: your API key (and any password) crosses the network unencrypted; use https://`);
+    }
   }
 
   url(path: string, query?: Query): string {
