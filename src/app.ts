@@ -15,6 +15,8 @@ import {
 import { createSessionAuthenticator } from './accounts/http.js';
 import { accountPages } from './accounts/pages.js';
 import { accountRoutes } from './accounts/routes.js';
+import fastJson from 'fast-json-stringify';
+import { z } from 'zod';
 import { agentRoutes } from './agent/routes.js';
 import { meRoutes } from './auth/me-routes.js';
 import type { AppContext } from './context.js';
@@ -60,7 +62,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     const validate = validatorCompiler(route as Parameters<typeof validatorCompiler>[0]);
     return route.httpPart === 'body' ? (data: unknown) => validate(data === null ? undefined : data) : validate;
   });
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(fastSerializerCompiler);
   acceptOnlyJson(app);
   // PostgreSQL cannot store U+0000 in text (the query fails), and no field has a use for it: refused
   // like any schema violation, before validation, so every route on either database answers the same 422.
@@ -139,6 +141,20 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   app.get('/openapi.json', { schema: { hide: true } }, async () => openApiDocument(app));
   await app.ready();
   return app;
+}
+
+/**
+ * Responses are written by fast-json-stringify from the JSON Schema of the route's zod response schema:
+ * several times faster than validating with zod and then JSON.stringify, and it writes only the declared
+ * properties, so nothing undeclared can leak. A schema JSON Schema cannot express keeps the zod serializer.
+ */
+function fastSerializerCompiler(route: Parameters<typeof serializerCompiler>[0]) {
+  try {
+    const jsonSchema = z.toJSONSchema(route.schema as z.ZodType, { io: 'output', target: 'draft-7', unrepresentable: 'throw' });
+    return fastJson(jsonSchema as Parameters<typeof fastJson>[0]);
+  } catch {
+    return serializerCompiler(route);
+  }
 }
 
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
