@@ -93,6 +93,16 @@ export class KeyDirectory {
     return { ok: true, principal: found.principal };
   }
 
+  /**
+   * What the cache says of a key now, before the epoch is checked: lets the caller start work that
+   * depends on the key (counting it) in the same round trip as the check. `check` has the last word.
+   */
+  peek(hash: string, ip: string): Principal | null {
+    const found = this.knownEpoch === null ? undefined : this.known.peek(hash);
+    if (!found?.principal || !isKeyLive({ expires_at: found.expiresAt, revoked_at: found.revokedAt }, this.clock.now())) return null;
+    return found.allowedByOrg(ip) && found.allowedByKey(ip) ? found.principal : null;
+  }
+
   /** Forget cached lookups in this process at once (the epoch carries the news to the others). */
   forget(): void {
     this.known.clear();

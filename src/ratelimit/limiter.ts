@@ -3,6 +3,8 @@ import ipaddr from 'ipaddr.js';
 /** The result of one counted request against a fixed window. */
 export interface LimitDecision {
   allowed: boolean;
+  /** Requests counted in this window, this one included. */
+  count: number;
   limit: number;
   /** Requests left in this window after this one (never negative). */
   remaining: number;
@@ -24,7 +26,7 @@ export interface Limiter {
 
 /** The pure decision, shared by both backends: given the count after this hit and the window end. */
 export function decide(count: number, limit: number, resetAt: number): LimitDecision {
-  return { allowed: count <= limit, limit, remaining: Math.max(0, limit - count), resetAt };
+  return { allowed: count <= limit, count, limit, remaining: Math.max(0, limit - count), resetAt };
 }
 
 /** `X-RateLimit-Reset`: the window end in Unix epoch seconds. */
