@@ -2,7 +2,7 @@
  * `npm run bench`: key-authenticated GET /api/v1/credits/balance against a bare Fastify route measured
  * in the same run, at 50 connections: with 1 key stored, with 1,000,000 keys stored, and a stream of
  * random well-formed unknown keys (database reads and memory watched). SQLite by default; set
- * DATABASE_URL (+ REDIS_URL) to measure PostgreSQL (+ Redis). Results: bench/results/latest.{json,md}.
+ * DATABASE_URL (+ REDIS_URL) to measure PostgreSQL (+ Redis). Results: bench/results/<database>[-redis].{json,md}.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -225,8 +225,9 @@ async function main(): Promise<void> {
     `Unknown keys: ${report.unknown_keys.database_reads} database reads for about ${report.unknown_keys.requests} requests; RSS ${report.unknown_keys.rss_before_mb} MB before, ${report.unknown_keys.rss_after_mb} MB after.`,
     '',
   ].join('\n');
-  writeFileSync('bench/results/latest.json', `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync('bench/results/latest.md', md);
+  const name = `${report.database}${report.redis ? '-redis' : ''}`;
+  writeFileSync(`bench/results/${name}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(`bench/results/${name}.md`, md);
   console.log(`\n${md}`);
   rmSync(dataDir, { recursive: true, force: true });
 }
