@@ -184,6 +184,19 @@ describe('rate limits by plan: X-RateLimit-* headers and 429', () => {
     assert.ok(Math.abs(reset - now - retryAfter) <= 1, `reset ${reset} now ${now} retry ${retryAfter}`);
   });
 
+  it('threat: a burst past the limit — with the limit at N, N+50 concurrent requests admit exactly N', async () => {
+    const N = 30;
+    const { key } = await agentKey(t);
+    const org = await orgOf(t, key); // one request used
+    assert.equal((await runFuncspec(['admin', 'org', 'set-plan', org, 'enterprise', '--rate-limit', String(N + 1)], t.env)).code, 0);
+    const replies = await Promise.all(Array.from({ length: N + 50 }, () => t.request('GET', '/api/v1/credits/balance', { key })));
+    const admitted = replies.filter((r) => r.status === 200);
+    assert.equal(admitted.length, N);
+    assert.ok(replies.filter((r) => r.status !== 200).every((r) => r.status === 429 && r.body.error_code === 'RATE_LIMITED'));
+    const remaining = admitted.map((r) => Number(r.headers.get('x-ratelimit-remaining'))).sort((a, b) => a - b);
+    assert.deepEqual(remaining, Array.from({ length: N }, (_, i) => i), 'each admitted request saw its own remaining count');
+  });
+
   it('set-plan pro raises the limit to 10000 at once; unknown plans are refused', async () => {
     const { key } = await agentKey(t);
     const org = await orgOf(t, key);
