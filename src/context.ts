@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import { totpSecondFactor } from './accounts/totp.js';
 import type { Config } from './config.js';
 import { openStore, type Db, type Store } from './db/index.js';
@@ -53,6 +53,22 @@ export interface AppContext {
   close(): Promise<void>;
 }
 
+/** Mailed links carry secrets in their query (`?token=…`, `?code=…`): never in the log. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&](?:token|code|user_code|device_code)=)[^&#]*/gi, '$1[redacted]');
+}
+
+/** pino with request lines that carry no secret (request lines are written at debug level). */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options = {
+    level,
+    serializers: {
+      req: (req: { method: string; url: string; id?: string }) => ({ method: req.method, url: redactUrl(req.url), id: req.id }),
+    },
+  };
+  return destination ? pino(options, destination) : pino(options);
+}
+
 export interface ContextOptions {
   clock?: Clock;
   log?: Logger;
@@ -60,7 +76,7 @@ export interface ContextOptions {
 
 export async function createContext(config: Config, options: ContextOptions = {}): Promise<AppContext> {
   const clock = options.clock ?? systemClock;
-  const log = options.log ?? pino({ level: config.logLevel });
+  const log = options.log ?? createLogger(config.logLevel);
   const store = openStore(config.database);
   const secrets = createSecrets(resolveSecret(config.secret, config.dataDir));
   const mailer = config.smtpUrl ? new SmtpMailer(config.smtpUrl, config.mailFrom) : new OutboxMailer(config.dataDir, log);

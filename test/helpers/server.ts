@@ -1,5 +1,5 @@
-import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/context.js';
 import { randomBase62 } from '../../src/lib/random.js';
 import type { Clock } from '../../src/lib/time.js';
 import { startServer, type RunningServer } from '../../src/server.js';
@@ -50,7 +50,7 @@ export async function startTestServer(settings: Record<string, string> = {}): Pr
   };
   const clock = new TestClock();
   const config = loadConfig(env);
-  const server = await startServer(config, { clock, log: pino({ level: config.logLevel }) });
+  const server = await startServer(config, { clock, log: createLogger(config.logLevel) });
   return {
     url: server.url,
     server,
