@@ -1,0 +1,77 @@
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { randomInt } from 'node:crypto';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { ReceivedMail } from './mailtrap.js';
+import { startTestServer, type TestServer } from './server.js';
+
+/** Debian's Chromium (`apt-get install chromium`; .ci/run installs it). No browser is downloaded. */
+export const CHROMIUM = '/usr/bin/chromium';
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** A headless Chromium on a fresh temporary profile. Fails loudly (never skips) when Chromium is missing. */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`the browser tests need Debian's chromium at ${CHROMIUM}: apt-get install -y chromium (.ci/run installs it)`);
+  }
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
+}
+
+/**
+ * A page in its own browser context (own cookies), recording what would break the page for a person:
+ * uncaught script errors, console errors (CSP violations are reported there) and requests that got no
+ * answer. Chromium's "Failed to load resource" line for an API refusal (4xx) is not one: the tests read
+ * what the page shows instead.
+ */
+export async function openPage(browser: Browser): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`script error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource: the server responded')) problems.push(`console error: ${message.text()}`);
+  });
+  page.on('requestfailed', (request) => problems.push(`request failed: ${request.method()} ${request.url()} (${request.failure()?.errorText})`));
+  return { context, page, problems };
+}
+
+/** Is this port free on 127.0.0.1 right now? */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+/**
+ * The test server on a port known before it starts, with PUBLIC_URL naming that very address: the
+ * mailed links then open this server in the browser, and the pages' Origin is PUBLIC_URL's. The port
+ * is picked below the kernel's ephemeral range, where the other tests' servers (PORT=0) never land.
+ */
+export async function startBrowsableServer(settings: Record<string, string> = {}): Promise<TestServer> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = randomInt(20_000, 32_000);
+    if (!(await portIsFree(port))) continue;
+    return startTestServer({ PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ...settings });
+  }
+  throw new Error('found no free port between 20000 and 32000 on 127.0.0.1');
+}
+
+/** The full URL of the link to `path` in a mail, exactly as the person would click it. */
+export function mailedLink(mail: ReceivedMail, path: '/verify-email' | '/reset-password'): string {
+  const match = new RegExp(`https?://[^\\s/]+${path}\\?token=[A-Za-z0-9_%-]+`).exec(mail.text);
+  if (!match) throw new Error(`no ${path} link in mail: ${mail.text}`);
+  return match[0];
+}
