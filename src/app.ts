@@ -66,20 +66,23 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   acceptOnlyJson(app);
   // PostgreSQL cannot store U+0000 in text (the query fails), and no field has a use for it: refused
   // like any schema violation, before validation, so every route on either database answers the same 422.
-  app.addHook('preValidation', async (request) => {
+  // (The cheap hooks take a callback rather than being async: no promise and no extra tick per request.)
+  app.addHook('preValidation', (request, _reply, done) => {
     const field = fieldWithNul(request.params, 'params') ?? fieldWithNul(request.query, 'query') ?? fieldWithNul(request.body, '');
-    if (field !== null) throw HttpErrors.VALIDATION_FAILED({ fields: { [field || 'body']: 'must not contain the NUL character (U+0000)' } });
+    done(field === null ? undefined : HttpErrors.VALIDATION_FAILED({ fields: { [field || 'body']: 'must not contain the NUL character (U+0000)' } }));
   });
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   // While draining for shutdown, answers close their connection, so keep-alive sockets do not hold the exit.
   let draining = false;
   app.addHook('preClose', async () => {
     draining = true;
   });
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (draining) reply.header('connection', 'close');
+    done(null, payload);
   });
   app.setErrorHandler((error, request, reply) => sendProblem(request, reply, toApiError(error as FastifyError, request)));
   app.setNotFoundHandler((request, reply) => sendProblem(request, reply, HttpErrors.NOT_FOUND({}, { message: `No route for ${request.method} ${request.url.split('?')[0]}.` })));

@@ -75,9 +75,10 @@ export function registerAuthGate(app: FastifyInstance, ctx: AppContext, sessions
   });
 
   // Usage monitoring: counted in memory here, flushed in batches (no write on the request path).
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const principal = request.principal;
     if (principal?.apiKey && principal.org) ctx.usage.record(principal.apiKey.id, principal.org.id, reply.statusCode, request.ip);
+    done();
   });
 }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { BASE62, randomBase62 } from '../lib/random.js';
 
@@ -10,7 +10,7 @@ const KEY_PATTERN = /^fs_(live|test)_([0-9A-Za-z]{32})([0-9A-Za-z]{6})$/;
 
 /** CRC-32 (IEEE, as zlib) of the body's ASCII, in base62 (0-9A-Za-z), most significant digit first, padded to 6. */
 export function keyChecksum(body: string): string {
-  let value = crc32(Buffer.from(body, 'ascii'));
+  let value = crc32(body); // the body is ASCII, so its UTF-8 is its ASCII
   let digits = '';
   do {
     digits = BASE62[value % 62] + digits;
@@ -33,7 +33,7 @@ export function isWellFormedKey(key: string): boolean {
 
 /** What is stored instead of the key: its SHA-256. The key carries ~190 random bits, so no salt or slow hash is needed. */
 export function hashKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return hash('sha256', key, 'hex'); // one-shot: no Hash object on the hot path
 }
 
 export function lastFour(key: string): string {
