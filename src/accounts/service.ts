@@ -5,7 +5,7 @@ import { rateLimited } from '../http/errors.js';
 import { newId, randomToken } from '../lib/random.js';
 import { clientBucket, retryAfterSeconds } from '../ratelimit/limiter.js';
 import { AccountErrors } from './errors.js';
-import { accountExistsMail, deliver, inBackground, resetMail, verificationMail } from './mails.js';
+import { accountExistsMail, deliver, inBackground, noticeSecurityChange, resetMail, verificationMail } from './mails.js';
 import { hashPassword, isWeakPassword, verifyAgainstDummy, verifyPassword } from './passwords.js';
 import { deleteOtherSessions, deleteSessionByToken, insertSession, type NewSession } from './sessions.js';
 import type { EmailTokenPurpose } from './tables.js';
@@ -361,7 +361,7 @@ export async function resetPassword(ctx: AppContext, input: { token: string; pas
   if (isWeakPassword(input.password, pending.email)) throw AccountErrors.PASSWORD_TOO_WEAK();
   const passwordHash = await hashPassword(input.password);
 
-  return ctx.db.transaction().execute(async (trx) => {
+  const user = await ctx.db.transaction().execute(async (trx) => {
     const used = await consumeEmailToken(ctx, trx, input.token, 'reset_password', now);
     if (!used) throw AccountErrors.TOKEN_INVALID(); // a concurrent use of the same link won
     await trx
@@ -376,6 +376,8 @@ export async function resetPassword(ctx: AppContext, input: { token: string; pas
     await recordAudit(trx, now, { action: 'password.reset', actorUserId: used.user_id, targetType: 'user', targetId: used.user_id, ip: origin.ip, userAgent: origin.userAgent });
     return userView(trx, used.user_id);
   });
+  await noticeSecurityChange(ctx, user.id, 'password_reset', origin);
+  return user;
 }
 
 /**
@@ -410,6 +412,7 @@ export async function changePassword(
     await trx.deleteFrom('login_challenges').where('user_id', '=', input.userId).execute(); // half-done logins with the old password
     await recordAudit(trx, now, { action: 'password.changed', actorUserId: input.userId, targetType: 'user', targetId: input.userId, ip: origin.ip, userAgent: origin.userAgent });
   });
+  await noticeSecurityChange(ctx, input.userId, 'password_changed', origin);
 }
 
 // ---------------------------------------------------------------------------------------------

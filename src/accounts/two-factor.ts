@@ -2,6 +2,7 @@ import { Secret } from 'otpauth';
 import { recordAudit, type RequestOrigin } from '../audit/audit.js';
 import type { AppContext } from '../context.js';
 import { AccountErrors } from './errors.js';
+import { noticeSecurityChange } from './mails.js';
 import { requirePassword } from './service.js';
 import { deleteOtherSessions } from './sessions.js';
 import { consumeSecondFactor, countTwoFactorGuess, matchTotp, newTotpSecret, otpauthUri, qrDataUrl, replaceRecoveryCodes } from './totp.js';
@@ -53,7 +54,7 @@ export async function enableTwoFactor(ctx: AppContext, input: { userId: string; 
     await recordAudit(ctx.db, now, { action: 'two_factor.enable', outcome: 'failure', actorUserId: input.userId, ip: origin.ip, userAgent: origin.userAgent, details: { reason: 'two_factor_invalid' } });
     throw AccountErrors.TWO_FACTOR_INVALID();
   }
-  return ctx.db.transaction().execute(async (trx) => {
+  const codes = await ctx.db.transaction().execute(async (trx) => {
     const enabled = await trx
       .updateTable('user_totp')
       // The confirming code's step counts as used: it cannot be replayed to log in.
@@ -69,6 +70,8 @@ export async function enableTwoFactor(ctx: AppContext, input: { userId: string; 
     await recordAudit(trx, now, { action: 'two_factor.enabled', actorUserId: input.userId, targetType: 'user', targetId: input.userId, ip: origin.ip, userAgent: origin.userAgent });
     return codes;
   });
+  await noticeSecurityChange(ctx, input.userId, 'two_factor_enabled', origin);
+  return codes;
 }
 
 /** Password plus a current TOTP code (or an unused recovery code): the gate to turning 2FA off or re-issuing codes. */
@@ -92,15 +95,18 @@ export async function disableTwoFactor(ctx: AppContext, input: { userId: string;
     await trx.deleteFrom('login_challenges').where('user_id', '=', input.userId).execute();
     await recordAudit(trx, now, { action: 'two_factor.disabled', actorUserId: input.userId, targetType: 'user', targetId: input.userId, ip: origin.ip, userAgent: origin.userAgent });
   });
+  await noticeSecurityChange(ctx, input.userId, 'two_factor_disabled', origin);
 }
 
 /** A new set of 10 recovery codes; the old set stops working in the same transaction. */
 export async function regenerateRecoveryCodes(ctx: AppContext, input: { userId: string; password: string; code: string }, origin: RequestOrigin): Promise<string[]> {
   await requirePasswordAndCode(ctx, input, origin, 'two_factor.recovery_codes');
   const now = ctx.clock.now();
-  return ctx.db.transaction().execute(async (trx) => {
-    const codes = await replaceRecoveryCodes(ctx, trx, input.userId, now);
+  const codes = await ctx.db.transaction().execute(async (trx) => {
+    const fresh = await replaceRecoveryCodes(ctx, trx, input.userId, now);
     await recordAudit(trx, now, { action: 'two_factor.recovery_codes_regenerated', actorUserId: input.userId, targetType: 'user', targetId: input.userId, ip: origin.ip, userAgent: origin.userAgent });
-    return codes;
+    return fresh;
   });
+  await noticeSecurityChange(ctx, input.userId, 'recovery_codes_regenerated', origin);
+  return codes;
 }

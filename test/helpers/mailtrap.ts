@@ -7,6 +7,10 @@ export interface ReceivedMail {
   text: string;
 }
 
+export type MailKind = 'message' | 'notice';
+
+const kindOf = (mail: ReceivedMail): MailKind => (mail.subject.startsWith('Security notice') ? 'notice' : 'message');
+
 /** A real SMTP server in the test process; the app delivers to it through nodemailer. */
 export class MailTrap {
   readonly received: ReceivedMail[] = [];
@@ -47,11 +51,15 @@ export class MailTrap {
     return `smtp://127.0.0.1:${this.port}`;
   }
 
-  /** The newest mail to `to` (matching `test`, if given) that arrived after `after` mails to that address. */
-  async waitFor(to: string, options: { after?: number; timeoutMs?: number } = {}): Promise<ReceivedMail> {
+  /**
+   * The newest mail to `to` that arrived after `after` such mails. Security notices are a kind of their own
+   * (`kind: 'notice'`): they go out in the background after a change, so a test waiting for a link mail
+   * must never pick one up by accident.
+   */
+  async waitFor(to: string, options: { after?: number; timeoutMs?: number; kind?: MailKind } = {}): Promise<ReceivedMail> {
     const deadline = Date.now() + (options.timeoutMs ?? 5000);
     for (;;) {
-      const mails = this.to(to);
+      const mails = this.to(to, options.kind);
       if (mails.length > (options.after ?? 0)) return mails[mails.length - 1]!;
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no mail to ${to} within the timeout`);
@@ -65,8 +73,9 @@ export class MailTrap {
     }
   }
 
-  to(address: string): ReceivedMail[] {
-    return this.received.filter((mail) => mail.to === address.toLowerCase());
+  /** The mails to `address` of one kind (by default all but the security notices). */
+  to(address: string, kind: MailKind = 'message'): ReceivedMail[] {
+    return this.received.filter((mail) => mail.to === address.toLowerCase() && kindOf(mail) === kind);
   }
 
   async close(): Promise<void> {
