@@ -145,4 +145,21 @@ describe('bad input on organizations, members, invitations, projects and items',
       ['malformed JSON', () => t.request('POST', projectPath('/spec/items'), { ...o, raw: '{"type_of":', headers: { 'content-type': 'application/json' } }), 400, 'BAD_REQUEST'],
     ]);
   });
+
+  it('control characters in names and titles (newline, escape sequences) get 422 and change nothing; descriptions keep line breaks and tabs', async () => {
+    const o = { key: owner.key };
+    const items = projectPath('/spec/items');
+    await refusedWithoutChange([
+      ['newline in item title', () => t.request('POST', items, { ...o, body: { type_of: 'technical', title: 'one\ntwo' } }), 422, 'VALIDATION_FAILED'],
+      ['terminal escape in item title', () => t.request('PATCH', projectPath(`/spec/items/${item.id}`), { ...o, body: { title: '\u001b[31mred' } }), 422, 'VALIDATION_FAILED'],
+      ['escape in item description', () => t.request('PATCH', projectPath(`/spec/items/${item.id}`), { ...o, body: { description: 'fine\n\u001b]0;pwned\u0007' } }), 422, 'VALIDATION_FAILED'],
+      ['DEL in a tag', () => t.request('PATCH', projectPath(`/spec/items/${item.id}`), { ...o, body: { tags: ['ok', 'b\u007f'] } }), 422, 'VALIDATION_FAILED'],
+      ['tab in project name', () => t.request('POST', '/api/v1/projects', { ...o, body: { name: 'a\tb' } }), 422, 'VALIDATION_FAILED'],
+      ['carriage return in org name', () => t.request('PATCH', orgPath(), { ...o, body: { name: 'Acme\rEvil' } }), 422, 'VALIDATION_FAILED'],
+      ['newline in API key name', () => t.request('POST', orgPath('/api-keys'), { ...o, body: { name: 'ci\nadmin' } }), 422, 'VALIDATION_FAILED'],
+    ]);
+    const multiline = await t.request('PATCH', projectPath(`/spec/items/${item.id}`), { ...o, body: { description: 'Line one\r\n\tindented\nline three' } });
+    assert.equal(multiline.status, 200, JSON.stringify(multiline.body));
+    assert.equal(multiline.body.data.description, 'Line one\r\n\tindented\nline three');
+  });
 });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { principalOf } from '../http/auth-gate.js';
 import { HttpErrors } from '../http/errors.js';
-import { envelope, listEnvelope, PaginationQuery, problems, Timestamp } from '../http/schemas.js';
+import { envelope, listEnvelope, PaginationQuery, problems, singleLine, Timestamp } from '../http/schemas.js';
 import { originOf, type Api } from '../http/types.js';
 import { EmailSchema } from '../lib/email.js';
 import { isoTime } from '../lib/time.js';
@@ -42,7 +42,7 @@ const Accepted = envelope(z.object({ message: z.string() }));
 
 const Token = z.string().min(1).max(512);
 const Code = z.string().trim().min(1).max(64).meta({ description: 'A 6-digit TOTP code, or (where allowed) an unused recovery code', example: '123456' });
-const Name = z.string().trim().min(1).max(100).regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
+const Name = singleLine(100);
 const RecoveryCodes = envelope(z.object({ recovery_codes: z.array(z.string()) }));
 
 function showUser(user: UserView) {

@@ -3,7 +3,7 @@ import type { AppContext } from '../context.js';
 import { recordAudit } from '../audit/audit.js';
 import { principalOf } from '../http/auth-gate.js';
 import { HttpErrors } from '../http/errors.js';
-import { envelope, problems, Timestamp } from '../http/schemas.js';
+import { envelope, problems, singleLine, Timestamp } from '../http/schemas.js';
 import { originOf, type Api } from '../http/types.js';
 import { isoTime } from '../lib/time.js';
 import { accessOrg, defaultOrg, requireRole } from '../orgs/access.js';
@@ -47,7 +47,7 @@ export async function creditRoutes(app: Api, ctx: AppContext): Promise<void> {
       tags: ['Credits'],
       summary: 'Spend credits (admin+); the same idempotency_key never debits twice',
       params: z.object({ org: z.string().max(100) }),
-      body: z.object({ amount: Amount, reason: z.string().min(1).max(500), idempotency_key: z.string().min(1).max(255) }),
+      body: z.object({ amount: Amount, reason: singleLine(500), idempotency_key: z.string().min(1).max(255) }),
       response: {
         201: envelope(
           z.object({

@@ -42,3 +42,24 @@ export const PaginationQuery = z.object({
 });
 
 export const Timestamp = z.string().meta({ format: 'date-time', example: '2026-03-15T14:32:11Z' });
+
+/**
+ * A one-line name or title: trimmed, 1 to `max` characters, no control characters (a newline or an
+ * escape sequence in a name breaks tables, terminals and log lines that show it).
+ */
+export function singleLine(max: number) {
+  return z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
+}
+
+/** Free text (descriptions): line breaks and tabs, but no other control characters. */
+export function multiLine(max: number) {
+  return z
+    .string()
+    .max(max, `must be at most ${max} characters`)
+    .regex(/^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*$/, 'must not contain control characters other than line breaks and tabs');
+}

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { principalOf } from '../http/auth-gate.js';
 import { HttpErrors } from '../http/errors.js';
-import { envelope, listEnvelope, PaginationQuery, problems, Timestamp } from '../http/schemas.js';
+import { envelope, listEnvelope, PaginationQuery, problems, singleLine, Timestamp } from '../http/schemas.js';
 import { originOf, type Api } from '../http/types.js';
 import { isoTime } from '../lib/time.js';
 import { accessOrg } from '../orgs/access.js';
@@ -87,7 +87,7 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
       summary: 'Create a key for yourself; the full key is in this response only',
       params: OrgParams,
       body: z.object({
-        name: z.string().trim().min(1).max(100),
+        name: singleLine(100),
         expires_at: z.iso.datetime({ offset: true }).nullable().optional(),
         allowed_ips: AllowListSchema.optional(),
       }),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Timestamp } from '../http/schemas.js';
+import { singleLine, Timestamp } from '../http/schemas.js';
 import { isoTime } from '../lib/time.js';
 import { SlugSchema } from '../lib/slug.js';
 import { readAllowList } from '../keys/ip-allow.js';
@@ -8,7 +8,7 @@ import type { OrganizationsTable, OrgRole } from './tables.js';
 
 export const OrgRoleSchema = z.enum(['owner', 'admin', 'member']);
 export const InvitationRoleSchema = z.enum(['admin', 'member']);
-export const NameSchema = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
+export const NameSchema = singleLine(100);
 export const OrgSlugSchema = SlugSchema;
 /** An organization by id (`org_…`) or slug. */
 export const OrgRef = z.string().min(1).max(100).meta({ description: 'Organization id or slug' });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { HttpErrors } from '../http/errors.js';
-import { Timestamp } from '../http/schemas.js';
+import { multiLine, singleLine, Timestamp } from '../http/schemas.js';
 import { SlugSchema } from '../lib/slug.js';
 import { isoTime } from '../lib/time.js';
 import { UserSummarySchema } from '../orgs/schemas.js';
@@ -17,12 +17,12 @@ export const PrioritySchema = z.enum(['low', 'medium', 'high', 'critical']);
 export const ProjectRef = z.string().min(1).max(100).meta({ description: 'Project id or slug' });
 export const ItemRef = z.string().min(1).max(100).meta({ description: 'Item id or permalink (F-3, T-12)' });
 
-export const ProjectNameSchema = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
-export const ProjectDescriptionSchema = z.string().max(10_000, 'must be at most 10000 characters');
-export const TitleSchema = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
-export const ItemDescriptionSchema = z.string().max(100_000, 'must be at most 100000 characters');
+export const ProjectNameSchema = singleLine(100);
+export const ProjectDescriptionSchema = multiLine(10_000);
+export const TitleSchema = singleLine(200);
+export const ItemDescriptionSchema = multiLine(100_000);
 export const TagsSchema = z
-  .array(z.string().trim().min(1, 'must not be empty').max(50, 'must be at most 50 characters').regex(/^[^\p{Cc}]*$/u, 'must not contain control characters'))
+  .array(singleLine(50))
   .max(20, 'at most 20 tags')
   .transform((tags) => [...new Set(tags)]);
 export const ParentRef = z.string().min(1).max(100).meta({ description: 'Item id or permalink of the parent (same project)' });
