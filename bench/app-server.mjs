@@ -6,6 +6,11 @@ import { startServer } from '../dist/server.js';
 const server = await startServer(loadConfig());
 process.send?.({ ready: true });
 process.on('message', (message) => {
-  if (message === 'stats') process.send?.({ rss: process.memoryUsage().rss, lookups: server.ctx.keys.lookups, cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000 });
+  if (message === 'stats') {
+    const cpu = process.cpuUsage();
+    globalThis.gc?.(); // (run with --expose-gc) so heapUsed is the live heap, not garbage waiting for collection
+    const memory = process.memoryUsage();
+    process.send?.({ rss: memory.rss, heapUsed: memory.heapUsed, lookups: server.ctx.keys.lookups, cpuMs: (cpu.user + cpu.system) / 1000 });
+  }
   if (message === 'stop') void server.close().then(() => process.exit(0));
 });

@@ -24,6 +24,8 @@ const STORED_KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
 
 interface Stats {
   rss: number;
+  /** The app server's live heap after a full collection (the bare server reports 0). */
+  heapUsed: number;
   lookups: number;
   /** CPU time the server process used so far (user + system). */
   cpuMs: number;
@@ -39,7 +41,7 @@ interface Server {
 async function startProcess(script: string, env: Record<string, string>): Promise<Server> {
   const port = await freePort();
   const child = fork(script, [], {
-    execArgv: [],
+    execArgv: ['--expose-gc'],
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -209,6 +211,8 @@ async function main(): Promise<void> {
       requests: Math.round(unknown.requestsPerSecond * DURATION),
       rss_before_mb: +(before.rss / 2 ** 20).toFixed(1),
       rss_after_mb: +(afterStats.rss / 2 ** 20).toFixed(1),
+      heap_before_mb: +(before.heapUsed / 2 ** 20).toFixed(1),
+      heap_after_mb: +(afterStats.heapUsed / 2 ** 20).toFixed(1),
     },
   };
   const md = [
@@ -222,7 +226,8 @@ async function main(): Promise<void> {
     `| unknown keys → 401 | ${unknown.requestsPerSecond} | ${unknown.p50Ms} | ${unknown.p99Ms} | ${unknown.serverCpuUsPerRequest} | ${report.unknown_keys.throughput_vs_bare} | ${report.unknown_keys.p99_vs_bare} |`,
     '',
     `${STORED_KEYS.toLocaleString('en')} keys vs 1 key: ${report.many_keys.vs_one_key} of the throughput.`,
-    `Unknown keys: ${report.unknown_keys.database_reads} database reads for about ${report.unknown_keys.requests} requests; RSS ${report.unknown_keys.rss_before_mb} MB before, ${report.unknown_keys.rss_after_mb} MB after.`,
+    `Unknown keys: ${report.unknown_keys.database_reads} database reads for about ${report.unknown_keys.requests} requests; RSS ${report.unknown_keys.rss_before_mb} MB before, ${report.unknown_keys.rss_after_mb} MB after; ` +
+      `live heap (after a full GC) ${report.unknown_keys.heap_before_mb} MB before, ${report.unknown_keys.heap_after_mb} MB after.`,
     '',
   ].join('\n');
   const name = `${report.database}${report.redis ? '-redis' : ''}`;
