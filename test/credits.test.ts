@@ -15,9 +15,10 @@ describe('credits: a real ledger', () => {
   });
   after(() => t.close());
 
-  it('funcspec admin credits grant adds to the balance (fractional amounts kept exactly)', async () => {
+  it('funcspec admin credits grant adds to the balance (fractional amounts kept exactly), at once even though the balance was just read', async () => {
     const { key } = await agentKey(t);
     const org = await orgOf(t, key);
+    for (let i = 0; i < 3; i++) assert.equal((await t.request('GET', '/api/v1/credits/balance', { key })).body.total_credits, 100, 'read (and cached) first');
     const granted = await runFuncspec(['admin', 'credits', 'grant', org, '50.25', '--reason', 'launch bonus'], t.env);
     assert.equal(granted.code, 0, granted.stderr);
     const balance = await t.request('GET', '/api/v1/credits/balance', { key });

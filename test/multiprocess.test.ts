@@ -86,6 +86,18 @@ for (const shareRedis of [true, false]) describe(`two server processes on one da
     }
   });
 
+  it('a debit at one process shows in the very next balance read at the other, which had the balance cached', async () => {
+    const agent = await agentKeyAt(a.url, mail);
+    const org = (await client(a.url)('GET', '/api/v1/me', { key: agent })).body.data.organization.slug;
+    for (let i = 0; i < 3; i++) assert.equal((await client(b.url)('GET', '/api/v1/credits/balance', { key: agent })).body.credits_used, 0);
+    for (const amount of [7, 3]) {
+      const debit = await client(a.url)('POST', `/api/v1/organizations/${org}/credits/debits`, { key: agent, body: { amount, reason: 'work', idempotency_key: `job-${amount}` } });
+      assert.equal(debit.status, 201, JSON.stringify(debit.body));
+      const atB = await client(b.url)('GET', '/api/v1/credits/balance', { key: agent });
+      assert.deepEqual(atB.body, debit.body.data.balance, 'B answers the balance A just wrote');
+    }
+  });
+
   it('with the limit at N, N+50 concurrent requests spread over both processes admit exactly N (shared Redis)', async (t) => {
     if (!haveRedis) return t.skip(shareRedis ? 'needs Redis at REDIS_URL (or 127.0.0.1:6379)' : 'exact across processes only with a shared Redis');
     const N = 40;

@@ -41,17 +41,17 @@ async function withStore<T>(run: (store: Store, config: Config) => Promise<T>): 
 }
 
 /**
- * Running servers cache key lookups; tell them this command changed something they depend on.
- * With Redis that is the shared auth epoch; on SQLite they notice the file changed; on PostgreSQL
+ * Running servers cache key lookups and balances; tell them this command changed something they depend
+ * on. With Redis that is the shared stamp; on SQLite they notice the file changed; on PostgreSQL
  * without Redis they do not cache.
  */
-async function announceAuthChange(config: Config): Promise<void> {
+async function announceChange(config: Config, stamp: 'authEpoch' | 'credits'): Promise<void> {
   if (!config.redisUrl) return;
-  const [{ Redis }, { RedisStamp }] = await Promise.all([load.redis(), load.epoch()]);
+  const [{ Redis }, { RedisStamp, STAMP_KEYS }] = await Promise.all([load.redis(), load.epoch()]);
   const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await redis.connect();
-    await new RedisStamp(redis, `${config.redisPrefix}auth-epoch`).bump();
+    await new RedisStamp(redis, `${config.redisPrefix}${STAMP_KEYS[stamp]}`).bump();
   } finally {
     redis.disconnect();
   }
@@ -132,7 +132,7 @@ export function registerOperatorCommands(program: Command): void {
             details: { from: found.plan, to: plan, rate_limit: rateLimit, by: 'operator' },
           });
         });
-        await announceAuthChange(config);
+        await announceChange(config, 'authEpoch');
         console.log(`${found.slug}: plan ${plan}${rateLimit !== null ? `, ${rateLimit} requests/hour per key` : ''}`);
       });
     });
@@ -149,13 +149,17 @@ export function registerOperatorCommands(program: Command): void {
       const value = Number(amount);
       if (!/^\d+(\.\d{1,6})?$/.test(amount) || !(value > 0)) throw new OperatorError('<amount> must be a positive number with at most 6 decimals.', 2);
       const [{ recordAudit }, { grantCredits, toMicros }] = await Promise.all([load.audit(), load.ledger()]);
-      await withStore(async (store) => {
+      await withStore(async (store, config) => {
         const found = await orgOrFail(store, ref);
         const now = Date.now();
         await grantCredits(store.db, now, { orgId: found.id, micros: toMicros(value), reason: options.reason }, (trx) =>
           recordAudit(trx, now, { action: 'credits.granted', orgId: found.id, targetType: 'organization', targetId: found.id, details: { amount: value, reason: options.reason, by: 'operator' } }),
         );
         console.log(`Granted ${value} credits to ${found.slug}.`);
+        // The grant is committed: a failed announcement must not invite a second grant by re-running.
+        await announceChange(config, 'credits').catch((error: unknown) =>
+          console.error(`Warning: running servers could not be told (${(error as Error).message}); they show the new balance after the next credits change.`),
+        );
       });
     });
 
@@ -179,7 +183,7 @@ export function registerOperatorCommands(program: Command): void {
           if (!updated) throw new OperatorError(`No user with e-mail ${email}.`, 4);
           await recordAudit(trx, now, { action: 'user.disabled', targetType: 'user', targetId: updated.id, details: { by: 'operator' } });
         });
-        await announceAuthChange(config);
+        await announceChange(config, 'authEpoch');
         console.log(`Disabled ${normalizeEmail(email)}.`);
       });
     });

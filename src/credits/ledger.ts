@@ -1,7 +1,9 @@
 import { sql } from 'kysely';
 import type { Db, Executor } from '../db/index.js';
 import { isUniqueViolation } from '../db/index.js';
+import { LRUCache } from 'lru-cache';
 import { compiledOnce } from '../db/compiled.js';
+import type { Stamp } from '../keys/epoch.js';
 import { ApiError } from '../http/errors.js';
 import { newId } from '../lib/random.js';
 import { PLANS } from '../orgs/plans.js';
@@ -34,10 +36,33 @@ export async function readBalance(db: Executor, orgId: string): Promise<Balance>
   return toBalance(await balanceQuery(db, orgId).executeTakeFirst());
 }
 
-/** readBalance for the hot path (GET /credits/balance): the query is compiled once. */
-export function balanceReader(db: Db): (orgId: string) => Promise<Balance> {
-  const run = compiledOnce(db, (orgId: string) => balanceQuery(db, orgId));
-  return async (orgId) => toBalance((await run(orgId))[0]);
+/**
+ * readBalance for the hot path (GET /credits/balance): cached per organization while the credits stamp
+ * stands still. Every grant and debit, in any process, moves the stamp after it commits, and the stamp
+ * is read before the balance, so a cached balance is never older than the last announced change.
+ * Without a stamp (PostgreSQL without Redis) every read queries, with a query compiled once.
+ */
+export class BalanceCache {
+  private readonly cached = new LRUCache<string, { stamp: string; balance: Balance }>({ max: 10_000 });
+  private readonly query: (orgId: string) => Promise<Balance>;
+
+  constructor(
+    db: Db,
+    private readonly stamp: Stamp,
+  ) {
+    const run = compiledOnce(db, (orgId: string) => balanceQuery(db, orgId));
+    this.query = async (orgId) => toBalance((await run(orgId))[0]);
+  }
+
+  async read(orgId: string): Promise<Balance> {
+    const stamp = await this.stamp.current();
+    if (stamp === null) return this.query(orgId);
+    const hit = this.cached.get(orgId);
+    if (hit?.stamp === stamp) return hit.balance;
+    const balance = await this.query(orgId);
+    this.cached.set(orgId, { stamp, balance });
+    return balance;
+  }
 }
 
 /**
@@ -93,6 +118,9 @@ export class MonthlyAllowance {
   /** `org:plan` → the end of the month its allowance is known to be granted for. */
   private readonly grantedUntil = new Map<string, number>();
 
+  /** `credits` is moved when this grants (see BalanceCache). */
+  constructor(private readonly credits: Stamp) {}
+
   async ensure(db: Db, now: number, org: { id: string; plan: Plan }): Promise<void> {
     const memo = `${org.id}:${org.plan}`;
     if ((this.grantedUntil.get(memo) ?? 0) > now) return;
@@ -105,6 +133,7 @@ export class MonthlyAllowance {
         reason: `${org.plan} plan allowance for ${month}`,
         idempotencyKey: `allowance:${org.plan}:${month}`,
       });
+      await this.credits.bump(); // even when another process granted first: a retry re-announces
     }
     if (this.grantedUntil.size > 100_000) this.grantedUntil.clear(); // bounded memory; worst case one extra no-op insert
     const start = new Date(now);

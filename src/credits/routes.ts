@@ -7,7 +7,7 @@ import { envelope, problems, singleLine, Timestamp } from '../http/schemas.js';
 import { originOf, type Api } from '../http/types.js';
 import { isoTime } from '../lib/time.js';
 import { accessOrg, defaultOrg, requireRole } from '../orgs/access.js';
-import { balanceReader, debitCredits, MonthlyAllowance, readBalance, toCredits, toMicros } from './ledger.js';
+import { BalanceCache, debitCredits, MonthlyAllowance, readBalance, toCredits, toMicros } from './ledger.js';
 
 const BalanceSchema = z.object({ total_credits: z.number(), credits_used: z.number(), credits_left: z.number() });
 
@@ -18,8 +18,8 @@ const Amount = z
   .refine((n) => Math.abs(n * 1e6 - Math.round(n * 1e6)) < 1e-6, 'must have at most 6 decimal places');
 
 export async function creditRoutes(app: Api, ctx: AppContext): Promise<void> {
-  const allowance = new MonthlyAllowance();
-  const currentBalance = balanceReader(ctx.db);
+  const allowance = new MonthlyAllowance(ctx.stamps.credits);
+  const balances = new BalanceCache(ctx.db, ctx.stamps.credits);
 
   app.get('/credits/balance', {
     config: { auth: 'any' },
@@ -37,7 +37,7 @@ export async function creditRoutes(app: Api, ctx: AppContext): Promise<void> {
         : (principal.org ?? (await defaultOrg(ctx.db, principal))?.org);
       if (!org) throw HttpErrors.NOT_FOUND({}, { message: 'You are not a member of any organization.' });
       await allowance.ensure(ctx.db, ctx.clock.now(), org);
-      return currentBalance(org.id);
+      return balances.read(org.id);
     },
   });
 
@@ -86,6 +86,7 @@ export async function creditRoutes(app: Api, ctx: AppContext): Promise<void> {
             details: { amount: toCredits(debited.amount_micros), reason: debited.reason },
           }),
       );
+      await ctx.stamps.credits.bump(); // on a replay too: a retry after a failed announcement re-announces
       reply.code(201).header('idempotent-replayed', String(replayed));
       return {
         data: {

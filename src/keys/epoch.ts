@@ -73,10 +73,16 @@ export const neverCache: Stamp = { current: async () => null, bump: async () => 
 export interface Stamps {
   authEpoch: Stamp;
   keySet: Stamp;
+  /** Moves after every grant and debit: organizations' balances are cached while it stands still. */
+  credits: Stamp;
 }
 
+/** The Redis key (after the prefix) of each stamp; operator commands bump them too. */
+export const STAMP_KEYS: Record<keyof Stamps, string> = { authEpoch: 'auth-epoch', keySet: 'keyset-version', credits: 'credits-version' };
+
 export function createStamps(redis: Redis | null, prefix: string, dataVersion: (() => number) | null): Stamps {
-  if (redis) return { authEpoch: new RedisStamp(redis, `${prefix}auth-epoch`), keySet: new RedisStamp(redis, `${prefix}keyset-version`) };
-  if (dataVersion) return { authEpoch: new LocalStamp(dataVersion), keySet: new LocalStamp(dataVersion) };
-  return { authEpoch: neverCache, keySet: neverCache };
+  const each = (make: (name: keyof Stamps) => Stamp): Stamps => ({ authEpoch: make('authEpoch'), keySet: make('keySet'), credits: make('credits') });
+  if (redis) return each((name) => new RedisStamp(redis, `${prefix}${STAMP_KEYS[name]}`));
+  if (dataVersion) return each(() => new LocalStamp(dataVersion));
+  return each(() => neverCache);
 }
