@@ -172,9 +172,11 @@ describe('CLI: resource commands against a live server', () => {
     const badRole = await home.run(['invitations', 'create', invitee.email, '--role', 'owner'], run);
     assert.equal(badRole.code, 2);
 
-    const token = invitationToken(await t.mail.waitFor(invitee.email, { after: before }));
+    const mail = await t.mail.waitFor(invitee.email, { after: before });
+    const link = /https?:\/\/\S+\/invitations\/accept\?token=\S+/.exec(mail.text)![0];
+    assert.equal(new URL(link).searchParams.get('token'), invitationToken(mail));
     const inviteeHome = new CliHome();
-    const accepted = await inviteeHome.run(['invitations', 'accept', token], as(invitee));
+    const accepted = await inviteeHome.run(['invitations', 'accept', link], as(invitee)); // the whole link, pasted from the mail
     inviteeHome.remove();
     assert.equal(accepted.code, 0, accepted.stderr);
     assert.match(accepted.stdout, /^Joined Personal \(.+\) as member\.$/m);

@@ -26,7 +26,10 @@ export function randomDigits(count: number): string {
   return out;
 }
 
-/** A URL-safe token with `bytes` bytes of entropy. */
+/**
+ * A token with at least `bytes` bytes of entropy, in base62 (43 characters for 32 bytes). No `-` or `_`:
+ * a token pasted on a command line never reads as an option, and a double-click selects all of it.
+ */
 export function randomToken(bytes = 32): string {
-  return randomBytes(bytes).toString('base64url');
+  return randomBase62(Math.ceil((bytes * 8) / Math.log2(62)));
 }

@@ -202,10 +202,10 @@ export function registerOrgCommands(program: Command): void {
     });
 
   apiCommand(invitations, 'accept', 'Accept an invitation sent to your e-mail')
-    .argument('<token>', 'the token from the invitation link')
-    .action(async (token: string, _options: unknown, command: Command) => {
+    .argument('<link-or-token>', 'the invitation link from the mail (quoted), or just its token')
+    .action(async (linkOrToken: string, _options: unknown, command: Command) => {
       const ctx = context(command);
-      const body = await ctx.api().post<{ data: Row }>('/invitations/accept', { token });
+      const body = await ctx.api().post<{ data: Row }>('/invitations/accept', { token: invitationToken(linkOrToken) });
       const { organization: org, role, api_key: newKey } = body.data;
       if (ctx.out.json) return ctx.out.printJson(body.data);
       ctx.out.write(`Joined ${org.name} (${org.slug}) as ${role}.`);
@@ -216,4 +216,11 @@ export function registerOrgCommands(program: Command): void {
         notice(`tip: keep it in a profile: funcspec config profile create ${org.slug} --api-key KEY`);
       }
     });
+}
+
+/** The token of an invitation link (`…/invitations/accept?token=…`), or the argument itself when it is no link. */
+export function invitationToken(linkOrToken: string): string {
+  const text = linkOrToken.trim();
+  if (!URL.canParse(text) || !/^https?:$/.test(new URL(text).protocol)) return text;
+  return new URL(text).searchParams.get('token') ?? text;
 }
