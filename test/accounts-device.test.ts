@@ -80,6 +80,28 @@ describe('device authorization (CLI login through the browser)', () => {
     assert.equal(reused.body.error_code, 'EXPIRED_TOKEN', 'the device code is single use');
   });
 
+  it('before deciding, inspect tells the signed-in user which client asked, from which address and when; it changes nothing', async () => {
+    const m = await member(t);
+    const pair = await start(t, 'build-server-7');
+    const inspected = await t.request('POST', '/api/v1/auth/device/inspect', { cookie: m.cookie, body: { user_code: pair.user_code.toLowerCase() } });
+    assert.equal(inspected.status, 200, JSON.stringify(inspected.body));
+    assert.equal(inspected.body.data.client_name, 'build-server-7');
+    assert.equal(inspected.body.data.requested_ip, '127.0.0.1');
+    assert.ok(Math.abs(Date.parse(inspected.body.data.requested_at) - t.clock.now()) < 5_000);
+    assert.equal(Date.parse(inspected.body.data.expires_at) - Date.parse(inspected.body.data.requested_at), 900_000);
+    assert.equal((await poll(t, pair.device_code)).body.error_code, 'AUTHORIZATION_PENDING', 'inspecting approved nothing');
+
+    const unknown = await t.request('POST', '/api/v1/auth/device/inspect', { cookie: m.cookie, body: { user_code: 'BCDF-GHJK' } });
+    assert.equal(unknown.status, 400);
+    assert.equal(unknown.body.error_code, 'USER_CODE_INVALID');
+    const { key } = await agentKey(t);
+    const byKey = await t.request('POST', '/api/v1/auth/device/inspect', { key, body: { user_code: pair.user_code } });
+    assert.equal(byKey.status, 401, 'a key cannot look at device logins: a signed-in person must');
+    assert.equal((await approve(t, m, pair.user_code)).status, 200);
+    const decided = await t.request('POST', '/api/v1/auth/device/inspect', { cookie: m.cookie, body: { user_code: pair.user_code } });
+    assert.equal(decided.body.error_code, 'USER_CODE_INVALID', 'only pending logins are shown');
+  });
+
   it('polling faster than the interval gets SLOW_DOWN and a longer interval', async () => {
     const pair = await start(t);
     assert.equal((await poll(t, pair.device_code)).body.error_code, 'AUTHORIZATION_PENDING');
@@ -179,5 +201,25 @@ describe('device authorization: user-code guessing is throttled', () => {
     assert.equal(right.status, 429);
     assert.equal(right.body.error_code, 'RATE_LIMITED');
     assert.equal((await poll(t, pair.device_code)).body.error_code, 'AUTHORIZATION_PENDING');
+  });
+});
+
+describe('device authorization: inspecting a code counts as a guess', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer({ FUNCSPEC_DEVICE_CODE_MAX_ATTEMPTS: '5' });
+  });
+  after(() => t.close());
+
+  it('threat: inspect is no free oracle — its guesses count with approve and deny, so after 5 the right code is 429 there too', async () => {
+    const m = await member(t);
+    const pair = await start(t);
+    for (let i = 0; i < 5; i++) {
+      const guess = await t.request('POST', '/api/v1/auth/device/inspect', { cookie: m.cookie, body: { user_code: `BCDF-GH${'JKLMN'[i]}${'PQRST'[i]}` } });
+      assert.equal(guess.body.error_code, 'USER_CODE_INVALID');
+    }
+    const right = await t.request('POST', '/api/v1/auth/device/inspect', { cookie: m.cookie, body: { user_code: pair.user_code } });
+    assert.equal(right.status, 429);
+    assert.equal((await approve(t, m, pair.user_code)).status, 429);
   });
 });

@@ -54,7 +54,7 @@ describe('mailed links and the CLI login page, clicked through in headless Chrom
 
   before(async () => {
     browser = await launchChromium();
-    t = await startBrowsableServer();
+    t = await startBrowsableServer({ FUNCSPEC_DEVICE_CODE_MAX_ATTEMPTS: '100' }); // every test's code guesses come from 127.0.0.1
   });
   after(async () => {
     await browser?.close();
@@ -164,7 +164,16 @@ describe('mailed links and the CLI login page, clicked through in headless Chrom
     t.clock.advance(pair.interval * 1000);
     assert.equal((await pollToken(t, pair.device_code)).body.error_code, 'AUTHORIZATION_PENDING', 'signing in and opening the page approved nothing');
 
+    await page.locator('#user_code').fill('BCDF-GHJK'); // a whole code, but nobody's
+    await page.locator('#request.error').waitFor();
+    assert.equal(await page.locator('#request').textContent(), 'No pending device login has this code: check it, or start the login on the device again.');
     await page.locator('#user_code').fill(pair.user_code);
+    await page.locator('#request.ok').waitFor();
+    assert.match(
+      (await page.locator('#request').textContent()) ?? '',
+      /^Requested by "chromium-laptop" from 127\.0\.0\.1 at .+\. Approve only if that was you, just now\.$/,
+      'before deciding, the page says what asked for this code',
+    );
     assert.deepEqual(
       await page.locator('#org option').allTextContents(),
       [`Alpha (${alpha.slug})`, `Beta (${beta.slug})`],
@@ -216,6 +225,8 @@ describe('mailed links and the CLI login page, clicked through in headless Chrom
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByRole('heading', { name: 'Connect the FuncSpec CLI', exact: true }).waitFor();
     assert.equal(await page.locator('#user_code').inputValue(), pair.user_code, 'the code from the CLI\'s link is filled in');
+    await page.locator('#request.ok').waitFor();
+    assert.match((await page.locator('#request').textContent()) ?? '', /^Requested by "totp-laptop" from 127\.0\.0\.1 at /, 'and what asked for it is shown at once');
     t.clock.advance(pair.interval * 1000);
     assert.equal((await pollToken(t, pair.device_code)).body.error_code, 'AUTHORIZATION_PENDING', 'opening the full link approved nothing');
 
@@ -241,6 +252,8 @@ describe('mailed links and the CLI login page, clicked through in headless Chrom
     await page.context().addCookies([{ name, value, url: t.url, httpOnly: true, sameSite: 'Lax' }]);
     assert.equal((await page.goto(pair.verification_uri_complete))?.status(), 200);
     await page.getByRole('heading', { name: 'Connect the FuncSpec CLI', exact: true }).waitFor();
+    await page.locator('#request.ok').waitFor();
+    assert.match((await page.locator('#request').textContent()) ?? '', /^Requested by "unknown-laptop" /);
     await page.getByRole('button', { name: 'Deny' }).click();
     assert.deepEqual(await statusText(page), { text: 'Denied: the CLI gets no key.', ok: true });
 

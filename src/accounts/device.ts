@@ -188,6 +188,32 @@ async function countUserCodeGuess(ctx: AppContext, principal: Principal, origin:
   await hitOrThrow(ctx, `device-approve:user:${principal.user.id}`, ctx.config.deviceCodeMaxAttempts);
 }
 
+export interface DeviceRequest {
+  client_name: string;
+  requested_ip: string | null;
+  requested_at: number;
+  expires_at: number;
+}
+
+/**
+ * What a pending code belongs to, shown before the person decides (RFC 8628 §5.4: a code typed from a
+ * phishing message should be recognisable as not theirs). Counts as a code guess, like approve and deny.
+ */
+export async function inspectDevice(ctx: AppContext, principal: Principal, userCode: string, origin: RequestOrigin): Promise<DeviceRequest> {
+  await countUserCodeGuess(ctx, principal, origin);
+  const code = normalizeUserCode(userCode);
+  if (!code) throw AccountErrors.USER_CODE_INVALID();
+  const pending = await ctx.db
+    .selectFrom('device_codes')
+    .select(['client_name', 'requested_ip', 'created_at', 'expires_at'])
+    .where('user_code_hash', '=', userCodeDigest(ctx, code))
+    .where('status', '=', 'pending')
+    .where('expires_at', '>', ctx.clock.now())
+    .executeTakeFirst();
+  if (!pending) throw AccountErrors.USER_CODE_INVALID();
+  return { client_name: pending.client_name, requested_ip: pending.requested_ip, requested_at: pending.created_at, expires_at: pending.expires_at };
+}
+
 /** The signed-in user approves a pending code for one of their organizations; the key is minted when the CLI picks it up. */
 export async function approveDevice(ctx: AppContext, principal: Principal, input: { userCode: string; organization: string }, origin: RequestOrigin) {
   await countUserCodeGuess(ctx, principal, origin);

@@ -163,6 +163,7 @@ second.addEventListener('submit', async (event) => {
     const form = memberships.length
       ? `<form id="decide">
 <label for="user_code">Code shown by the CLI</label><input id="user_code" autocomplete="off" required maxlength="32" placeholder="XXXX-XXXX">
+<p id="request" aria-live="polite"></p>
 <label for="org">Organization the CLI's key will act in</label><select id="org">${options}</select>
 <button type="submit" id="approve">Approve</button><button type="button" id="deny">Deny</button></form>`
       : `<p>You are not a member of any organization yet, so there is nothing the CLI could act in.</p>`;
@@ -176,6 +177,22 @@ const decide = document.getElementById('decide');
 if (decide) {
   const input = document.getElementById('user_code');
   input.value = params.get('user_code') || '';
+  // Once a whole code is typed, say what asked for it, so a code from someone else's message stands out.
+  const about = document.getElementById('request');
+  let inspected = '';
+  async function inspect() {
+    const code = input.value.toUpperCase().replace(/[\\s-]/g, '');
+    if (code.length !== 8 || code === inspected) return;
+    inspected = code;
+    try {
+      const pending = (await post('/auth/device/inspect', { user_code: input.value })).data;
+      about.textContent = 'Requested by "' + pending.client_name + '"' + (pending.requested_ip ? ' from ' + pending.requested_ip : '') +
+        ' at ' + new Date(pending.requested_at).toLocaleString() + '. Approve only if that was you, just now.';
+      about.className = 'ok';
+    } catch (error) { about.textContent = error.message; about.className = 'error'; }
+  }
+  input.addEventListener('input', inspect);
+  void inspect();
   decide.addEventListener('submit', async (event) => {
     event.preventDefault();
     try {

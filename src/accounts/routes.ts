@@ -6,7 +6,7 @@ import { envelope, listEnvelope, PaginationQuery, problems, singleLine, Timestam
 import { originOf, type Api } from '../http/types.js';
 import { EmailSchema } from '../lib/email.js';
 import { isoTime } from '../lib/time.js';
-import { approveDevice, denyDevice, pollDeviceToken, startDeviceAuthorization } from './device.js';
+import { approveDevice, denyDevice, inspectDevice, pollDeviceToken, startDeviceAuthorization } from './device.js';
 import { clearSessionCookie, rejectCrossSite, sessionCookie, setSessionCookie } from './http.js';
 import { NewPasswordSchema, PasswordSchema } from './passwords.js';
 import {
@@ -366,6 +366,23 @@ export async function accountRoutes(app: Api, ctx: AppContext): Promise<void> {
       },
     },
     handler: async (request) => ({ data: await pollDeviceToken(ctx, request.body.device_code, originOf(request)) }),
+  });
+
+  app.post('/auth/device/inspect', {
+    config: { auth: 'session' },
+    schema: {
+      tags,
+      summary: 'What a pending device login is (client name, address, time), shown before approving; counts as a code guess',
+      body: z.object({ user_code: z.string().min(1).max(32) }),
+      response: {
+        200: envelope(z.object({ client_name: z.string(), requested_ip: z.string().nullable(), requested_at: Timestamp, expires_at: Timestamp })),
+        ...problems(400, 401, 403, 422, 429),
+      },
+    },
+    handler: async (request) => {
+      const pending = await inspectDevice(ctx, principalOf(request), request.body.user_code, originOf(request));
+      return { data: { ...pending, requested_at: isoTime(pending.requested_at), expires_at: isoTime(pending.expires_at) } };
+    },
   });
 
   const Decided = z.object({ client_name: z.string() });
