@@ -187,6 +187,6 @@ export function loadConfig(env: Env = process.env): Config {
     accountMailsPerIpPerHour: integer(env, 'FUNCSPEC_ACCOUNT_MAILS_PER_IP', 50, 1, 1_000_000),
     deviceCodeTtlMs: duration(env, 'FUNCSPEC_DEVICE_CODE_TTL', '15m'),
     devicePollIntervalMs: duration(env, 'FUNCSPEC_DEVICE_POLL_INTERVAL', '5s'),
-    deviceCodeMaxAttempts: integer(env, 'FUNCSPEC_DEVICE_CODE_MAX_ATTEMPTS', 10, 1, 1_000_000),
+    deviceCodeMaxAttempts: integer(env, 'FUNCSPEC_DEVICE_CODE_MAX_ATTEMPTS', 20, 1, 1_000_000),
   };
 }
