@@ -25,6 +25,7 @@ import {
 } from './service.js';
 import { sessionEndsAt } from './sessions.js';
 import { disableTwoFactor, enableTwoFactor, regenerateRecoveryCodes, setupTwoFactor } from './two-factor.js';
+import { countRows, offsetOf } from '../db/paging.js';
 
 const UserSchema = z.object({
   id: z.string(),
@@ -205,14 +206,10 @@ export async function accountRoutes(app: Api, ctx: AppContext): Promise<void> {
         .where('user_id', '=', principal.user.id)
         .where('expires_at', '>', now)
         .where('last_seen_at', '>', now - ctx.config.sessionIdleTimeoutMs);
-      const { total } = await live.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-      const rows = await live
-        .select(['id', 'created_at', 'last_seen_at', 'expires_at', 'ip', 'user_agent'])
-        .orderBy('created_at', 'desc')
-        .orderBy('id')
-        .limit(per)
-        .offset((page - 1) * per)
-        .execute();
+      const [rows, total] = await Promise.all([
+        live.select(['id', 'created_at', 'last_seen_at', 'expires_at', 'ip', 'user_agent']).orderBy('created_at', 'desc').orderBy('id').limit(per).offset(offsetOf({ page, per })).execute(),
+        countRows(live),
+      ]);
       return {
         data: rows.map((row) => ({
           id: row.id,

@@ -7,6 +7,7 @@ import type { Api } from '../http/types.js';
 import { normalizeEmail } from '../lib/email.js';
 import { isoTime } from '../lib/time.js';
 import { accessOrg, requireRole } from '../orgs/access.js';
+import { countRows, offsetOf } from '../db/paging.js';
 
 const AuditEntrySchema = z
   .object({
@@ -62,15 +63,10 @@ export async function auditRoutes(app: Api, ctx: AppContext): Promise<void> {
       if (q.from) query = query.where('a.created_at', '>=', Date.parse(q.from));
       if (q.to) query = query.where('a.created_at', '<', Date.parse(q.to));
 
-      const { total } = await query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-      const rows = await query
-        .selectAll('a')
-        .select('u.email')
-        .orderBy('a.created_at', 'desc')
-        .orderBy('a.id', 'desc')
-        .limit(q.per)
-        .offset((q.page - 1) * q.per)
-        .execute();
+      const [rows, total] = await Promise.all([
+        query.selectAll('a').select('u.email').orderBy('a.created_at', 'desc').orderBy('a.id', 'desc').limit(q.per).offset(offsetOf(q)).execute(),
+        countRows(query),
+      ]);
       return {
         data: rows.map((row) => ({
           id: row.id,

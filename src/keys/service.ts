@@ -9,6 +9,7 @@ import type { OrgAccess } from '../orgs/access.js';
 import { KeyErrors } from './errors.js';
 import { insertKey, isKeyLive } from './store.js';
 import type { ApiKeysTable } from './tables.js';
+import { countRows, offsetOf } from '../db/paging.js';
 
 export interface KeyView extends ApiKeysTable {
   creator_email: string | null;
@@ -40,17 +41,11 @@ export async function listKeys(
   const now = ctx.clock.now();
   let query = keysQuery(ctx.db, access, principal);
   if (!options.includeRevoked) query = query.where((eb) => eb.or([eb('k.revoked_at', 'is', null), eb('k.revoked_at', '>', now)]));
-  const { total } = await query
-    .clearSelect()
-    .select((eb) => eb.fn.countAll<number>().as('total'))
-    .executeTakeFirstOrThrow();
-  const rows = await query
-    .orderBy('k.created_at', 'desc')
-    .orderBy('k.id')
-    .limit(options.per)
-    .offset((options.page - 1) * options.per)
-    .execute();
-  return { rows, total: Number(total) };
+  const [rows, total] = await Promise.all([
+    query.orderBy('k.created_at', 'desc').orderBy('k.id').limit(options.per).offset(offsetOf(options)).execute(),
+    countRows(query),
+  ]);
+  return { rows, total };
 }
 
 export async function getKey(ctx: AppContext, access: OrgAccess, principal: Principal, keyId: string): Promise<KeyView> {

@@ -6,7 +6,8 @@ import { HttpErrors } from '../http/errors.js';
 import { newId, randomToken } from '../lib/random.js';
 import { byActor, type Actor } from './actor.js';
 import { OrgErrors } from './errors.js';
-import { announceKey, mintMemberKey, offsetOf, type Page } from './service.js';
+import { countRows, offsetOf, type Page } from '../db/paging.js';
+import { announceKey, mintMemberKey } from './service.js';
 import { findOrganization, lockOrganization, roleIn, ROLE_RANK } from './store.js';
 import type { InvitationRole, InvitationsTable, OrganizationsTable, OrgRole } from './tables.js';
 
@@ -121,11 +122,11 @@ export async function listInvitations(ctx: AppContext, orgId: string, page: Page
     .where('accepted_at', 'is', null)
     .where('canceled_at', 'is', null)
     .where('expires_at', '>', now);
-  const [rows, count] = await Promise.all([
+  const [rows, total] = await Promise.all([
     base.selectAll().orderBy('created_at', 'desc').orderBy('id').limit(page.per).offset(offsetOf(page)).execute(),
-    base.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow(),
+    countRows(base),
   ]);
-  return { rows, total: Number(count.n) };
+  return { rows, total };
 }
 
 /** Cancels an open invitation (admin+); its link stops working. */

@@ -11,6 +11,7 @@ import { byActor, type Actor } from './actor.js';
 import { OrgErrors } from './errors.js';
 import { countOwners, findOrganization, insertOrganization, lockOrganization, roleIn, ROLE_RANK } from './store.js';
 import type { OrganizationsTable, OrgRole } from './tables.js';
+import { countRows, offsetOf, type Page } from '../db/paging.js';
 
 /*
  * Organizations and their members. Every rule that involves the caller's role is checked again inside
@@ -18,13 +19,6 @@ import type { OrganizationsTable, OrgRole } from './tables.js';
  * change through, and "an organization always has an owner" holds under any interleaving. The time of
  * a change is read after the lock too, so audit entries are ordered as the changes were applied.
  */
-
-export interface Page {
-  page: number;
-  per: number;
-}
-
-export const offsetOf = (page: Page): number => (page.page - 1) * page.per;
 
 /** Starts the transaction of a membership change: the lock, then the caller's current role (403 below `minimum`). */
 async function lockAsRole(trx: Trx, orgId: string, userId: string, minimum: OrgRole): Promise<OrgRole> {
@@ -123,11 +117,11 @@ export async function listMyOrganizations(ctx: AppContext, principal: Principal,
     .innerJoin('memberships as m', 'm.org_id', 'o.id')
     .where('m.user_id', '=', principal.user.id);
   if (principal.org) base = base.where('o.id', '=', principal.org.id);
-  const [rows, count] = await Promise.all([
+  const [rows, total] = await Promise.all([
     base.selectAll('o').select('m.role').orderBy('m.created_at').orderBy('o.id').limit(page.per).offset(offsetOf(page)).execute(),
-    base.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow(),
+    countRows(base),
   ]);
-  return { rows, total: Number(count.n) };
+  return { rows, total };
 }
 
 export interface OrgPatch {
@@ -212,15 +206,9 @@ function membersQuery(db: Executor, orgId: string) {
 }
 
 export async function listMembers(ctx: AppContext, orgId: string, page: Page): Promise<{ rows: MemberRow[]; total: number }> {
-  const [rows, count] = await Promise.all([
-    membersQuery(ctx.db, orgId).orderBy('m.created_at').orderBy('u.id').limit(page.per).offset(offsetOf(page)).execute(),
-    ctx.db
-      .selectFrom('memberships')
-      .select((eb) => eb.fn.countAll<number | string>().as('n'))
-      .where('org_id', '=', orgId)
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { rows, total: Number(count.n) };
+  const members = membersQuery(ctx.db, orgId);
+  const [rows, total] = await Promise.all([members.orderBy('m.created_at').orderBy('u.id').limit(page.per).offset(offsetOf(page)).execute(), countRows(members)]);
+  return { rows, total };
 }
 
 export async function findMember(db: Executor, orgId: string, userId: string): Promise<MemberRow | undefined> {

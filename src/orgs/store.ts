@@ -1,6 +1,7 @@
 import type { Executor } from '../db/index.js';
 import { newId } from '../lib/random.js';
 import type { OrganizationsTable, OrgRole } from './tables.js';
+import { countRows } from '../db/paging.js';
 
 export const ROLE_RANK: Record<OrgRole, number> = { member: 1, admin: 2, owner: 3 };
 
@@ -58,11 +59,5 @@ export async function roleIn(db: Executor, orgId: string, userId: string): Promi
 }
 
 export async function countOwners(db: Executor, orgId: string): Promise<number> {
-  const row = await db
-    .selectFrom('memberships')
-    .select((eb) => eb.fn.countAll<number | string>().as('n'))
-    .where('org_id', '=', orgId)
-    .where('role', '=', 'owner')
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
+  return countRows(db.selectFrom('memberships').where('org_id', '=', orgId).where('role', '=', 'owner'));
 }

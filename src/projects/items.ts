@@ -4,7 +4,7 @@ import type { Database } from '../db/schema.js';
 import type { Executor, Trx } from '../db/index.js';
 import { HttpErrors } from '../http/errors.js';
 import { newId } from '../lib/random.js';
-import { offsetOf, type Page } from '../orgs/service.js';
+import { countRows, offsetOf, type Page } from '../db/paging.js';
 import { ProjectErrors } from './errors.js';
 import type { ImplementationStatus, ItemState, ItemType, Priority, SpecItemsTable } from './tables.js';
 import { checkImplementationTransition, checkStateTransition, type TransitionVerdict } from './workflow.js';
@@ -324,9 +324,6 @@ export async function listItems(ctx: AppContext, projectId: string, filter: Item
   }
   // Ties always break the same way, so pages neither repeat nor skip items.
   ordered = ordered.orderBy('type_of').orderBy('number');
-  const [rows, count] = await Promise.all([
-    ordered.limit(page.per).offset(offsetOf(page)).execute(),
-    filtered.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow(),
-  ]);
-  return { rows, total: Number(count.n) };
+  const [rows, total] = await Promise.all([ordered.limit(page.per).offset(offsetOf(page)).execute(), countRows(filtered)]);
+  return { rows, total };
 }

@@ -8,7 +8,7 @@ import { newId } from '../lib/random.js';
 import { slugify, uniqueSlug } from '../lib/slug.js';
 import { byActor, type Actor } from '../orgs/actor.js';
 import { OrgErrors } from '../orgs/errors.js';
-import { offsetOf, type Page } from '../orgs/service.js';
+import { countRows, offsetOf, type Page } from '../db/paging.js';
 import { lockOrganization, roleIn, ROLE_RANK } from '../orgs/store.js';
 import { effectiveProjectRole, PROJECT_ROLE_RANK, type ProjectAccess } from './access.js';
 import { ProjectErrors } from './errors.js';
@@ -75,7 +75,7 @@ export async function listVisibleProjects(
     );
   if (principal.org) base = base.where('p.org_id', '=', principal.org.id);
   if (filter.orgId) base = base.where('p.org_id', '=', filter.orgId);
-  const [rows, count] = await Promise.all([
+  const [rows, total] = await Promise.all([
     base
       .selectAll('p')
       .select(['o.name as org_name', 'o.slug as org_slug'])
@@ -84,9 +84,9 @@ export async function listVisibleProjects(
       .limit(page.per)
       .offset(offsetOf(page))
       .execute(),
-    base.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow(),
+    countRows(base),
   ]);
-  return { rows, total: Number(count.n) };
+  return { rows, total };
 }
 
 async function slugFree(db: Executor, orgId: string, slug: string): Promise<boolean> {
@@ -211,15 +211,9 @@ function teamQuery(db: Executor, projectId: string) {
 }
 
 export async function listTeam(ctx: AppContext, projectId: string, page: Page): Promise<{ rows: TeamRow[]; total: number }> {
-  const [rows, count] = await Promise.all([
-    teamQuery(ctx.db, projectId).orderBy('pm.created_at').orderBy('u.id').limit(page.per).offset(offsetOf(page)).execute(),
-    ctx.db
-      .selectFrom('project_members')
-      .select((eb) => eb.fn.countAll<number | string>().as('n'))
-      .where('project_id', '=', projectId)
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { rows, total: Number(count.n) };
+  const team = teamQuery(ctx.db, projectId);
+  const [rows, total] = await Promise.all([team.orderBy('pm.created_at').orderBy('u.id').limit(page.per).offset(offsetOf(page)).execute(), countRows(team)]);
+  return { rows, total };
 }
 
 export async function findTeamMember(db: Executor, projectId: string, userId: string): Promise<TeamRow | undefined> {
