@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { parse } from 'smol-toml';
-import { CliHome, ensureBuilt } from './helpers/cli.js';
+import { CliHome, ensureBuilt, readToml } from './helpers/cli.js';
 import { agentKey, startTestServer, type TestServer } from './helpers/server.js';
 
-function readToml(file: string): any {
-  return JSON.parse(JSON.stringify(parse(readFileSync(file, 'utf8'))));
-}
 
 describe('CLI: API keys, usage and logout', () => {
   let t: TestServer;

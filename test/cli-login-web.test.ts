@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { parse } from 'smol-toml';
 import { insertOrganization } from '../src/orgs/store.js';
 import { enableTotp, loginCookie, nextStep, totpAt, verifiedUser, type WebUser } from './helpers/accounts.js';
-import { BIN, CliHome, ensureBuilt } from './helpers/cli.js';
+import { CliHome, ensureBuilt, readToml } from './helpers/cli.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { Terminal } from './helpers/terminal.js';
+import type { Terminal } from './helpers/terminal.js';
 
 let orgCounter = 0;
 /** A verified web user (with a password) who owns a fresh organization. */
@@ -24,8 +23,17 @@ async function addOrg(t: TestServer, user: WebUser, name: string): Promise<{ id:
   return { id: org.id, slug: org.slug };
 }
 
-function readToml(file: string): any {
-  return JSON.parse(JSON.stringify(parse(readFileSync(file, 'utf8'))));
+
+/** Picks the e-mail + password path in the login menu and answers its two prompts. */
+async function answerEmailAndPassword(tty: Terminal, email: string, password: string): Promise<void> {
+  await tty.waitFor(/With e-mail and password/);
+  tty.press('Down', 'Enter');
+  await tty.waitFor(/E-mail/);
+  tty.type(email);
+  tty.press('Enter');
+  await tty.waitFor(/Password/);
+  tty.type(password);
+  tty.press('Enter');
 }
 
 describe('CLI: interactive auth login in a real terminal, browser and e-mail + password paths', () => {
@@ -46,7 +54,7 @@ describe('CLI: interactive auth login in a real terminal, browser and e-mail + p
 
   function login(args: string[] = []): Terminal {
     home = new CliHome();
-    terminal = Terminal.start([process.execPath, BIN, 'auth', 'login', '--base-url', t.url, ...args], home.env());
+    terminal = home.startLogin(t.url, args);
     return terminal;
   }
 
@@ -111,14 +119,7 @@ describe('CLI: interactive auth login in a real terminal, browser and e-mail + p
     const startedAt = t.clock.now();
 
     const tty = login();
-    await tty.waitFor(/With e-mail and password/);
-    tty.press('Down', 'Enter');
-    await tty.waitFor(/E-mail/);
-    tty.type(user.email);
-    tty.press('Enter');
-    await tty.waitFor(/Password/);
-    tty.type(user.password);
-    tty.press('Enter');
+    await answerEmailAndPassword(tty, user.email, user.password);
     await tty.waitFor(/Authentication code from your app/);
     const right = totpAt(secret, t.clock.now());
     tty.type(right === '000000' ? '111111' : '000000');
@@ -147,14 +148,7 @@ describe('CLI: interactive auth login in a real terminal, browser and e-mail + p
   it('e-mail + password path: a wrong password exits 3 with the server\'s message and saves nothing', async () => {
     const { user } = await webUserWithOrg(t);
     const tty = login();
-    await tty.waitFor(/With e-mail and password/);
-    tty.press('Down', 'Enter');
-    await tty.waitFor(/E-mail/);
-    tty.type(user.email);
-    tty.press('Enter');
-    await tty.waitFor(/Password/);
-    tty.type('Wrong-Password-123');
-    tty.press('Enter');
+    await answerEmailAndPassword(tty, user.email, 'Wrong-Password-123');
     assert.equal(await tty.exitCode(), 3, tty.screen());
     assert.match(tty.screen(), /error: .*Nothing was saved\./);
     assert.throws(() => readFileSync(home.configFile), /ENOENT/);

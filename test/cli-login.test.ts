@@ -1,17 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { parse } from 'smol-toml';
 import { generateKey } from '../src/keys/format.js';
-import { BIN, CliHome, ensureBuilt } from './helpers/cli.js';
+import { CliHome, ensureBuilt, readToml } from './helpers/cli.js';
 import { agentKey, startTestServer, type TestServer } from './helpers/server.js';
-import { Terminal } from './helpers/terminal.js';
+import type { Terminal } from './helpers/terminal.js';
 
-function readToml(file: string): any {
-  return JSON.parse(JSON.stringify(parse(readFileSync(file, 'utf8'))));
-}
 
 describe('CLI: interactive auth login in a real terminal', () => {
   let t: TestServer;
@@ -30,7 +25,7 @@ describe('CLI: interactive auth login in a real terminal', () => {
 
   function login(args: string[] = []): Terminal {
     home = new CliHome();
-    terminal = Terminal.start([process.execPath, BIN, 'auth', 'login', '--base-url', t.url, ...args], home.env());
+    terminal = home.startLogin(t.url, args);
     return terminal;
   }
 

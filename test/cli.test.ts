@@ -5,10 +5,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Command, CommanderError } from 'commander';
-import { parse } from 'smol-toml';
 import { buildProgram } from '../src/cli/main.js';
 import { generateKey } from '../src/keys/format.js';
-import { CliHome, ensureBuilt, type CliResult } from './helpers/cli.js';
+import { CliHome, ensureBuilt, readToml, type CliResult } from './helpers/cli.js';
 import { agentKey, startTestServer, type TestServer } from './helpers/server.js';
 
 /** No output of the CLI may contain a full key (only `keys create|rotate` print the new one). */
@@ -17,10 +16,6 @@ function assertNoKey(result: CliResult | string, ...keys: string[]): void {
   for (const key of keys) assert.ok(!text.includes(key), `output contains a full key: ${text}`);
 }
 
-/** The file as plain objects (smol-toml gives null-prototype tables). */
-function readToml(file: string): unknown {
-  return JSON.parse(JSON.stringify(parse(readFileSync(file, 'utf8'))));
-}
 
 /** A local port nobody listens on. */
 async function closedPort(): Promise<number> {

@@ -1,8 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'smol-toml';
+import { Terminal } from './terminal.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(ROOT, 'bin', 'funcspec.js');
@@ -97,7 +99,17 @@ export class CliHome {
     return JSON.parse(await this.ok([...args, '--format', 'json'], options)) as T;
   }
 
+  /** `funcspec auth login --base-url URL ARGS` in a real terminal (tmux), with this home. */
+  startLogin(baseUrl: string, args: string[] = []): Terminal {
+    return Terminal.start([process.execPath, BIN, 'auth', 'login', '--base-url', baseUrl, ...args], this.env());
+  }
+
   remove(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** A TOML file as plain objects (smol-toml gives null-prototype tables, which deepEqual tells apart). */
+export function readToml(file: string): any {
+  return JSON.parse(JSON.stringify(parse(readFileSync(file, 'utf8'))));
 }
