@@ -14,16 +14,17 @@ export interface OrgAccess {
  * is not in answers 404, exactly like one that does not exist; an API key only reaches its own.
  */
 export async function accessOrg(db: Executor, principal: Principal, ref: string): Promise<OrgAccess> {
-  const org = await findOrganization(db, ref);
-  if (!org || (principal.org && principal.org.id !== org.id)) throw HttpErrors.NOT_FOUND();
-  const membership = await db
-    .selectFrom('memberships')
-    .select('role')
-    .where('org_id', '=', org.id)
-    .where('user_id', '=', principal.user.id)
+  // One indexed read: the organization joined with the caller's membership (none: not theirs).
+  const row = await db
+    .selectFrom('organizations as o')
+    .innerJoin('memberships as m', (join) => join.onRef('m.org_id', '=', 'o.id').on('m.user_id', '=', principal.user.id))
+    .selectAll('o')
+    .select('m.role as member_role')
+    .where((eb) => eb.or([eb('o.id', '=', ref), eb('o.slug', '=', ref)]))
     .executeTakeFirst();
-  if (!membership) throw HttpErrors.NOT_FOUND();
-  return { org, role: membership.role };
+  if (!row || (principal.org && principal.org.id !== row.id)) throw HttpErrors.NOT_FOUND();
+  const { member_role: role, ...org } = row;
+  return { org, role };
 }
 
 /** 403 unless `role` is at least `minimum`. */
