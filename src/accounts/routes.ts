@@ -207,7 +207,7 @@ export async function accountRoutes(app: Api, ctx: AppContext): Promise<void> {
         .where('expires_at', '>', now)
         .where('last_seen_at', '>', now - ctx.config.sessionIdleTimeoutMs);
       const [rows, total] = await Promise.all([
-        live.select(['id', 'created_at', 'last_seen_at', 'expires_at', 'ip', 'user_agent']).orderBy('created_at', 'desc').orderBy('id').limit(per).offset(offsetOf({ page, per })).execute(),
+        live.select(['id', 'created_at', 'last_seen_at', 'expires_at', 'ip', 'user_agent']).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(per).offset(offsetOf({ page, per })).execute(),
         countRows(live),
       ]);
       return {

@@ -159,6 +159,7 @@ async function currentAgentKey(ctx: AppContext, trx: Trx, userId: string, now: n
     .where('k.user_id', '=', userId)
     .where('k.kind', '=', 'agent')
     .orderBy('k.created_at', 'desc')
+    .orderBy('k.id', 'desc')
     .execute();
   for (const key of keys) {
     if (!isKeyLive(key, now) || key.revoked_at !== null || !key.sealed_key) continue;

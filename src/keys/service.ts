@@ -42,7 +42,7 @@ export async function listKeys(
   let query = keysQuery(ctx.db, access, principal);
   if (!options.includeRevoked) query = query.where((eb) => eb.or([eb('k.revoked_at', 'is', null), eb('k.revoked_at', '>', now)]));
   const [rows, total] = await Promise.all([
-    query.orderBy('k.created_at', 'desc').orderBy('k.id').limit(options.per).offset(offsetOf(options)).execute(),
+    query.orderBy('k.created_at', 'desc').orderBy('k.id', 'desc').limit(options.per).offset(offsetOf(options)).execute(),
     countRows(query),
   ]);
   return { rows, total };

@@ -1,4 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
+import { monotonicFactory } from 'ulid';
 
 export const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -14,9 +15,16 @@ export function randomBase62(length: number): string {
   return out;
 }
 
-/** Opaque, prefixed identifiers (`usr_…`, `org_…`): 20 base62 chars ≈ 119 bits. */
+const nextUlid = monotonicFactory();
+
+/**
+ * Opaque, prefixed identifiers (`usr_…`, `org_…`) that sort in creation order: a ULID (48-bit time,
+ * 80 random bits, incremented within one millisecond), so two rows made in the same millisecond still
+ * have a stable order. Crockford base32 is digits and capitals only, so byte order and every database
+ * collation agree.
+ */
 export function newId(prefix: string): string {
-  return `${prefix}_${randomBase62(20)}`;
+  return `${prefix}_${nextUlid()}`;
 }
 
 /** A 6-digit numeric code from the CSPRNG, leading zeros kept. */

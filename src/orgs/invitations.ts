@@ -123,7 +123,7 @@ export async function listInvitations(ctx: AppContext, orgId: string, page: Page
     .where('canceled_at', 'is', null)
     .where('expires_at', '>', now);
   const [rows, total] = await Promise.all([
-    base.selectAll().orderBy('created_at', 'desc').orderBy('id').limit(page.per).offset(offsetOf(page)).execute(),
+    base.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.per).offset(offsetOf(page)).execute(),
     countRows(base),
   ]);
   return { rows, total };

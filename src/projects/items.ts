@@ -319,11 +319,15 @@ export async function listItems(ctx: AppContext, projectId: string, filter: Item
     case 'permalink':
       ordered = ordered.orderBy('type_of', direction).orderBy('number', direction);
       break;
+    case 'created_at':
+      // Ids grow in creation order, so they break ties in created_at the same way.
+      ordered = ordered.orderBy('created_at', direction).orderBy('id', direction);
+      break;
     default:
       ordered = ordered.orderBy(filter.sort.field, direction);
   }
-  // Ties always break the same way, so pages neither repeat nor skip items.
-  ordered = ordered.orderBy('type_of').orderBy('number');
+  // Other ties break in creation order, so pages neither repeat nor skip items.
+  if (filter.sort.field !== 'created_at' && filter.sort.field !== 'permalink') ordered = ordered.orderBy('created_at').orderBy('id');
   const [rows, total] = await Promise.all([ordered.limit(page.per).offset(offsetOf(page)).execute(), countRows(filtered)]);
   return { rows, total };
 }

@@ -10,11 +10,20 @@ import { codeFrom, MailTrap } from './mailtrap.js';
 /** A clock the test can move forward, so expiry is tested without sleeping. */
 export class TestClock implements Clock {
   offsetMs = 0;
+  private frozenAt: number | null = null;
   now(): number {
-    return Date.now() + this.offsetMs;
+    return (this.frozenAt ?? Date.now()) + this.offsetMs;
   }
   advance(ms: number): void {
     this.offsetMs += ms;
+  }
+  /** Stops the clock (until `thaw`): everything done meanwhile happens within one millisecond. */
+  freeze(): void {
+    this.frozenAt = Date.now();
+  }
+  thaw(): void {
+    if (this.frozenAt !== null) this.offsetMs -= Date.now() - this.frozenAt;
+    this.frozenAt = null;
   }
 }
 
