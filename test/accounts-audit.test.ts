@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { GOOD_PASSWORD, linkToken, nextStep, sessionCookieOf, totpAt } from './helpers/accounts.js';
+import { GOOD_PASSWORD, linkToken, nextStep, sessionCookieOf, signUpCookieOf, totpAt } from './helpers/accounts.js';
 import { startTestServer, uniqueEmail, type TestServer } from './helpers/server.js';
 
 describe('audit log of account events', () => {
@@ -16,10 +16,12 @@ describe('audit log of account events', () => {
     const request = (method: string, path: string, body?: unknown, cookie?: string) =>
       t.request(method, `/api/v1${path}`, { body, cookie, headers: { 'user-agent': 'audit-test/1.0' } });
 
-    await request('POST', '/auth/sign-up', { email, password: GOOD_PASSWORD });
+    const signUp = await request('POST', '/auth/sign-up', { email, password: GOOD_PASSWORD });
     const verifyToken = linkToken(await t.mail.waitFor(email), '/verify-email');
     secrets.push(verifyToken);
-    await request('POST', '/auth/verify-email', { token: verifyToken });
+    const browser = signUpCookieOf(signUp);
+    secrets.push(browser.split('=')[1]!);
+    await request('POST', '/auth/verify-email', { token: verifyToken }, browser);
     await request('POST', '/auth/login', { email, password: 'Wrong-Password-Here-1' });
     const login = await request('POST', '/auth/login', { email, password: GOOD_PASSWORD });
     const cookie = sessionCookieOf(login);

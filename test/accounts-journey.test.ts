@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { GOOD_PASSWORD, linkToken, sessionCookieOf, totpAt } from './helpers/accounts.js';
+import { GOOD_PASSWORD, linkToken, sessionCookieOf, signUpCookieOf, totpAt } from './helpers/accounts.js';
 import { startTestServer, uniqueEmail, type TestServer } from './helpers/server.js';
 
 describe('web accounts: the whole journey', () => {
@@ -29,11 +29,12 @@ describe('web accounts: the whole journey', () => {
     const page = await fetch(`${t.url}/verify-email?token=${encodeURIComponent(token)}`);
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
-    const verified = await t.request('POST', '/api/v1/auth/verify-email', { body: { token } });
+    const verified = await t.request('POST', '/api/v1/auth/verify-email', { body: { token }, cookie: signUpCookieOf(signUp) });
     assert.equal(verified.status, 200, JSON.stringify(verified.body));
     assert.equal(verified.body.data.user.email, email);
     assert.equal(verified.body.data.user.name, 'Ada');
     assert.ok(verified.body.data.user.email_verified_at);
+    assert.equal(verified.body.data.password_set, true, 'used in the browser that signed up, the link activates its password');
 
     // Login: a session cookie and {user, session}.
     const login = await t.request('POST', '/api/v1/auth/login', { body: { email, password: GOOD_PASSWORD } });

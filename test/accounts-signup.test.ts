@@ -1,23 +1,24 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { GOOD_PASSWORD, linkToken, loginCookie } from './helpers/accounts.js';
+import { GOOD_PASSWORD, linkToken, loginCookie, signUpCookieOf } from './helpers/accounts.js';
 import { codeFrom } from './helpers/mailtrap.js';
 import { startTestServer, uniqueEmail, type TestServer } from './helpers/server.js';
 
 const HOUR = 3_600_000;
 
-async function signUp(t: TestServer, email: string, password = GOOD_PASSWORD, name?: string) {
-  const reply = await t.request('POST', '/api/v1/auth/sign-up', { body: { email, password, ...(name ? { name } : {}) } });
+/** A sign-up from a browser; `browser` is the sign-up cookie that browser then holds (pass it along to stay that browser). */
+async function signUp(t: TestServer, email: string, password = GOOD_PASSWORD, name?: string, cookie?: string) {
+  const reply = await t.request('POST', '/api/v1/auth/sign-up', { body: { email, password, ...(name ? { name } : {}) }, cookie });
   assert.equal(reply.status, 202, JSON.stringify(reply.body));
-  return reply;
+  return { ...reply, browser: signUpCookieOf(reply) };
 }
 
 async function nextLink(t: TestServer, email: string, after: number, path: '/verify-email' | '/reset-password' = '/verify-email'): Promise<string> {
   return linkToken(await t.mail.waitFor(email, { after }), path);
 }
 
-function verify(t: TestServer, token: string) {
-  return t.request('POST', '/api/v1/auth/verify-email', { body: { token } });
+function verify(t: TestServer, token: string, browser?: string) {
+  return t.request('POST', '/api/v1/auth/verify-email', { body: { token }, cookie: browser });
 }
 
 describe('sign-up and e-mail verification', () => {
@@ -67,13 +68,15 @@ describe('sign-up and e-mail verification', () => {
 
   it('resend: a new link arrives; once the address is verified, every other link is dead', async () => {
     const email = uniqueEmail('resend');
-    await signUp(t, email);
+    const { browser } = await signUp(t, email);
     const first = await nextLink(t, email, 0);
-    const resend = await t.request('POST', '/api/v1/auth/resend-verification', { body: { email } });
+    const resend = await t.request('POST', '/api/v1/auth/resend-verification', { body: { email }, cookie: browser });
     assert.equal(resend.status, 202);
     const second = await nextLink(t, email, 1);
     assert.notEqual(first, second);
-    assert.equal((await verify(t, second)).status, 200);
+    const verified = await verify(t, second, browser);
+    assert.equal(verified.status, 200);
+    assert.equal(verified.body.data.password_set, true, 'a link resent to the browser that signed up carries its password');
     assert.equal((await verify(t, first)).body.error_code, 'TOKEN_INVALID');
     // Verified: a resend sends nothing.
     await t.request('POST', '/api/v1/auth/resend-verification', { body: { email } });
@@ -87,15 +90,64 @@ describe('sign-up and e-mail verification', () => {
     await signUp(t, email, 'Squatter-Knows-This-1');
     const squatterLink = await nextLink(t, email, 0);
     // The real owner signs up later: a still-unverified account gets a fresh link, not "already have an account".
-    await signUp(t, email, 'Owner-Chosen-Phrase-2');
+    const owner = await signUp(t, email, 'Owner-Chosen-Phrase-2');
     const ownerMail = await t.mail.waitFor(email, { after: 1 });
     assert.match(ownerMail.subject, /confirm/i);
-    assert.equal((await verify(t, linkToken(ownerMail, '/verify-email'))).status, 200);
+    assert.equal((await verify(t, linkToken(ownerMail, '/verify-email'), owner.browser)).status, 200);
     const squatter = await t.request('POST', '/api/v1/auth/login', { body: { email, password: 'Squatter-Knows-This-1' } });
     assert.equal(squatter.status, 401);
     assert.equal(squatter.body.error_code, 'INVALID_CREDENTIALS');
     await loginCookie(t, email, 'Owner-Chosen-Phrase-2');
     assert.equal((await verify(t, squatterLink)).body.error_code, 'TOKEN_INVALID', 'the squatter\'s link died with the verification');
+  });
+
+  it("threat: pre-account takeover through a verification link — the victim clicks the link a squatter's sign-up sent, in their own browser: the squatter's password never becomes active", async () => {
+    // The squatter, in their own browser, signs up first with the victim's address and a password of theirs.
+    const email = uniqueEmail('takeover');
+    const squatter = await signUp(t, email, 'Squatter-Knows-This-1');
+    // The victim reads the mail (through the real SMTP peer): it looks like any confirmation mail, so they click.
+    const mail = await t.mail.waitFor(email);
+    assert.match(mail.subject, /confirm/i);
+    const clicked = await verify(t, linkToken(mail, '/verify-email'));
+    assert.equal(clicked.status, 200, JSON.stringify(clicked.body));
+    assert.ok(clicked.body.data.user.email_verified_at, 'the click proves the mailbox: the address is verified');
+    assert.equal(clicked.body.data.password_set, false, 'but no password the clicker did not choose becomes active');
+    assert.match(clicked.body.data.password_token, /^[0-9A-Za-z]{43}$/);
+    // The squatter's password opens nothing, before and after the victim chooses theirs.
+    const early = await t.request('POST', '/api/v1/auth/login', { body: { email, password: 'Squatter-Knows-This-1' }, cookie: squatter.browser });
+    assert.equal(early.status, 401, JSON.stringify(early.body));
+    assert.equal(early.body.error_code, 'INVALID_CREDENTIALS');
+    const chosen = await t.request('POST', '/api/v1/auth/password/reset', { body: { token: clicked.body.data.password_token, password: 'Victim-Chose-This-7' } });
+    assert.equal(chosen.status, 200, JSON.stringify(chosen.body));
+    await loginCookie(t, email, 'Victim-Chose-This-7');
+    const late = await t.request('POST', '/api/v1/auth/login', { body: { email, password: 'Squatter-Knows-This-1' }, cookie: squatter.browser });
+    assert.equal(late.body.error_code, 'INVALID_CREDENTIALS');
+    // The password token works once, like a reset link.
+    const again = await t.request('POST', '/api/v1/auth/password/reset', { body: { token: clicked.body.data.password_token, password: 'Squatter-Tries-Again-3' } });
+    assert.equal(again.body.error_code, 'TOKEN_INVALID');
+  });
+
+  it('threat: pre-account takeover — a squatter who asks for the link again from their browser gets no link the victim could activate for them', async () => {
+    const email = uniqueEmail('takeover-resend');
+    const squatter = await signUp(t, email, 'Squatter-Knows-This-1');
+    await t.mail.waitFor(email);
+    assert.equal((await t.request('POST', '/api/v1/auth/resend-verification', { body: { email }, cookie: squatter.browser })).status, 202);
+    const clicked = await verify(t, await nextLink(t, email, 1));
+    assert.equal(clicked.body.data.password_set, false);
+    assert.equal((await t.request('POST', '/api/v1/auth/login', { body: { email, password: 'Squatter-Knows-This-1' } })).body.error_code, 'INVALID_CREDENTIALS');
+  });
+
+  it("the sign-up cookie is HttpOnly, SameSite=Lax and only kept for the link's lifetime; another browser's cookie does not count", async () => {
+    const email = uniqueEmail('cookie');
+    const mine = await signUp(t, email);
+    const set = mine.headers.getSetCookie().find((c) => c.startsWith('__Host-funcspec_signup='))!;
+    assert.match(set, /HttpOnly/i);
+    assert.match(set, /SameSite=Lax/i);
+    assert.match(set, /Secure/i, 'PUBLIC_URL is https here');
+    assert.match(set, /Max-Age=86400/);
+    const other = await signUp(t, uniqueEmail('someone-else'));
+    const clicked = await verify(t, await nextLink(t, email, 0), other.browser);
+    assert.equal(clicked.body.data.password_set, false);
   });
 
   it("threat: pre-hijacking via resend — the owner signs up after a squatter, asks for a new link and uses it: the squatter's password must not become active", async () => {
@@ -131,8 +183,8 @@ describe('sign-up and e-mail verification', () => {
 
   it('a sign-up for a verified address changes nothing about the account', async () => {
     const email = uniqueEmail('taken');
-    await signUp(t, email);
-    assert.equal((await verify(t, await nextLink(t, email, 0))).status, 200);
+    const { browser } = await signUp(t, email);
+    assert.equal((await verify(t, await nextLink(t, email, 0), browser)).status, 200);
     await signUp(t, email, 'Attacker-Wants-In-42', 'Mallory');
     const mail = await t.mail.waitFor(email, { after: 1 });
     assert.match(mail.subject, /already have/i);
@@ -153,8 +205,8 @@ describe('sign-up and e-mail verification', () => {
 
   it('e-mail addresses are matched case-insensitively', async () => {
     const email = uniqueEmail('case');
-    await signUp(t, email.toUpperCase());
-    assert.equal((await verify(t, await nextLink(t, email, 0))).status, 200);
+    const { browser } = await signUp(t, email.toUpperCase());
+    assert.equal((await verify(t, await nextLink(t, email, 0), browser)).status, 200);
     await loginCookie(t, `  ${email.toUpperCase()} `);
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { insertOrganization } from '../src/orgs/store.js';
-import { enableTotp, GOOD_PASSWORD, loginCookie, nextStep, totpAt, verifiedUser, type WebUser } from './helpers/accounts.js';
+import { enableTotp, GOOD_PASSWORD, loginCookie, nextStep, signUpCookieOf, totpAt, verifiedUser, type WebUser } from './helpers/accounts.js';
 import { launchChromium, mailedLink, openPage, startBrowsableServer } from './helpers/browser.js';
 import { uniqueEmail, type TestServer } from './helpers/server.js';
 
@@ -83,6 +83,9 @@ describe('mailed links and the CLI login page, clicked through in headless Chrom
     assert.equal((await login(t, email, GOOD_PASSWORD)).body.error_code, 'EMAIL_NOT_VERIFIED');
 
     const page = await freshPage();
+    // This is the browser that signed up: it holds the sign-up cookie the answer set.
+    const [name, value] = signUpCookieOf(signUp).split('=') as [string, string];
+    await context!.addCookies([{ name, value, url: t.url }]);
     const opened = await page.goto(link);
     assert.equal(opened?.status(), 200);
     await page.getByRole('heading', { name: 'Confirm your e-mail address' }).waitFor();
@@ -104,6 +107,22 @@ describe('mailed links and the CLI login page, clicked through in headless Chrom
     await page.goto(link);
     await page.getByRole('button', { name: 'Confirm my e-mail address' }).click();
     assert.deepEqual(await statusText(page), { text: 'This link is invalid, expired or already used: ask for a new one.', ok: false });
+  });
+
+  it('the verification link opened in another browser than the one that signed up verifies the address and asks for a password', async () => {
+    const email = uniqueEmail('browser-other');
+    const signUp = await t.request('POST', '/api/v1/auth/sign-up', { body: { email, password: GOOD_PASSWORD } });
+    assert.equal(signUp.status, 202);
+    const link = mailedLink(await t.mail.waitFor(email), '/verify-email');
+    const page = await freshPage();
+    await page.goto(link);
+    await page.getByRole('button', { name: 'Confirm my e-mail address' }).click();
+    await page.getByRole('button', { name: 'Set password' }).waitFor();
+    assert.equal((await login(t, email, GOOD_PASSWORD)).body.error_code, 'INVALID_CREDENTIALS', "the sign-up's password is not active");
+    await page.getByLabel('Password').fill('Chosen-Here-Instead-5');
+    await page.getByRole('button', { name: 'Set password' }).click();
+    assert.deepEqual(await statusText(page), { text: 'Your password is set. You can now sign in.', ok: true });
+    assert.equal((await login(t, email, 'Chosen-Here-Instead-5')).status, 200);
   });
 
   it('the mailed password-reset link in Chromium sets the typed new password (GET alone changes nothing); the old password stops working', async () => {

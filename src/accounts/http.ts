@@ -2,6 +2,7 @@ import '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import type { SessionAuthenticator } from '../http/auth-gate.js';
+import { randomToken } from '../lib/random.js';
 import { AccountErrors } from './errors.js';
 import { principalForSession } from './sessions.js';
 
@@ -26,6 +27,31 @@ export function setSessionCookie(ctx: AppContext, reply: FastifyReply, token: st
 
 export function clearSessionCookie(ctx: AppContext, reply: FastifyReply): void {
   reply.clearCookie(sessionCookieName(ctx), cookieOptions(ctx));
+}
+
+/** The sign-up cookie: ties a sign-up's password to the browser that chose it (see `verifyEmail`). */
+function signUpCookieName(ctx: AppContext): string {
+  return httpsOnly(ctx) ? '__Host-funcspec_signup' : 'funcspec_signup';
+}
+
+const SIGN_UP_COOKIE = /^[0-9A-Za-z]{43}$/;
+
+/** The browser's sign-up value: the one it already holds (so several sign-ups in one browser all work), else a new one. */
+export function signUpBrowser(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, maxAgeMs: number): string {
+  const held = request.cookies?.[signUpCookieName(ctx)];
+  const value = held && SIGN_UP_COOKIE.test(held) ? held : randomToken(32);
+  reply.setCookie(signUpCookieName(ctx), value, { ...cookieOptions(ctx), maxAge: Math.floor(maxAgeMs / 1000) });
+  return value;
+}
+
+/** The sign-up value the browser sent, if any. */
+export function signUpCookie(ctx: AppContext, request: FastifyRequest): string | undefined {
+  const value = request.cookies?.[signUpCookieName(ctx)];
+  return value && SIGN_UP_COOKIE.test(value) ? value : undefined;
+}
+
+export function clearSignUpCookie(ctx: AppContext, reply: FastifyReply): void {
+  reply.clearCookie(signUpCookieName(ctx), cookieOptions(ctx));
 }
 
 export function sessionCookie(ctx: AppContext, request: FastifyRequest): string | undefined {

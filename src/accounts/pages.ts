@@ -66,16 +66,30 @@ export async function accountPages(app: Api, ctx: AppContext): Promise<void> {
       reply,
       'Confirm your e-mail address',
       `<p>Press the button to confirm this address for your FuncSpec account.</p>
-<form id="confirm"><button type="submit">Confirm my e-mail address</button></form>`,
+<form id="confirm"><button type="submit">Confirm my e-mail address</button></form>
+<form id="choose" hidden><p>This link was opened in another browser than the one you signed up in, so no password is set yet: choose one.</p>
+<label for="password">Password (8 to 256 characters)</label><input id="password" type="password" autocomplete="new-password" required minlength="8" maxlength="256">
+<button type="submit">Set password</button></form>`,
       `
 const form = document.getElementById('confirm');
+const choose = document.getElementById('choose');
+let passwordToken = null;
 if (!params.get('token')) { form.hidden = true; show('This link has no token: open the link from the e-mail again.', false); }
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
   try {
     const result = await post('/auth/verify-email', { token: params.get('token') });
     form.hidden = true;
+    if (result.data.password_set === false) { passwordToken = result.data.password_token; choose.hidden = false; show(result.data.user.email + ' is confirmed.', true); return; }
     show('Thank you: ' + result.data.user.email + ' is confirmed. You can now sign in.', true);
+  } catch (error) { show(error.message, false); }
+});
+choose.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  try {
+    await post('/auth/password/reset', { token: passwordToken, password: document.getElementById('password').value });
+    choose.hidden = true;
+    show('Your password is set. You can now sign in.', true);
   } catch (error) { show(error.message, false); }
 });`,
     ),

@@ -7,7 +7,7 @@ import { originOf, type Api } from '../http/types.js';
 import { EmailSchema } from '../lib/email.js';
 import { isoTime } from '../lib/time.js';
 import { approveDevice, denyDevice, inspectDevice, pollDeviceToken, startDeviceAuthorization } from './device.js';
-import { clearSessionCookie, rejectCrossSite, sessionCookie, setSessionCookie } from './http.js';
+import { clearSessionCookie, clearSignUpCookie, rejectCrossSite, sessionCookie, setSessionCookie, signUpBrowser, signUpCookie } from './http.js';
 import { NewPasswordSchema, PasswordSchema } from './passwords.js';
 import {
   changePassword,
@@ -20,6 +20,7 @@ import {
   signUp,
   userView,
   verifyEmail,
+  VERIFY_EMAIL_TTL_MS,
   type LoginOutcome,
   type UserView,
 } from './service.js';
@@ -58,11 +59,15 @@ export async function accountRoutes(app: Api, ctx: AppContext): Promise<void> {
     schema: {
       tags,
       summary: 'Create an account (202 whether or not the e-mail is known)',
+      description:
+        'Also sets the `funcspec_signup` cookie (HttpOnly, 24 h): the verification link activates the password chosen here only in ' +
+        'this browser. Opened elsewhere, the link verifies the address and asks the person to choose a password.',
       body: z.object({ email: EmailSchema, password: NewPasswordSchema, name: Name.optional() }),
       response: { 202: Accepted, ...problems(415, 422, 429) },
     },
     handler: async (request, reply) => {
-      await signUp(ctx, { email: request.body.email, password: request.body.password, name: request.body.name ?? null }, originOf(request));
+      const browser = signUpBrowser(ctx, request, reply, VERIFY_EMAIL_TTL_MS);
+      await signUp(ctx, { email: request.body.email, password: request.body.password, name: request.body.name ?? null }, browser, originOf(request));
       return reply.code(202).send({ data: { message: 'Check your inbox: we sent a link to confirm the address.' } });
     },
   });
@@ -71,10 +76,23 @@ export async function accountRoutes(app: Api, ctx: AppContext): Promise<void> {
     schema: {
       tags,
       summary: 'Use a verification link (once, within 24 hours)',
+      description:
+        '`password_set` is true when the link was used in the browser that signed up: the password chosen at sign-up is now active. ' +
+        'Otherwise the address is verified but no password is active, and `password_token` (valid 1 hour, once) sets one with ' +
+        'POST /auth/password/reset: a link proves who reads the mailbox, not who chose the password.',
       body: z.object({ token: Token }),
-      response: { 200: envelope(z.object({ user: UserSchema })), ...problems(400, 422) },
+      response: {
+        200: envelope(z.object({ user: UserSchema, password_set: z.boolean(), password_token: z.string().optional() })),
+        ...problems(400, 422),
+      },
     },
-    handler: async (request) => ({ data: { user: showUser(await verifyEmail(ctx, request.body.token, originOf(request))) } }),
+    handler: async (request, reply) => {
+      const verified = await verifyEmail(ctx, request.body.token, signUpCookie(ctx, request), originOf(request));
+      if (verified.passwordSet) clearSignUpCookie(ctx, reply);
+      return {
+        data: { user: showUser(verified.user), password_set: verified.passwordSet, ...(verified.passwordToken ? { password_token: verified.passwordToken } : {}) },
+      };
+    },
   });
 
   app.post('/auth/resend-verification', {
@@ -85,7 +103,7 @@ export async function accountRoutes(app: Api, ctx: AppContext): Promise<void> {
       response: { 202: Accepted, ...problems(422, 429) },
     },
     handler: async (request, reply) => {
-      await resendVerification(ctx, request.body.email, originOf(request));
+      await resendVerification(ctx, request.body.email, signUpCookie(ctx, request), originOf(request));
       return reply.code(202).send({ data: { message: 'If this address has an account waiting for confirmation, a new link is on its way.' } });
     },
   });

@@ -3,6 +3,7 @@ import type { AppContext } from '../context.js';
 import { isUniqueViolation, type Executor } from '../db/index.js';
 import { rateLimited } from '../http/errors.js';
 import { newId, randomToken } from '../lib/random.js';
+import { sameDigest } from '../lib/secrets.js';
 import { clientBucket, retryAfterSeconds } from '../ratelimit/limiter.js';
 import { AccountErrors } from './errors.js';
 import { accountExistsMail, deliver, inBackground, noticeSecurityChange, resetMail, verificationMail } from './mails.js';
@@ -54,10 +55,12 @@ async function countPasswordGuess(ctx: AppContext, email: string, origin: Reques
 /**
  * Mails that anyone can trigger for any address: 429 past the per-IP allowance; past the per-address
  * allowance the request is still answered 202 but no mail goes out (no mail-bombing, no oracle).
+ * Sign-up mails and reset mails count separately per address, so sign-ups by someone else can never use
+ * up the owner's way back in (a reset link).
  */
-async function mayMail(ctx: AppContext, email: string, origin: RequestOrigin): Promise<boolean> {
+async function mayMail(ctx: AppContext, kind: 'sign-up' | 'reset', email: string, origin: RequestOrigin): Promise<boolean> {
   await hitOrThrow(ctx, `account-mail:ip:${clientBucket(origin.ip)}`, ctx.config.accountMailsPerIpPerHour, HOUR_MS);
-  const decision = await ctx.limiter.hit(`account-mail:email:${ctx.secrets.hmac('limit-key', email)}`, ctx.config.accountMailsPerEmailPerHour, HOUR_MS);
+  const decision = await ctx.limiter.hit(`account-mail:${kind}:${ctx.secrets.hmac('limit-key', email)}`, ctx.config.accountMailsPerEmailPerHour, HOUR_MS);
   return decision.allowed;
 }
 
@@ -71,7 +74,7 @@ function emailTokenDigest(ctx: AppContext, token: string): string {
 async function issueEmailToken(
   ctx: AppContext,
   db: Executor,
-  input: { userId: string; purpose: EmailTokenPurpose; ttlMs: number; passwordHash?: string | null; now: number },
+  input: { userId: string; purpose: EmailTokenPurpose; ttlMs: number; passwordHash?: string | null; browserHash?: string | null; now: number },
 ): Promise<string> {
   const token = randomToken(32);
   await db
@@ -82,6 +85,7 @@ async function issueEmailToken(
       purpose: input.purpose,
       token_hash: emailTokenDigest(ctx, token),
       password_hash: input.passwordHash ?? null,
+      browser_hash: input.browserHash ?? null,
       created_at: input.now,
       expires_at: input.now + input.ttlMs,
       used_at: null,
@@ -98,7 +102,7 @@ async function consumeEmailToken(ctx: AppContext, db: Executor, token: string, p
     .where('purpose', '=', purpose)
     .where('used_at', 'is', null)
     .where('expires_at', '>', now)
-    .returning(['id', 'user_id', 'password_hash'])
+    .returning(['id', 'user_id', 'password_hash', 'browser_hash'])
     .executeTakeFirst();
 }
 
@@ -108,6 +112,13 @@ async function voidEmailTokens(db: Executor, userId: string, purpose: EmailToken
 
 // ---------------------------------------------------------------------------------------------
 // Sign-up and e-mail verification.
+//
+// A mailed link proves who reads the mailbox, nothing more (account pre-hijacking): whoever signed up
+// first with someone else's address chose the password that link carries, and the two mails look the
+// same. So a link activates the sign-up's password only in the browser that signed up (the sign-up
+// leaves a random value in an HttpOnly cookie; the link keeps its HMAC). Opened anywhere else, the link
+// verifies the address, activates no password, and hands the person who proved the mailbox a one-time
+// token to choose their own.
 
 export interface SignUpInput {
   email: string;
@@ -115,26 +126,29 @@ export interface SignUpInput {
   name: string | null;
 }
 
+/** The HMAC stored for the sign-up cookie of a browser (null when it sent none). */
+function browserDigest(ctx: AppContext, browser: string | undefined): string | null {
+  return browser ? ctx.secrets.hmac('sign-up-browser', browser) : null;
+}
+
 /**
  * The same 202 for every address, and the same work: the password is hashed whether or not the
  * address is known, and exactly one mail goes out either way (a link for a new or still unverified
- * account, "you already have an account" otherwise).
- *
- * A link carries the password of the sign-up that sent it and sets it when used, so whoever reads
- * the mailbox decides which password becomes active: someone who signed up first with another
- * person's address (pre-hijacking) never gets their password activated by that person's click.
+ * account, "you already have an account" otherwise). `browser` is the sign-up cookie's value, which the
+ * caller sets on every answer alike.
  */
-export async function signUp(ctx: AppContext, input: SignUpInput, origin: RequestOrigin): Promise<void> {
+export async function signUp(ctx: AppContext, input: SignUpInput, browser: string, origin: RequestOrigin): Promise<void> {
   if (isWeakPassword(input.password, input.email)) throw AccountErrors.PASSWORD_TOO_WEAK();
-  const mailAllowed = await mayMail(ctx, input.email, origin);
+  const mailAllowed = await mayMail(ctx, 'sign-up', input.email, origin);
   const passwordHash = await hashPassword(input.password);
   const now = ctx.clock.now();
+  const link = { purpose: 'verify_email' as const, ttlMs: VERIFY_EMAIL_TTL_MS, passwordHash, browserHash: browserDigest(ctx, browser), now };
 
   const outcome = await ctx.db.transaction().execute(async (trx) => {
     const existing = await trx.selectFrom('users').select(['id', 'email_verified_at', 'disabled_at']).where('email', '=', input.email).executeTakeFirst();
     if (existing) {
       if (existing.email_verified_at === null && existing.disabled_at === null) {
-        const token = await issueEmailToken(ctx, trx, { userId: existing.id, purpose: 'verify_email', ttlMs: VERIFY_EMAIL_TTL_MS, passwordHash, now });
+        const token = await issueEmailToken(ctx, trx, { userId: existing.id, ...link });
         await recordAudit(trx, now, { action: 'user.sign_up', actorUserId: existing.id, targetType: 'user', targetId: existing.id, ip: origin.ip, userAgent: origin.userAgent, details: { account: 'unverified' } });
         return { kind: 'verify' as const, token };
       }
@@ -146,7 +160,7 @@ export async function signUp(ctx: AppContext, input: SignUpInput, origin: Reques
       .insertInto('users')
       .values({ id: userId, email: input.email, name: input.name, email_verified_at: null, password_hash: passwordHash, disabled_at: null, created_at: now, updated_at: now })
       .execute();
-    const token = await issueEmailToken(ctx, trx, { userId, purpose: 'verify_email', ttlMs: VERIFY_EMAIL_TTL_MS, passwordHash, now });
+    const token = await issueEmailToken(ctx, trx, { userId, ...link });
     await recordAudit(trx, now, { action: 'user.created', actorUserId: userId, targetType: 'user', targetId: userId, ip: origin.ip, userAgent: origin.userAgent, details: { via: 'web' } });
     return { kind: 'verify' as const, token };
   }).catch(async (error: unknown) => {
@@ -161,46 +175,63 @@ export async function signUp(ctx: AppContext, input: SignUpInput, origin: Reques
 }
 
 /**
- * 202 always; a new link only for an account that exists, is not verified and is not disabled.
- * The account's password is the first sign-up's, which may be a squatter's: the new link carries it
- * only while nobody else signed up for the address. After a second sign-up it is unknown whose
- * password that is, so the link carries none, and using it drops the unproven password (the person
- * who proved the mailbox then chooses one through a reset).
+ * 202 always; a new link only for an account that exists, is not verified and is not disabled. Asked
+ * for from the browser that signed up, the new link carries that sign-up's password (and works, like the
+ * first, only in that browser); asked for from anywhere else, it carries none.
  */
-export async function resendVerification(ctx: AppContext, email: string, origin: RequestOrigin): Promise<void> {
-  const mailAllowed = await mayMail(ctx, email, origin);
-  const user = await ctx.db.selectFrom('users').select(['id', 'email_verified_at', 'disabled_at', 'password_hash']).where('email', '=', email).executeTakeFirst();
+export async function resendVerification(ctx: AppContext, email: string, browser: string | undefined, origin: RequestOrigin): Promise<void> {
+  const mailAllowed = await mayMail(ctx, 'sign-up', email, origin);
+  const user = await ctx.db.selectFrom('users').select(['id', 'email_verified_at', 'disabled_at']).where('email', '=', email).executeTakeFirst();
   if (!mailAllowed || !user || user.email_verified_at !== null || user.disabled_at !== null) return;
   const now = ctx.clock.now();
+  const browserHash = browserDigest(ctx, browser);
   inBackground(ctx, 'verification resend', async () => {
-    const otherSignUp = await ctx.db
-      .selectFrom('email_tokens')
-      .select('id')
-      .where('user_id', '=', user.id)
-      .where('purpose', '=', 'verify_email')
-      .where('password_hash', 'is not', null)
-      .where('password_hash', '!=', user.password_hash ?? '')
-      .executeTakeFirst();
-    const passwordHash = otherSignUp ? null : user.password_hash;
-    const token = await issueEmailToken(ctx, ctx.db, { userId: user.id, purpose: 'verify_email', ttlMs: VERIFY_EMAIL_TTL_MS, passwordHash, now });
+    const ownSignUp = browserHash
+      ? await ctx.db
+          .selectFrom('email_tokens')
+          .select('password_hash')
+          .where('user_id', '=', user.id)
+          .where('purpose', '=', 'verify_email')
+          .where('browser_hash', '=', browserHash)
+          .where('password_hash', 'is not', null)
+          .orderBy('created_at', 'desc')
+          .orderBy('id', 'desc')
+          .executeTakeFirst()
+      : undefined;
+    const token = await issueEmailToken(ctx, ctx.db, {
+      userId: user.id, purpose: 'verify_email', ttlMs: VERIFY_EMAIL_TTL_MS, now,
+      passwordHash: ownSignUp?.password_hash ?? null, browserHash: ownSignUp ? browserHash : null,
+    });
     deliver(ctx, verificationMail(ctx, email, token, VERIFY_EMAIL_TTL_MS));
   });
 }
 
+export interface VerifiedEmail {
+  user: UserView;
+  /** The sign-up's password is active (the link was used in the browser that chose it). */
+  passwordSet: boolean;
+  /** Otherwise: a one-time token (as a reset link's) with which the person who proved the mailbox chooses one. */
+  passwordToken: string | null;
+}
+
 /**
- * Uses a verification link once: the account is verified, the link's password set (a link without one
- * drops the password set before the address was proven), every other pending link void.
+ * Uses a verification link once: the account is verified and every other pending link void. The
+ * sign-up's password becomes active only when `browser` is the sign-up cookie of the browser that chose
+ * it; otherwise the account is left without a password (a squatter's is dropped) and the answer carries a
+ * token to choose one.
  */
-export async function verifyEmail(ctx: AppContext, token: string, origin: RequestOrigin): Promise<UserView> {
+export async function verifyEmail(ctx: AppContext, token: string, browser: string | undefined, origin: RequestOrigin): Promise<VerifiedEmail> {
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
     const used = await consumeEmailToken(ctx, trx, token, 'verify_email', now);
     if (!used) throw AccountErrors.TOKEN_INVALID();
+    const browserHash = browserDigest(ctx, browser);
+    const sameBrowser = used.password_hash !== null && used.browser_hash !== null && browserHash !== null && sameDigest(used.browser_hash, browserHash);
     // A link is for an account still waiting for verification: once it is verified (by another link
     // or by an agent code), older links are dead.
     const verified = await trx
       .updateTable('users')
-      .set({ email_verified_at: now, updated_at: now, password_hash: used.password_hash })
+      .set({ email_verified_at: now, updated_at: now, password_hash: sameBrowser ? used.password_hash : null })
       .where('id', '=', used.user_id)
       .where('email_verified_at', 'is', null)
       .where('disabled_at', 'is', null)
@@ -208,8 +239,14 @@ export async function verifyEmail(ctx: AppContext, token: string, origin: Reques
       .executeTakeFirst();
     if (!verified) throw AccountErrors.TOKEN_INVALID();
     await voidEmailTokens(trx, used.user_id, 'verify_email', now);
-    await recordAudit(trx, now, { action: 'user.email_verified', actorUserId: used.user_id, targetType: 'user', targetId: used.user_id, ip: origin.ip, userAgent: origin.userAgent });
-    return userView(trx, used.user_id);
+    const passwordToken = sameBrowser
+      ? null
+      : await issueEmailToken(ctx, trx, { userId: used.user_id, purpose: 'reset_password', ttlMs: RESET_PASSWORD_TTL_MS, now });
+    await recordAudit(trx, now, {
+      action: 'user.email_verified', actorUserId: used.user_id, targetType: 'user', targetId: used.user_id, ip: origin.ip, userAgent: origin.userAgent,
+      details: { password_set: sameBrowser },
+    });
+    return { user: await userView(trx, used.user_id), passwordSet: sameBrowser, passwordToken };
   });
 }
 
@@ -326,7 +363,7 @@ export async function loginTwoFactor(ctx: AppContext, input: { challengeToken: s
 
 /** 202 always; a link (1 h, single use) only for an existing, enabled account, stored and mailed after the answer. */
 export async function forgotPassword(ctx: AppContext, email: string, origin: RequestOrigin): Promise<void> {
-  const mailAllowed = await mayMail(ctx, email, origin);
+  const mailAllowed = await mayMail(ctx, 'reset', email, origin);
   const user = await ctx.db.selectFrom('users').select(['id', 'disabled_at']).where('email', '=', email).executeTakeFirst();
   if (!mailAllowed || !user || user.disabled_at !== null) return;
   const now = ctx.clock.now();

@@ -35,6 +35,8 @@ export interface EmailTokensTable {
   token_hash: string;
   /** Verification links only: the password of the sign-up that sent this link, set when the link is used. */
   password_hash: string | null;
+  /** Verification links only: HMAC of the sign-up cookie of the browser that chose `password_hash`. */
+  browser_hash: string | null;
   created_at: number;
   expires_at: number;
   used_at: number | null;

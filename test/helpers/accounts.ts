@@ -36,9 +36,14 @@ export function linkToken(mail: ReceivedMail, path: '/verify-email' | '/reset-pa
   return decodeURIComponent(match[1]!);
 }
 
+/** `name=value` of the sign-up cookie a sign-up set: the browser that signed up sends it with the verification. */
+export function signUpCookieOf(reply: Reply): string {
+  return sessionCookieOf(reply, ['funcspec_signup', '__Host-funcspec_signup']);
+}
+
 /** `name=value` of the session cookie a response set (for the Cookie header of later requests). */
-export function sessionCookieOf(reply: Reply, name?: string): string {
-  const names = name ? [name] : ['funcspec_session', '__Host-funcspec_session'];
+export function sessionCookieOf(reply: Reply, name?: string | string[]): string {
+  const names = Array.isArray(name) ? name : name ? [name] : ['funcspec_session', '__Host-funcspec_session'];
   const set = reply.headers.getSetCookie().find((c) => names.some((n) => c.startsWith(`${n}=`)));
   if (!set) throw new Error(`no ${names.join(' or ')} cookie in ${JSON.stringify(reply.headers.getSetCookie())}`);
   return set.split(';')[0]!;
@@ -50,14 +55,15 @@ export interface WebUser {
   id: string;
 }
 
-/** Sign-up → mail → verification link: a verified web account with a password. */
+/** Sign-up → mail → verification link used in the same browser: a verified web account with a password. */
 export async function verifiedUser(t: TestServer, email = uniqueEmail('web'), password = GOOD_PASSWORD): Promise<WebUser> {
   const before = t.mail.to(email).length;
   const signUp = await t.request('POST', '/api/v1/auth/sign-up', { body: { email, password } });
   assert.equal(signUp.status, 202, JSON.stringify(signUp.body));
   const token = linkToken(await t.mail.waitFor(email, { after: before }), '/verify-email');
-  const verified = await t.request('POST', '/api/v1/auth/verify-email', { body: { token } });
+  const verified = await t.request('POST', '/api/v1/auth/verify-email', { body: { token }, cookie: signUpCookieOf(signUp) });
   assert.equal(verified.status, 200, JSON.stringify(verified.body));
+  assert.equal(verified.body.data.password_set, true, 'the browser that signed up activates its password');
   return { email, password, id: verified.body.data.user.id };
 }
 
