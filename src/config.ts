@@ -43,6 +43,18 @@ export interface Config {
   deviceCodeTtlMs: number;
   devicePollIntervalMs: number;
   deviceCodeMaxAttempts: number;
+  /** GET /dev/outbox answers (only in dev-outbox mode, only to unproxied loopback clients). */
+  devOutboxHttp: boolean;
+  /** Agent verify: tries per client IP per hour, and per address per day over all its codes. */
+  agentVerifyPerIpPerHour: number;
+  agentVerifyPerEmailPerDay: number;
+  /** Invitation mails per organization per hour and per invited address per day. */
+  invitationsPerOrgPerHour: number;
+  invitationsPerEmailPerDay: number;
+  /** Session-authenticated requests per user per hour. */
+  sessionRequestsPerHour: number;
+  /** Counters the in-process limiter keeps at most; past it, new counters are refused (fail closed). */
+  limiterMaxKeys: number;
 }
 
 /** A setting that cannot be used; `message` is the one line printed at start-up. */
@@ -80,12 +92,17 @@ function duration(env: Env, name: string, fallback: string): number {
   return ms;
 }
 
+/** A URL as it may be printed: any password (and user) before the host replaced, parsable or not. */
+export function redactCredentials(raw: string): string {
+  return raw.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/, '$1***@');
+}
+
 function url(name: string, raw: string, protocols: string[]): URL {
   let parsed: URL;
   try {
     parsed = new URL(raw);
   } catch {
-    throw new ConfigError(name, `"${raw}" is not a URL`);
+    throw new ConfigError(name, `"${redactCredentials(raw)}" is not a URL`);
   }
   if (!protocols.includes(parsed.protocol)) {
     throw new ConfigError(name, `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
@@ -103,7 +120,7 @@ function databaseTarget(raw: string): DatabaseTarget {
     url('DATABASE_URL', raw, ['postgres:', 'postgresql:']);
     return { kind: 'postgres', url: raw };
   }
-  throw new ConfigError('DATABASE_URL', `"${raw}" must start with sqlite: or postgres://`);
+  throw new ConfigError('DATABASE_URL', `"${redactCredentials(raw)}" must start with sqlite: or postgres://`);
 }
 
 function proxyList(raw: string | undefined): string[] {
@@ -122,6 +139,20 @@ function proxyList(raw: string | undefined): string[] {
   });
 }
 
+const LOOPBACK_HOSTS = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
+
+/**
+ * The dev outbox's HTTP listing: `on`, `off`, or `auto` (the default): on only while mail is not sent
+ * through SMTP and PUBLIC_URL is this machine. A deployment that people reach from elsewhere has a
+ * PUBLIC_URL of its own, so a proxy in front of it never exposes the codes.
+ */
+function devOutboxHttp(env: Env, smtp: boolean, publicUrl: URL): boolean {
+  const mode = read(env, 'FUNCSPEC_DEV_OUTBOX') ?? 'auto';
+  if (mode !== 'auto' && mode !== 'on' && mode !== 'off') throw new ConfigError('FUNCSPEC_DEV_OUTBOX', 'must be auto, on or off');
+  if (smtp || mode === 'off') return false;
+  return mode === 'on' || LOOPBACK_HOSTS.test(publicUrl.hostname);
+}
+
 /** Every setting of the server, parsed and checked in one place. Throws ConfigError on the first bad one. */
 export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, 'PORT', 8080, 0, 65535);
@@ -134,7 +165,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (smtpRaw) url('SMTP_URL', smtpRaw, ['smtp:', 'smtps:']);
 
   const publicUrl = (read(env, 'PUBLIC_URL') ?? `http://localhost:${port}`).replace(/\/+$/, '');
-  const publicOrigin = url('PUBLIC_URL', publicUrl, ['http:', 'https:']).origin;
+  const publicParsed = url('PUBLIC_URL', publicUrl, ['http:', 'https:']);
+  const publicOrigin = publicParsed.origin;
 
   const secret = read(env, 'FUNCSPEC_SECRET') ?? null;
   if (secret !== null && secret.length < 32) {
@@ -188,5 +220,12 @@ export function loadConfig(env: Env = process.env): Config {
     deviceCodeTtlMs: duration(env, 'FUNCSPEC_DEVICE_CODE_TTL', '15m'),
     devicePollIntervalMs: duration(env, 'FUNCSPEC_DEVICE_POLL_INTERVAL', '5s'),
     deviceCodeMaxAttempts: integer(env, 'FUNCSPEC_DEVICE_CODE_MAX_ATTEMPTS', 20, 1, 1_000_000),
+    devOutboxHttp: devOutboxHttp(env, smtpRaw !== undefined, publicParsed),
+    agentVerifyPerIpPerHour: integer(env, 'FUNCSPEC_AGENT_VERIFY_PER_IP', 60, 1, 1_000_000),
+    agentVerifyPerEmailPerDay: integer(env, 'FUNCSPEC_AGENT_VERIFY_PER_EMAIL', 20, 1, 1_000_000),
+    invitationsPerOrgPerHour: integer(env, 'FUNCSPEC_INVITATIONS_PER_ORG', 50, 1, 1_000_000),
+    invitationsPerEmailPerDay: integer(env, 'FUNCSPEC_INVITATIONS_PER_EMAIL', 5, 1, 1_000_000),
+    sessionRequestsPerHour: integer(env, 'FUNCSPEC_SESSION_RATE_LIMIT', 5000, 1, 100_000_000),
+    limiterMaxKeys: integer(env, 'FUNCSPEC_LIMITER_MAX_KEYS', 500_000, 1000, 100_000_000),
   };
 }

@@ -19,7 +19,11 @@ export async function startServer(config: Config, options: ContextOptions = {}):
     const applied = await migrateToLatest(ctx.db);
     if (applied.length > 0) ctx.log.info({ migrations: applied }, 'database migrated');
     if (!config.smtpUrl) {
-      ctx.log.warn('SMTP_URL is unset: mail goes to the dev outbox (the log, the data dir, and GET /dev/outbox from this machine only)');
+      ctx.log.warn(
+        config.devOutboxHttp
+          ? 'SMTP_URL is unset: mail goes to the dev outbox (the log, the data dir, and GET /dev/outbox from this machine only)'
+          : 'SMTP_URL is unset: mail goes to the dev outbox (the log and the data dir; GET /dev/outbox is off, see FUNCSPEC_DEV_OUTBOX)',
+      );
     }
     await ctx.keys.load();
     ctx.usage.start();

@@ -54,3 +54,58 @@ describe('mail: the dev outbox when SMTP_URL is unset', () => {
     }
   });
 });
+
+describe('security review: the dev outbox behind a proxy', () => {
+  it('threat: a reverse proxy on the same host relays internet clients from a loopback address — any sign of a proxy hides the outbox', async () => {
+    const t = await startTestServer({ SMTP_URL: '' });
+    try {
+      assert.equal((await t.request('GET', '/dev/outbox')).status, 200, 'a direct local client reads it');
+      for (const headers of [
+        { 'x-forwarded-for': '203.0.113.9' },
+        { forwarded: 'for=203.0.113.9;proto=https' },
+        { 'x-real-ip': '203.0.113.9' },
+        { 'x-forwarded-host': 'specs.example.com' },
+        { via: '1.1 proxy' },
+      ]) {
+        const relayed = await t.request('GET', '/dev/outbox', { headers });
+        assert.equal(relayed.status, 404, `refused with ${JSON.stringify(headers)}`);
+        assert.equal(relayed.body.error_code, 'NOT_FOUND');
+      }
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('threat: a proxy that adds no header — a loopback peer listed in FUNCSPEC_TRUST_PROXY is a proxy, not this machine', async () => {
+    const t = await startTestServer({ SMTP_URL: '', FUNCSPEC_TRUST_PROXY: '127.0.0.1,::1' });
+    try {
+      assert.equal((await t.request('GET', '/dev/outbox')).status, 404);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('threat: a deployment people reach from elsewhere — with a PUBLIC_URL that is not this machine the outbox is off unless FUNCSPEC_DEV_OUTBOX=on', async () => {
+    const off = await startTestServer({ SMTP_URL: '', PUBLIC_URL: 'https://specs.example.com' });
+    try {
+      const email = uniqueEmail('public');
+      assert.equal((await off.request('POST', '/api/v1/agent/sign-up', { body: { email } })).status, 200);
+      assert.equal((await off.request('GET', '/dev/outbox')).status, 404);
+      assert.equal(readdirSync(path.join(off.database.dataDir, 'outbox')).length, 1, 'the mail is still kept on disk for the operator');
+    } finally {
+      await off.close();
+    }
+    const on = await startTestServer({ SMTP_URL: '', PUBLIC_URL: 'https://specs.example.com', FUNCSPEC_DEV_OUTBOX: 'on' });
+    try {
+      assert.equal((await on.request('GET', '/dev/outbox')).status, 200);
+    } finally {
+      await on.close();
+    }
+    const forcedOff = await startTestServer({ SMTP_URL: '', FUNCSPEC_DEV_OUTBOX: 'off' });
+    try {
+      assert.equal((await forcedOff.request('GET', '/dev/outbox')).status, 404);
+    } finally {
+      await forcedOff.close();
+    }
+  });
+});

@@ -48,6 +48,23 @@ describe('start-up settings', () => {
   }
 });
 
+describe('security review: settings errors', () => {
+  for (const [setting, value] of [
+    ['DATABASE_URL', 'postgres://funcspec:Sup3r-S3cret-Pw@db.internal:notaport/funcspec'],
+    ['DATABASE_URL', 'mysql://root:Sup3r-S3cret-Pw@db.internal/funcspec'],
+    ['REDIS_URL', 'redis://:Sup3r-S3cret-Pw@cache.internal:notaport'],
+    ['SMTP_URL', 'smtp://mailer:Sup3r-S3cret-Pw@mail.internal:notaport'],
+  ] as const) {
+    it(`threat: a bad ${setting} is printed with its password — the error names the setting and shows no credentials (${value.split(':')[0]})`, async () => {
+      const result = await runFuncspec(['serve'], { DATABASE_URL: 'sqlite::memory:', [setting]: value });
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, new RegExp(`^Invalid setting ${setting}: `));
+      assert.doesNotMatch(result.stderr + result.stdout, /Sup3r-S3cret-Pw/);
+      assert.match(result.stderr, /\*\*\*@/, 'where the credentials were, it says so');
+    });
+  }
+});
+
 describe('the process: migrations, restarts, crashes, SIGTERM', () => {
   let db: TestDatabase;
   let mail: MailTrap;

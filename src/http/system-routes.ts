@@ -3,6 +3,7 @@ import type { AppContext } from '../context.js';
 import { ping } from '../db/index.js';
 import { OutboxMailer } from '../mail/mailer.js';
 import { EmailSchema } from '../lib/email.js';
+import { compileAllowList } from '../keys/ip-allow.js';
 import { HttpErrors } from './errors.js';
 import { problems } from './schemas.js';
 import type { Api } from './types.js';
@@ -37,12 +38,12 @@ export async function systemRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
   });
 
-  const outbox = ctx.mailer instanceof OutboxMailer ? ctx.mailer : null;
+  const outbox = ctx.mailer instanceof OutboxMailer && ctx.config.devOutboxHttp ? ctx.mailer : null;
   if (!outbox) return;
   app.get('/dev/outbox', {
     schema: {
       tags: ['System'],
-      summary: 'Mails the dev outbox kept (only when SMTP_URL is unset, and only to loopback clients)',
+      summary: 'Mails the dev outbox kept (only when SMTP_URL is unset, and only to unproxied clients on this machine)',
       querystring: z.object({ to: EmailSchema.optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }),
       response: {
         200: z.object({
@@ -51,12 +52,23 @@ export async function systemRoutes(app: Api, ctx: AppContext): Promise<void> {
       },
     },
     handler: async (request) => {
-      // The outbox holds sign-up codes and reset links: only this machine may read it (the socket peer,
-      // not a forwarded address); to anyone else it does not exist.
-      if (!isLoopback(request.socket.remoteAddress)) throw HttpErrors.NOT_FOUND({}, { message: 'No route for GET /dev/outbox.' });
+      // The outbox holds sign-up codes and reset links: only this machine may read it. To anyone else,
+      // and to anything a proxy relayed (a proxy on this host makes every client look local), it does not exist.
+      if (!isLocalUnproxied(ctx, request.socket.remoteAddress, request.headers)) {
+        throw HttpErrors.NOT_FOUND({}, { message: 'No route for GET /dev/outbox.' });
+      }
       return { data: outbox.list(request.query.to, request.query.limit) };
     },
   });
+}
+
+const PROXY_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip', 'x-forwarded-host', 'x-forwarded-proto', 'via'];
+
+function isLocalUnproxied(ctx: AppContext, peer: string | undefined, headers: Record<string, unknown>): boolean {
+  if (!isLoopback(peer)) return false;
+  if (PROXY_HEADERS.some((name) => headers[name] !== undefined)) return false;
+  const trusted = ctx.config.trustProxy.length > 0 && compileAllowList(JSON.stringify(ctx.config.trustProxy))(peer!);
+  return !trusted;
 }
 
 function isLoopback(address: string | undefined): boolean {
