@@ -24,7 +24,7 @@ function verify(t: TestServer, token: string, browser?: string) {
 describe('sign-up and e-mail verification', () => {
   let t: TestServer;
   before(async () => {
-    t = await startTestServer({ PUBLIC_URL: 'https://specs.example.com', FUNCSPEC_ACCOUNT_MAILS_PER_IP: '100000', FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000' });
+    t = await startTestServer({ PUBLIC_URL: 'https://specs.example.com', FUNCSPEC_ACCOUNT_MAILS_PER_IP: '100000', FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000', FUNCSPEC_AGENT_VERIFY_PER_IP: '100000' });
   });
   after(() => t.close());
 

@@ -20,7 +20,7 @@ function wrong(code: string, n = 1): string {
 describe('agent auth: two calls to a key', () => {
   let t: TestServer;
   before(async () => {
-    t = await startTestServer({ FUNCSPEC_AGENT_SIGNUPS_PER_EMAIL: '1000', FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000' });
+    t = await startTestServer({ FUNCSPEC_AGENT_SIGNUPS_PER_EMAIL: '1000', FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000', FUNCSPEC_AGENT_VERIFY_PER_IP: '100000' });
   });
   after(() => t.close());
 
@@ -220,5 +220,83 @@ describe('agent auth: expiry and sign-up limits', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await t.request('POST', '/api/v1/agent/sign-up', { body: { email: uniqueEmail() } })).status);
     assert.deepEqual(statuses, [200, 200, 200, 429, 429, 429]);
+  });
+});
+
+describe('security review: agent codes guessed across codes', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer({
+      FUNCSPEC_AGENT_OTP_TTL: '10m',
+      FUNCSPEC_AGENT_SIGNUPS_PER_EMAIL: '1000',
+      FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000',
+      FUNCSPEC_AGENT_VERIFY_PER_IP: '100000',
+    });
+  });
+  after(() => t.close());
+
+  const verify = (email: string, otp_code: string) => t.request('POST', '/api/v1/agent/verify', { body: { email, otp_code } });
+
+  it('threat: asking for a new code resets the tries — a replacement code keeps the tries already spent on the pending one', async () => {
+    const email = uniqueEmail('carry');
+    const first = await signUp(t, email);
+    for (let i = 1; i <= 4; i++) assert.equal((await verify(email, wrong(first, i))).body.details.remaining_attempts, MAX_ATTEMPTS - i);
+    const second = await signUp(t, email);
+    const after = await verify(email, wrong(second));
+    assert.equal(after.body.error_code, 'OTP_INVALID');
+    assert.equal(after.body.details.remaining_attempts, MAX_ATTEMPTS - 5, 'the fifth try of this address, not the first of a fresh code');
+    assert.equal((await verify(email, second)).status, 200, 'the new code itself works');
+    // Once a code is used or has expired, the next one starts afresh.
+    const third = await signUp(t, email);
+    assert.equal((await verify(email, wrong(third))).body.details.remaining_attempts, MAX_ATTEMPTS - 1);
+  });
+
+  it('threat: guessing across codes — one address gets FUNCSPEC_AGENT_VERIFY_PER_EMAIL (20) tries a day over all its codes, then 429 even for the right code', async () => {
+    const email = uniqueEmail('budget');
+    // Two codes' worth of tries, each code left to expire, so only the daily budget can stop the 21st.
+    for (let round = 0; round < 2; round++) {
+      const code = await signUp(t, email);
+      for (let i = 1; i <= MAX_ATTEMPTS; i++) assert.equal((await verify(email, wrong(code, i))).body.error_code, 'OTP_INVALID');
+      t.clock.advance(10 * 60_000 + 1);
+    }
+    const code = await signUp(t, email);
+    const refused = await verify(email, code);
+    assert.equal(refused.status, 429, JSON.stringify(refused.body));
+    assert.equal(refused.body.error_code, 'RATE_LIMITED');
+    assert.equal(String(refused.body.details.retry_after_seconds), refused.headers.get('retry-after'));
+    assert.ok(refused.body.details.retry_after_seconds > 20 * 3600, 'the budget is per day');
+    t.clock.advance(24 * 3_600_000);
+    const fresh = await signUp(t, email);
+    assert.equal((await verify(email, fresh)).status, 200, 'a day later the address can verify again');
+  });
+
+  it('threat: parallel guesses across the daily budget — 60 wrong tries at once on a code with more tries than the budget compare at most 20', async () => {
+    const relaxed = await startTestServer({ FUNCSPEC_AGENT_OTP_MAX_ATTEMPTS: '1000', FUNCSPEC_AGENT_VERIFY_PER_IP: '100000' });
+    try {
+      const email = uniqueEmail('parallel-budget');
+      const before = relaxed.mail.to(email).length;
+      await relaxed.request('POST', '/api/v1/agent/sign-up', { body: { email } });
+      const code = codeFrom(await relaxed.mail.waitFor(email, { after: before }));
+      const replies = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => relaxed.request('POST', '/api/v1/agent/verify', { body: { email, otp_code: wrong(code, i + 1) } })),
+      );
+      const compared = replies.filter((r) => r.body.error_code === 'OTP_INVALID').length;
+      const limited = replies.filter((r) => r.body.error_code === 'RATE_LIMITED').length;
+      assert.equal(compared, 20, `compared ${compared}`);
+      assert.equal(limited, 40);
+    } finally {
+      await relaxed.close();
+    }
+  });
+
+  it('threat: one client guessing many addresses — FUNCSPEC_AGENT_VERIFY_PER_IP tries per hour from one address, then 429', async () => {
+    const limited = await startTestServer({ FUNCSPEC_AGENT_VERIFY_PER_IP: '5', FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000' });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 7; i++) statuses.push((await limited.request('POST', '/api/v1/agent/verify', { body: { email: uniqueEmail('spray'), otp_code: '123456' } })).status);
+      assert.deepEqual(statuses, [400, 400, 400, 400, 400, 429, 429]);
+    } finally {
+      await limited.close();
+    }
   });
 });

@@ -9,7 +9,7 @@ describe('CLI: API keys, usage and logout', () => {
   let home: CliHome;
   before(async () => {
     ensureBuilt();
-    t = await startTestServer({ FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000' });
+    t = await startTestServer({ FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000', FUNCSPEC_AGENT_VERIFY_PER_IP: '100000' });
   });
   afterEach(() => home?.remove());
   after(() => t.close());

@@ -43,7 +43,7 @@ describe('CLI: interactive auth login in a real terminal, browser and e-mail + p
   before(async () => {
     ensureBuilt();
     // A one-second poll interval keeps the browser path quick; the CLI must still wait it out between polls.
-    t = await startTestServer({ FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000', FUNCSPEC_DEVICE_POLL_INTERVAL: '1s' });
+    t = await startTestServer({ FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000', FUNCSPEC_AGENT_VERIFY_PER_IP: '100000', FUNCSPEC_DEVICE_POLL_INTERVAL: '1s' });
   });
   afterEach(() => {
     terminal?.close();

@@ -14,7 +14,7 @@ describe('CLI: interactive auth login in a real terminal', () => {
   let home: CliHome;
   before(async () => {
     ensureBuilt();
-    t = await startTestServer({ FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000' });
+    t = await startTestServer({ FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000', FUNCSPEC_AGENT_VERIFY_PER_IP: '100000' });
   });
   afterEach(() => {
     terminal?.close();

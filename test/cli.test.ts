@@ -35,7 +35,7 @@ describe('CLI: config file and profiles (§7)', () => {
   let home: CliHome;
   before(async () => {
     ensureBuilt();
-    t = await startTestServer({ FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000' });
+    t = await startTestServer({ FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000', FUNCSPEC_AGENT_VERIFY_PER_IP: '100000' });
   });
   after(() => t.close());
 
@@ -214,7 +214,7 @@ describe('CLI: auth login --with-key, auth status, credits, output and errors', 
   let home: CliHome;
   before(async () => {
     ensureBuilt();
-    t = await startTestServer({ FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000' });
+    t = await startTestServer({ FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000', FUNCSPEC_AGENT_VERIFY_PER_IP: '100000' });
   });
   after(() => t.close());
 

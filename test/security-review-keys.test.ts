@@ -16,7 +16,7 @@ async function joinAs(t: TestServer, orgId: string, userId: string, role: 'admin
 describe('security review: API keys', () => {
   let t: TestServer;
   before(async () => {
-    t = await startTestServer({ FUNCSPEC_ACCOUNT_MAILS_PER_IP: '100000', FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000' });
+    t = await startTestServer({ FUNCSPEC_ACCOUNT_MAILS_PER_IP: '100000', FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000', FUNCSPEC_AGENT_VERIFY_PER_IP: '100000' });
   });
   after(() => t.close());
 

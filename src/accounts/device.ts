@@ -4,11 +4,11 @@ import { recordAudit, type RequestOrigin } from '../audit/audit.js';
 import type { Principal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import { isUniqueViolation } from '../db/index.js';
-import { rateLimited } from '../http/errors.js';
 import { insertKey } from '../keys/store.js';
 import { newId, randomToken } from '../lib/random.js';
 import { accessOrg } from '../orgs/access.js';
-import { clientBucket, retryAfterSeconds } from '../ratelimit/limiter.js';
+import { clientBucket } from '../ratelimit/limiter.js';
+import { throttle } from '../ratelimit/throttle.js';
 import { AccountErrors } from './errors.js';
 
 // RFC 8628 §6.1: consonants only (no vowels, so no words), upper case, 8 characters ≈ 34.5 bits.
@@ -51,14 +51,9 @@ function deviceCodeDigest(ctx: AppContext, code: string): string {
   return ctx.secrets.hmac('device-code', code);
 }
 
-async function hitOrThrow(ctx: AppContext, key: string, limit: number): Promise<void> {
-  const decision = await ctx.limiter.hit(key, limit, ctx.config.loginThrottleWindowMs);
-  if (!decision.allowed) throw rateLimited(retryAfterSeconds(decision, ctx.clock.now()));
-}
-
 /** Starts a CLI login: a device code for the CLI to poll with, a user code for the person to type. */
 export async function startDeviceAuthorization(ctx: AppContext, clientName: string, origin: RequestOrigin): Promise<DeviceAuthorization> {
-  await hitOrThrow(ctx, `device-code:ip:${clientBucket(origin.ip)}`, ctx.config.loginMaxAttemptsPerIp);
+  await throttle(ctx, `device-code:ip:${clientBucket(origin.ip)}`, ctx.config.loginMaxAttemptsPerIp, ctx.config.loginThrottleWindowMs);
   const now = ctx.clock.now();
   // Housekeeping: code pairs a day past their end are of no further use.
   await ctx.db.deleteFrom('device_codes').where('expires_at', '<', now - 86_400_000).execute();
@@ -184,8 +179,8 @@ export async function pollDeviceToken(ctx: AppContext, deviceCode: string, origi
 }
 
 async function countUserCodeGuess(ctx: AppContext, principal: Principal, origin: RequestOrigin): Promise<void> {
-  await hitOrThrow(ctx, `device-approve:ip:${clientBucket(origin.ip)}`, ctx.config.deviceCodeMaxAttempts);
-  await hitOrThrow(ctx, `device-approve:user:${principal.user.id}`, ctx.config.deviceCodeMaxAttempts);
+  await throttle(ctx, `device-approve:ip:${clientBucket(origin.ip)}`, ctx.config.deviceCodeMaxAttempts, ctx.config.loginThrottleWindowMs);
+  await throttle(ctx, `device-approve:user:${principal.user.id}`, ctx.config.deviceCodeMaxAttempts, ctx.config.loginThrottleWindowMs);
 }
 
 export interface DeviceRequest {

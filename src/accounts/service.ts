@@ -1,10 +1,10 @@
 import { recordAudit, type RequestOrigin } from '../audit/audit.js';
 import type { AppContext } from '../context.js';
 import { isUniqueViolation, type Executor } from '../db/index.js';
-import { rateLimited } from '../http/errors.js';
 import { newId, randomToken } from '../lib/random.js';
 import { sameDigest } from '../lib/secrets.js';
-import { clientBucket, retryAfterSeconds } from '../ratelimit/limiter.js';
+import { clientBucket } from '../ratelimit/limiter.js';
+import { throttle } from '../ratelimit/throttle.js';
 import { AccountErrors } from './errors.js';
 import { accountExistsMail, deliver, inBackground, noticeSecurityChange, resetMail, verificationMail } from './mails.js';
 import { hashPassword, isWeakPassword, verifyAgainstDummy, verifyPassword } from './passwords.js';
@@ -35,11 +35,6 @@ export async function userView(db: Executor, userId: string): Promise<UserView> 
 // Throttles. Every guess is counted before it is compared (one atomic limiter hit), so N allowed
 // tries are N comparisons whatever the parallelism.
 
-async function hitOrThrow(ctx: AppContext, key: string, limit: number, windowMs: number): Promise<void> {
-  const decision = await ctx.limiter.hit(key, limit, windowMs);
-  if (!decision.allowed) throw rateLimited(retryAfterSeconds(decision, ctx.clock.now()));
-}
-
 /** The per-account password-guess counter; keyed by the e-mail, so it behaves the same for unknown addresses. */
 function accountKey(ctx: AppContext, email: string): string {
   return `login:acct:${ctx.secrets.hmac('limit-key', email)}`;
@@ -48,8 +43,8 @@ function accountKey(ctx: AppContext, email: string): string {
 async function countPasswordGuess(ctx: AppContext, email: string, origin: RequestOrigin): Promise<void> {
   // The client IP (socket address unless a trusted proxy vouches for X-Forwarded-For) first, so one
   // address spraying many accounts is cut off without using up those accounts' allowances.
-  await hitOrThrow(ctx, `login:ip:${clientBucket(origin.ip)}`, ctx.config.loginMaxAttemptsPerIp, ctx.config.loginThrottleWindowMs);
-  await hitOrThrow(ctx, accountKey(ctx, email), ctx.config.loginMaxAttemptsPerAccount, ctx.config.loginThrottleWindowMs);
+  await throttle(ctx, `login:ip:${clientBucket(origin.ip)}`, ctx.config.loginMaxAttemptsPerIp, ctx.config.loginThrottleWindowMs);
+  await throttle(ctx, accountKey(ctx, email), ctx.config.loginMaxAttemptsPerAccount, ctx.config.loginThrottleWindowMs);
 }
 
 /**
@@ -59,7 +54,7 @@ async function countPasswordGuess(ctx: AppContext, email: string, origin: Reques
  * up the owner's way back in (a reset link).
  */
 async function mayMail(ctx: AppContext, kind: 'sign-up' | 'reset', email: string, origin: RequestOrigin): Promise<boolean> {
-  await hitOrThrow(ctx, `account-mail:ip:${clientBucket(origin.ip)}`, ctx.config.accountMailsPerIpPerHour, HOUR_MS);
+  await throttle(ctx, `account-mail:ip:${clientBucket(origin.ip)}`, ctx.config.accountMailsPerIpPerHour, HOUR_MS);
   const decision = await ctx.limiter.hit(`account-mail:${kind}:${ctx.secrets.hmac('limit-key', email)}`, ctx.config.accountMailsPerEmailPerHour, HOUR_MS);
   return decision.allowed;
 }
@@ -325,7 +320,7 @@ async function startSession(
  */
 export async function loginTwoFactor(ctx: AppContext, input: { challengeToken: string; code: string; replacing?: string }, origin: RequestOrigin): Promise<LoginOutcome> {
   const max = ctx.config.twoFactorMaxAttemptsPerChallenge;
-  await hitOrThrow(ctx, `login:ip:${clientBucket(origin.ip)}`, ctx.config.loginMaxAttemptsPerIp, ctx.config.loginThrottleWindowMs);
+  await throttle(ctx, `login:ip:${clientBucket(origin.ip)}`, ctx.config.loginMaxAttemptsPerIp, ctx.config.loginThrottleWindowMs);
   const now = ctx.clock.now();
   const counted = await ctx.db
     .updateTable('login_challenges')

@@ -1,17 +1,19 @@
 import { recordAudit, type RequestOrigin } from '../audit/audit.js';
 import type { AppContext } from '../context.js';
+import { sql } from 'kysely';
 import type { Trx } from '../db/index.js';
-import { rateLimited } from '../http/errors.js';
 import { hashKey } from '../keys/format.js';
 import { insertKey, isKeyLive } from '../keys/store.js';
 import { newId, randomDigits } from '../lib/random.js';
 import { sameDigest } from '../lib/secrets.js';
 import { uniqueSlug } from '../lib/slug.js';
 import { insertOrganization } from '../orgs/store.js';
-import { clientBucket, retryAfterSeconds } from '../ratelimit/limiter.js';
+import { clientBucket } from '../ratelimit/limiter.js';
+import { throttle } from '../ratelimit/throttle.js';
 import { AgentErrors } from './errors.js';
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 const AGENT_KEY_NAME = 'Agent key';
 
 function codeDigest(ctx: AppContext, email: string, code: string): string {
@@ -25,23 +27,20 @@ function codeDigest(ctx: AppContext, email: string, code: string): string {
 export async function startAgentSignUp(ctx: AppContext, email: string, origin: RequestOrigin): Promise<void> {
   const now = ctx.clock.now();
   // The IP is counted first, so one address spraying e-mails cannot use up other people's quotas.
-  for (const [key, limit] of [
-    [`agent-signup:ip:${clientBucket(origin.ip)}`, ctx.config.agentSignupsPerIpPerHour],
-    [`agent-signup:email:${ctx.secrets.hmac('limit-key', email)}`, ctx.config.agentSignupsPerEmailPerHour],
-  ] as const) {
-    const decision = await ctx.limiter.hit(key, limit, HOUR_MS);
-    if (!decision.allowed) throw rateLimited(retryAfterSeconds(decision, now));
-  }
+  await throttle(ctx, `agent-signup:ip:${clientBucket(origin.ip)}`, ctx.config.agentSignupsPerIpPerHour, HOUR_MS);
+  await throttle(ctx, `agent-signup:email:${ctx.secrets.hmac('limit-key', email)}`, ctx.config.agentSignupsPerEmailPerHour, HOUR_MS);
 
   const user = await ctx.db.selectFrom('users').select(['id', 'disabled_at']).where('email', '=', email).executeTakeFirst();
   if (user?.disabled_at != null) return;
 
   const code = randomDigits(6);
   const pending = { code_hmac: codeDigest(ctx, email, code), attempts: 0, created_at: now, expires_at: now + ctx.config.agentOtpTtlMs, consumed_at: null };
+  // A new code replaces a pending one but keeps its tries: asking again never buys more guesses.
+  const carriedTries = sql<number>`case when agent_otps.consumed_at is null and agent_otps.expires_at > ${now} then agent_otps.attempts else 0 end`;
   await ctx.db
     .insertInto('agent_otps')
     .values({ email, ...pending })
-    .onConflict((oc) => oc.column('email').doUpdateSet(pending))
+    .onConflict((oc) => oc.column('email').doUpdateSet({ ...pending, attempts: carriedTries }))
     .execute();
   await recordAudit(ctx.db, now, { action: 'agent.sign_up', actorUserId: user?.id, ip: origin.ip, userAgent: origin.userAgent });
 
@@ -80,6 +79,8 @@ export interface AgentVerifyResult {
 export async function verifyAgent(ctx: AppContext, input: AgentVerifyInput, origin: RequestOrigin): Promise<AgentVerifyResult> {
   const now = ctx.clock.now();
   const { email } = input;
+  // Tries are counted per client first, so one client guessing many addresses gets nowhere.
+  await throttle(ctx, `agent-verify:ip:${clientBucket(origin.ip)}`, ctx.config.agentVerifyPerIpPerHour, HOUR_MS);
   const counted = await ctx.db
     .updateTable('agent_otps')
     .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
@@ -95,6 +96,8 @@ export async function verifyAgent(ctx: AppContext, input: AgentVerifyInput, orig
     if (pending && pending.consumed_at === null && pending.expires_at > now) throw AgentErrors.OTP_MAX_ATTEMPTS();
     throw AgentErrors.OTP_EXPIRED();
   }
+  // And per address over all its codes, before the comparison: new codes never add up to more guesses.
+  await throttle(ctx, `agent-verify:email:${ctx.secrets.hmac('limit-key', email)}`, ctx.config.agentVerifyPerEmailPerDay, DAY_MS);
   if (!sameDigest(counted.code_hmac, codeDigest(ctx, email, input.otpCode))) {
     await recordAudit(ctx.db, now, { action: 'agent.verify', outcome: 'failure', ip: origin.ip, userAgent: origin.userAgent, details: { reason: 'otp_invalid' } });
     throw AgentErrors.OTP_INVALID({ remaining_attempts: ctx.config.agentOtpMaxAttempts - counted.attempts });

@@ -93,6 +93,7 @@ export function assertProblem(reply: Reply, status: number, errorCode?: string):
 export const MANY_AGENTS = {
   FUNCSPEC_AGENT_SIGNUPS_PER_EMAIL: '1000',
   FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000',
+  FUNCSPEC_AGENT_VERIFY_PER_IP: '100000',
   FUNCSPEC_ACCOUNT_MAILS_PER_IP: '100000',
   FUNCSPEC_LOGIN_MAX_ATTEMPTS_PER_IP: '100000',
 };
