@@ -2,12 +2,15 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { FORMATS } from './config.js';
 import { CliError, EXIT, UsageError } from './errors.js';
 import { ApiClient, seg } from './http.js';
-import { Output } from './output.js';
+import { clean, Output } from './output.js';
 import { resolve, type GlobalFlags, type Resolved } from './settings.js';
 
-/** Notes for people (progress, warnings) go to stderr so stdout stays clean for scripts. */
+/**
+ * Notes for people (progress, warnings) go to stderr so stdout stays clean for scripts. They often quote
+ * the server (names, URLs, codes), so control characters never reach the terminal raw.
+ */
 export function notice(line: string): void {
-  process.stderr.write(`${line}\n`);
+  process.stderr.write(`${clean(line)}\n`);
 }
 
 /** The options of every command that talks to the API (on each command, so `--help` lists them). */

@@ -1,3 +1,4 @@
+import { clean } from './output.js';
 /** Exit codes of the CLI (CONTRACT §7). */
 export const EXIT = {
   OK: 0,
@@ -86,8 +87,16 @@ function hintFor(problem: Problem): string | undefined {
   }
 }
 
-/** The lines printed for a failure: `error: CODE: message`, field problems, a hint, the request id. */
+/**
+ * The lines printed for a failure: `error: CODE: message`, field problems, a hint, the request id. Most of
+ * it is the server's words, so every line goes through the terminal-safe filter the tables use.
+ */
 export function describeError(error: unknown): { lines: string[]; exitCode: number } {
+  const { lines, exitCode } = errorLines(error);
+  return { lines: lines.map(clean), exitCode };
+}
+
+function errorLines(error: unknown): { lines: string[]; exitCode: number } {
   if (error instanceof ApiCallError) {
     const { problem } = error;
     const lines = [`error: ${problem.error_code}: ${problem.message}`];

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiCallError, CliError, EXIT, type Problem } from './errors.js';
+import { ApiCallError, CliError, EXIT, UsageError, type Problem } from './errors.js';
 import { cliVersion } from './version.js';
 
 export type Query = Record<string, string | number | boolean | undefined | null>;
@@ -211,5 +211,8 @@ function asProblem(parsed: unknown, response: Response, url: string): Problem {
 
 /** Path segment, escaped: ids, slugs and permalinks go into URLs as typed. */
 export function seg(value: string): string {
+  // `.` and `..` survive encoding and are resolved as path steps (`members/..` is the organization
+  // itself): an id is never one of them, so refuse before any request is sent.
+  if (value === '.' || value === '..' || value === '') throw new UsageError(`"${value}" is not an id, slug or permalink`);
   return encodeURIComponent(value);
 }

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isWellFormedKey } from '../keys/format.js';
@@ -6,7 +5,8 @@ import { notice, whoAmI, type Ctx, type Me } from './common.js';
 import { checkProfileName, updateConfig } from './config.js';
 import { ApiCallError, CliError, EXIT, UsageError } from './errors.js';
 import { ApiClient, seg } from './http.js';
-import { maskKey } from './output.js';
+import { openableUrl, openBrowser } from './browser.js';
+import { clean, maskKey } from './output.js';
 import { ask, choose, interactive, say, secret } from './prompts.js';
 
 export interface LoginOptions {
@@ -95,7 +95,7 @@ async function saveKey(ctx: Ctx, obtained: Obtained): Promise<void> {
     if (keepBaseUrl) section.base_url = settings.baseUrl;
   }, settings.file.path);
   const org = me.organization ? `${me.organization.name} (${me.organization.slug})` : 'no organization';
-  console.log(`Logged in to ${settings.baseUrl} as ${me.user.email} in ${org}${me.role ? ` as ${me.role}` : ''}.`);
+  console.log(clean(`Logged in to ${settings.baseUrl} as ${me.user.email} in ${org}${me.role ? ` as ${me.role}` : ''}.`));
   console.log(`Saved key ${maskKey(obtained.key)} to ${settings.profile ? `${created ? 'new ' : ''}profile ${settings.profile}` : 'the top level'} of ${settings.file.path}`);
   if (settings.profile !== null && !active && settings.profileSource === '--profile flag') {
     notice(`tip: use it with --profile ${settings.profile}, or make it the default: funcspec config profile use ${settings.profile}`);
@@ -114,43 +114,17 @@ interface DeviceCode {
   interval: number;
 }
 
-function openBrowser(url: string): boolean {
-  if (process.env.FUNCSPEC_NO_BROWSER) return false;
-  let command: string;
-  let args: string[];
-  if (process.env.BROWSER) {
-    command = process.env.BROWSER;
-    args = [url];
-  } else if (process.platform === 'darwin') {
-    command = 'open';
-    args = [url];
-  } else if (process.platform === 'win32') {
-    command = 'cmd';
-    args = ['/c', 'start', '""', url.replace(/&/g, '^&')];
-  } else if (process.env.DISPLAY || process.env.WAYLAND_DISPLAY) {
-    command = 'xdg-open';
-    args = [url];
-  } else {
-    return false; // no graphical session: the user opens the URL wherever they like
-  }
-  try {
-    const child = spawn(command, args, { stdio: 'ignore', detached: true });
-    child.on('error', () => undefined);
-    child.unref();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function deviceFlow(ctx: Ctx, options: LoginOptions): Promise<Obtained> {
   const api = ctx.anonymous();
   const started = await api.call<{ data: DeviceCode }>('POST', '/auth/device/code', { auth: 'none', body: { client_name: clientName() } });
   const code = started.body.data;
   const target = code.verification_uri_complete ?? code.verification_uri;
-  notice(`To log in, open ${code.verification_uri} and enter the code ${code.user_code}`);
-  if (code.verification_uri_complete) notice(`(or open ${code.verification_uri_complete})`);
-  if (options.browser !== false && openBrowser(target)) notice('Opened your browser.');
+  notice(`To log in, open ${clean(code.verification_uri)} and enter the code ${clean(code.user_code)}`);
+  if (code.verification_uri_complete) notice(`(or open ${clean(code.verification_uri_complete)})`);
+  if (options.browser !== false && !process.env.FUNCSPEC_NO_BROWSER) {
+    if (!openableUrl(target, ctx.settings.baseUrl)) notice(`Not opening that page: it is not on ${ctx.settings.baseUrl}. Open it yourself if you trust it.`);
+    else if (openBrowser(target, ctx.settings.baseUrl)) notice('Opened your browser.');
+  }
   notice('Waiting for approval…');
 
   let interval = Math.max(1, Number(code.interval) || 5);
@@ -244,7 +218,7 @@ async function passwordFlow(ctx: Ctx): Promise<Obtained> {
         ? orgs[0]!
         : await choose(
             'Organization for this key',
-            orgs.map((o) => ({ value: o, label: `${o.name} (${o.slug})`, hint: o.role })),
+            orgs.map((o) => ({ value: o, label: clean(`${o.name} (${o.slug})`), hint: o.role && clean(o.role) })),
           );
     // The key is minted the way the browser path mints it: this signed-in session approves a device
     // code for this machine, so every CLI key is a "funcspec CLI on <machine>" key from the same grant.
