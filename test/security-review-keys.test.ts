@@ -114,3 +114,91 @@ describe('security review: API keys', () => {
     assert.equal(after.status, 401, 'the revoked key must not be served from a cache of an earlier epoch');
   });
 });
+
+describe('security review: a key never mints a stronger key', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer({ FUNCSPEC_ACCOUNT_MAILS_PER_IP: '100000', FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000', FUNCSPEC_AGENT_VERIFY_PER_IP: '100000' });
+  });
+  after(() => t.close());
+
+  const DAY = 86_400_000;
+
+  /** An owner's unbounded agent key, and a bounded key of theirs: ends in a day, allowed only from 127.0.0.0/8. */
+  async function boundedKey() {
+    const owner = await agentKey(t);
+    const org = (await me(t, owner.key)).organization.id;
+    const endsAt = new Date(t.clock.now() + DAY).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const made = await t.request('POST', `/api/v1/organizations/${org}/api-keys`, { key: owner.key, body: { name: 'ci', expires_at: endsAt, allowed_ips: ['127.0.0.0/8'] } });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    return { owner, org, endsAt, bounded: made.body.data.key as string, boundedId: made.body.data.id as string };
+  }
+
+  it('threat: a key with an expiry and an allow-list creates a key with neither — the new key inherits both; asking for more is refused', async () => {
+    const { org, endsAt, bounded } = await boundedKey();
+    const child = await t.request('POST', `/api/v1/organizations/${org}/api-keys`, { key: bounded, body: { name: 'child' } });
+    assert.equal(child.status, 201, JSON.stringify(child.body));
+    assert.equal(child.body.data.expires_at, endsAt, 'it ends when the key that made it ends');
+    assert.deepEqual(child.body.data.allowed_ips, ['127.0.0.0/8'], 'it is allowed from where that key is');
+
+    const later = await t.request('POST', `/api/v1/organizations/${org}/api-keys`, {
+      key: bounded,
+      body: { name: 'later', expires_at: new Date(t.clock.now() + 2 * DAY).toISOString() },
+    });
+    assert.equal(later.status, 422, JSON.stringify(later.body));
+    assert.equal(later.body.error_code, 'VALIDATION_FAILED');
+    assert.match(later.body.details.fields.expires_at, /must not be later than the key making it/);
+
+    const wider = await t.request('POST', `/api/v1/organizations/${org}/api-keys`, { key: bounded, body: { name: 'wider', allowed_ips: ['0.0.0.0/1', '127.0.0.1'] } });
+    assert.equal(wider.status, 422, JSON.stringify(wider.body));
+    assert.match(wider.body.details.fields.allowed_ips, /0\.0\.0\.0\/1 is outside/);
+
+    const narrower = await t.request('POST', `/api/v1/organizations/${org}/api-keys`, {
+      key: bounded,
+      body: { name: 'narrower', allowed_ips: ['127.0.0.1'], expires_at: new Date(t.clock.now() + DAY / 2).toISOString() },
+    });
+    assert.equal(narrower.status, 201, JSON.stringify(narrower.body));
+    assert.deepEqual(narrower.body.data.allowed_ips, ['127.0.0.1']);
+    const keys = await t.server.ctx.db.selectFrom('api_keys').select('id').where('org_id', '=', org).execute();
+    assert.equal(keys.length, 4, 'the refused requests made nothing');
+  });
+
+  it('threat: an organization created through a bounded key comes with a key that is not bounded — it is bounded the same way', async () => {
+    const { endsAt, bounded } = await boundedKey();
+    const created = await t.request('POST', '/api/v1/organizations', { key: bounded, body: { name: 'Spin-off' } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const minted = await t.server.ctx.db.selectFrom('api_keys').selectAll().where('id', '=', created.body.data.api_key.id).executeTakeFirstOrThrow();
+    assert.equal(new Date(Number(minted.expires_at)).toISOString().replace(/\.\d{3}Z$/, 'Z'), endsAt);
+    assert.deepEqual(JSON.parse(minted.allowed_ips!), ['127.0.0.0/8']);
+  });
+
+  it('threat: an invitation accepted through a bounded key hands out a key that is not bounded — it is bounded the same way', async () => {
+    const inviter = await agentKey(t);
+    const team = (await me(t, inviter.key)).organization.id;
+    const { owner, bounded } = await boundedKey();
+    const invited = await t.request('POST', `/api/v1/organizations/${team}/invitations`, { key: inviter.key, body: { email: owner.email, role: 'member' } });
+    assert.equal(invited.status, 201, JSON.stringify(invited.body));
+    const mail = await t.mail.waitFor(owner.email, { after: 1 });
+    const token = decodeURIComponent(/invitations\/accept\?token=([A-Za-z0-9%_-]+)/.exec(mail.text)![1]!);
+    const accepted = await t.request('POST', '/api/v1/invitations/accept', { key: bounded, body: { token } });
+    assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
+    const minted = await t.server.ctx.db.selectFrom('api_keys').selectAll().where('id', '=', accepted.body.data.api_key.id).executeTakeFirstOrThrow();
+    assert.ok(minted.expires_at !== null && Number(minted.expires_at) <= t.clock.now() + DAY);
+    assert.deepEqual(JSON.parse(minted.allowed_ips!), ['127.0.0.0/8']);
+  });
+
+  it('threat: a bounded key rotates an unbounded key of the same owner and walks away with its new secret — refused; a key may rotate itself', async () => {
+    const { owner, org, bounded, boundedId } = await boundedKey();
+    const ownerKeyId = (await me(t, owner.key)).api_key.id;
+    const refused = await t.request('POST', `/api/v1/organizations/${org}/api-keys/${ownerKeyId}/rotate`, { key: bounded, body: {} });
+    assert.equal(refused.status, 403, JSON.stringify(refused.body));
+    assert.equal(refused.body.details.reason, 'key_attenuation');
+    assert.equal((await t.request('GET', '/api/v1/me', { key: owner.key })).status, 200, 'the unbounded key was not touched');
+    const self = await t.request('POST', `/api/v1/organizations/${org}/api-keys/${boundedId}/rotate`, { key: bounded, body: { previous_expires_in_seconds: 60 } });
+    assert.equal(self.status, 201, JSON.stringify(self.body));
+    // The old key, now dying in 60 s, makes keys that die with it.
+    const child = await t.request('POST', `/api/v1/organizations/${org}/api-keys`, { key: bounded, body: { name: 'last breath' } });
+    assert.equal(child.status, 201, JSON.stringify(child.body));
+    assert.ok(Date.parse(child.body.data.expires_at) <= t.clock.now() + 61_000, `ends with its maker: ${child.body.data.expires_at}`);
+  });
+});

@@ -16,6 +16,7 @@ export interface Principal {
   /** An API key is bound to one organization; a session is not (routes name the organization). */
   org: PrincipalOrg | null;
   role: OrgRole | null;
-  apiKey: { id: string; name: string; last_four: string; allowed_ips: string | null } | null;
+  /** `ends_at`: when the key stops working (its expiry, or the end of a rotation's overlap), null if never. */
+  apiKey: { id: string; name: string; last_four: string; allowed_ips: string | null; ends_at: number | null } | null;
   session: { id: string; expires_at: number } | null;
 }

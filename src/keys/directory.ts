@@ -159,7 +159,7 @@ export class KeyDirectory {
             user: { id: row.user_id, email: row.email, name: row.user_name },
             org: { id: row.org_id, name: row.org_name, slug: row.slug, plan: row.plan, rate_limit: row.rate_limit, allowed_ips: row.org_allowed_ips },
             role: row.role,
-            apiKey: { id: row.key_id, name: row.key_name, last_four: row.last_four, allowed_ips: row.key_allowed_ips },
+            apiKey: { id: row.key_id, name: row.key_name, last_four: row.last_four, allowed_ips: row.key_allowed_ips, ends_at: endOf(row.expires_at, row.revoked_at) },
             session: null,
           }
         : null,
@@ -169,4 +169,10 @@ export class KeyDirectory {
       allowedByKey: compileAllowList(row.key_allowed_ips),
     };
   }
+}
+
+/** The earlier of a key's expiry and its (future) revocation: when it stops working. */
+function endOf(expiresAt: number | null, revokedAt: number | null): number | null {
+  if (expiresAt === null) return revokedAt;
+  return revokedAt === null ? expiresAt : Math.min(expiresAt, revokedAt);
 }

@@ -6,7 +6,9 @@ import type { Executor } from '../db/index.js';
 import { HttpErrors } from '../http/errors.js';
 import { ROLE_RANK } from '../orgs/store.js';
 import type { OrgAccess } from '../orgs/access.js';
+import { attenuate, boundsOf, type KeyBounds } from './attenuate.js';
 import { KeyErrors } from './errors.js';
+import { readAllowList } from './ip-allow.js';
 import { insertKey, isKeyLive } from './store.js';
 import type { ApiKeysTable } from './tables.js';
 import { countRows, offsetOf } from '../db/paging.js';
@@ -62,6 +64,9 @@ export interface CreateKeyInput {
 
 /** A new key for the caller, acting with the caller's role in the organization. */
 export async function createKey(ctx: AppContext, access: OrgAccess, principal: Principal, input: CreateKeyInput, origin: RequestOrigin) {
+  // Made through a key, the new key is bounded by it: what was not asked for is inherited, more is refused.
+  const bounded = attenuate(boundsOf(principal), { expiresAt: input.expiresAt, allowedIps: input.allowedIps });
+  if (!bounded.ok) throw HttpErrors.VALIDATION_FAILED({ fields: { [bounded.field]: bounded.problem } });
   const now = ctx.clock.now();
   const created = await ctx.db.transaction().execute(async (trx) => {
     const made = await insertKey(trx, ctx.config.keyEnv, now, {
@@ -70,13 +75,13 @@ export async function createKey(ctx: AppContext, access: OrgAccess, principal: P
       name: input.name,
       kind: 'user',
       createdBy: principal.user.id,
-      expiresAt: input.expiresAt,
-      allowedIps: input.allowedIps,
+      expiresAt: bounded.expiresAt,
+      allowedIps: bounded.allowedIps,
     });
     await recordAudit(trx, now, {
       action: 'api_key.created', orgId: access.org.id, actorUserId: principal.user.id, actorKeyId: principal.apiKey?.id,
       targetType: 'api_key', targetId: made.row.id, ip: origin.ip, userAgent: origin.userAgent,
-      details: { name: input.name, last_four: made.row.last_four, expires_at: input.expiresAt, allowed_ips: input.allowedIps },
+      details: { name: input.name, last_four: made.row.last_four, expires_at: bounded.expiresAt, allowed_ips: bounded.allowedIps },
     });
     return made;
   });
@@ -117,6 +122,14 @@ export async function rotateKey(ctx: AppContext, access: OrgAccess, principal: P
   // (an admin rotating someone else's key would walk away with that person's powers). Admins revoke instead.
   if (old.user_id !== principal.user.id) {
     throw HttpErrors.FORBIDDEN({}, { message: "Only the key's owner can rotate it; an admin or owner can revoke it instead." });
+  }
+  // Through a key, only a key no stronger than it: rotating hands out the new secret, and a short-lived
+  // or address-bound key must not get one that outlives it or works from anywhere.
+  if (principal.apiKey && principal.apiKey.id !== old.id && !isWithin(principal.apiKey, old)) {
+    throw HttpErrors.FORBIDDEN(
+      { reason: 'key_attenuation' },
+      { message: 'A key can only rotate keys that end no later and are allowed from no more addresses than itself; rotate it with a session or that key.' },
+    );
   }
   const now = ctx.clock.now();
   if (!isKeyLive(old, now) || old.revoked_at !== null) throw KeyErrors.KEY_ALREADY_REVOKED();
@@ -195,4 +208,16 @@ export async function keyUsageSince(ctx: AppContext, keyId: string, since: numbe
     .where('hour_start', '>=', since - (since % 3_600_000))
     .executeTakeFirstOrThrow();
   return row;
+}
+
+/**
+ * Does `key` end no later, and is it allowed from no more addresses, than `caller` (a key of the same
+ * organization, so the organization's allow-list binds both alike)?
+ */
+function isWithin(caller: { ends_at: number | null; allowed_ips: string | null }, key: Pick<ApiKeysTable, 'expires_at' | 'allowed_ips'>): boolean {
+  const callerIps = readAllowList(caller.allowed_ips);
+  const bounds: KeyBounds = { endsAt: caller.ends_at, allowedIps: callerIps.length > 0 ? callerIps : null };
+  const own = readAllowList(key.allowed_ips);
+  const checked = attenuate(bounds, { expiresAt: key.expires_at, allowedIps: own });
+  return checked.ok && checked.expiresAt === key.expires_at && (bounds.allowedIps === null || own.length > 0);
 }

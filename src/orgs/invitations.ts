@@ -3,6 +3,7 @@ import type { Principal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import { isUniqueViolation, type Trx } from '../db/index.js';
 import { HttpErrors } from '../http/errors.js';
+import { boundsOf } from '../keys/attenuate.js';
 import { newId, randomToken } from '../lib/random.js';
 import { byActor, type Actor } from './actor.js';
 import { OrgErrors } from './errors.js';
@@ -208,7 +209,8 @@ export async function acceptInvitation(ctx: AppContext, principal: Principal, ac
         details: { email: invitation.email, role: consumed.role, invitation_id: invitation.id },
       });
       const org = (await findOrganization(trx, invitation.org_id))!;
-      const apiKey = principal.via === 'api_key' ? await mintMemberKey(ctx, trx, now, actor, org, 'invitation') : null;
+      const bounds = boundsOf(principal);
+      const apiKey = bounds ? await mintMemberKey(ctx, trx, now, actor, org, 'invitation', bounds) : null;
       return { org, role: consumed.role, apiKey };
     });
   } catch (error) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
+import { boundsOf } from '../keys/attenuate.js';
 import { MonthlyAllowance, readBalance } from '../credits/ledger.js';
 import { principalOf } from '../http/auth-gate.js';
 import { AllowListSchema } from '../keys/ip-allow.js';
@@ -60,7 +61,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);
-      const { org, apiKey } = await createOrganization(ctx, actorOf(principal, originOf(request)), request.body, principal.via === 'api_key');
+      const { org, apiKey } = await createOrganization(ctx, actorOf(principal, originOf(request)), request.body, boundsOf(principal));
       reply.code(201);
       return { data: { ...organizationView(org, 'owner'), ...(apiKey ? { api_key: apiKey } : {}) } };
     },

@@ -5,6 +5,7 @@ import { isUniqueViolation, type Executor, type Trx } from '../db/index.js';
 import { HttpErrors } from '../http/errors.js';
 import { readAllowList, storeAllowList } from '../keys/ip-allow.js';
 import { hashKey } from '../keys/format.js';
+import { attenuate, type KeyBounds } from '../keys/attenuate.js';
 import { insertKey } from '../keys/store.js';
 import { slugify, uniqueSlug } from '../lib/slug.js';
 import { byActor, type Actor } from './actor.js';
@@ -41,7 +42,11 @@ export async function announceKey(ctx: AppContext, key: string): Promise<void> {
   await ctx.keys.added(hashKey(key));
 }
 
-/** A key for the actor in `org` (kind `user`), recorded in the audit log; the full key is returned this once. */
+/**
+ * A key for the actor in `org` (kind `user`), made through the key the actor called with and bounded by
+ * it (never outliving it, never allowed from more addresses); recorded in the audit log; the full key is
+ * returned this once.
+ */
 export async function mintMemberKey(
   ctx: AppContext,
   trx: Trx,
@@ -49,9 +54,11 @@ export async function mintMemberKey(
   actor: Actor,
   org: OrganizationsTable,
   via: 'organization' | 'invitation',
+  bounds: KeyBounds,
 ): Promise<{ id: string; name: string; key: string }> {
+  const { expiresAt, allowedIps } = attenuate(bounds, {}) as { expiresAt: number | null; allowedIps: string[] | null };
   const { row, key } = await insertKey(trx, ctx.config.keyEnv, now, {
-    orgId: org.id, userId: actor.userId, name: `Key for ${org.slug}`.slice(0, 100), kind: 'user', createdBy: actor.userId,
+    orgId: org.id, userId: actor.userId, name: `Key for ${org.slug}`.slice(0, 100), kind: 'user', createdBy: actor.userId, expiresAt, allowedIps,
   });
   await recordAudit(trx, now, {
     action: 'api_key.created', orgId: org.id, targetType: 'api_key', targetId: row.id, ...byActor(actor),
@@ -62,16 +69,19 @@ export async function mintMemberKey(
 
 export interface CreatedOrganization {
   org: OrganizationsTable;
-  /** Minted when `withKey`: an API key is bound to one organization, so its holder needs one for the new org. */
+  /** Minted when made through a key: an API key is bound to one organization, so its holder needs one for the new org. */
   apiKey: { id: string; name: string; key: string } | null;
 }
 
-/** Creates an organization owned by the actor; `withKey` also mints them a key in it (same transaction). */
+/**
+ * Creates an organization owned by the actor. Made through an API key (`keyBounds` are that key's), it
+ * also mints them a key in it, in the same transaction, bounded by the calling key.
+ */
 export async function createOrganization(
   ctx: AppContext,
   actor: Actor,
   input: { name: string; slug?: string },
-  withKey: boolean,
+  keyBounds: KeyBounds | null,
 ): Promise<CreatedOrganization> {
   const now = ctx.clock.now();
   const attempt = async (slug: string) => {
@@ -81,7 +91,7 @@ export async function createOrganization(
         action: 'organization.created', orgId: org.id, targetType: 'organization', targetId: org.id, ...byActor(actor),
         details: { name: org.name, slug: org.slug },
       });
-      return { org, apiKey: withKey ? await mintMemberKey(ctx, trx, now, actor, org, 'organization') : null };
+      return { org, apiKey: keyBounds ? await mintMemberKey(ctx, trx, now, actor, org, 'organization', keyBounds) : null };
     });
     if (created.apiKey) await announceKey(ctx, created.apiKey.key);
     return created;
