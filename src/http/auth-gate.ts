@@ -4,6 +4,7 @@ import type { AppContext } from '../context.js';
 import { hashKey, isWellFormedKey } from '../keys/format.js';
 import { requestsPerHour } from '../orgs/plans.js';
 import { decide, resetEpochSeconds, retryAfterSeconds, type LimitDecision } from '../ratelimit/limiter.js';
+import { throttle } from '../ratelimit/throttle.js';
 import { HttpErrors, rateLimited } from './errors.js';
 
 /** Who may call a route: nobody needs to be signed in, an API key only, a web session only, or either. */
@@ -68,6 +69,8 @@ export function registerAuthGate(app: FastifyInstance, ctx: AppContext, sessions
       const principal = await sessions()?.authenticate(request, reply);
       if (principal) {
         request.principal = principal;
+        // People in a browser get a generous hourly allowance per user, so a session cannot be used to flood the server.
+        await throttle(ctx, `session:user:${principal.user.id}`, ctx.config.sessionRequestsPerHour, HOUR_MS);
         return;
       }
     }

@@ -4,7 +4,7 @@ import type { Principal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import type { Executor } from '../db/index.js';
 import { HttpErrors } from '../http/errors.js';
-import { ROLE_RANK } from '../orgs/store.js';
+import { lockMembership, ROLE_RANK } from '../orgs/store.js';
 import type { OrgAccess } from '../orgs/access.js';
 import { attenuate, boundsOf, type KeyBounds } from './attenuate.js';
 import { KeyErrors } from './errors.js';
@@ -69,6 +69,9 @@ export async function createKey(ctx: AppContext, access: OrgAccess, principal: P
   if (!bounded.ok) throw HttpErrors.VALIDATION_FAILED({ fields: { [bounded.field]: bounded.problem } });
   const now = ctx.clock.now();
   const created = await ctx.db.transaction().execute(async (trx) => {
+    // Under the lock member removal takes: a key made while its owner is being removed is either made
+    // first (and revoked with the rest) or not made at all.
+    if (!(await lockMembership(trx, access.org.id, principal.user.id))) throw HttpErrors.NOT_FOUND();
     const made = await insertKey(trx, ctx.config.keyEnv, now, {
       orgId: access.org.id,
       userId: principal.user.id,
@@ -135,6 +138,7 @@ export async function rotateKey(ctx: AppContext, access: OrgAccess, principal: P
   if (!isKeyLive(old, now) || old.revoked_at !== null) throw KeyErrors.KEY_ALREADY_REVOKED();
   const diesAt = now + overlapSeconds * 1000;
   const rotated = await ctx.db.transaction().execute(async (trx) => {
+    if (!(await lockMembership(trx, old.org_id, old.user_id))) throw HttpErrors.NOT_FOUND();
     const claimed = await trx
       .updateTable('api_keys')
       .set({ revoked_at: diesAt })

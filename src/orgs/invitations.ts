@@ -5,14 +5,16 @@ import { isUniqueViolation, type Trx } from '../db/index.js';
 import { HttpErrors } from '../http/errors.js';
 import { boundsOf } from '../keys/attenuate.js';
 import { newId, randomToken } from '../lib/random.js';
+import { throttle } from '../ratelimit/throttle.js';
 import { byActor, type Actor } from './actor.js';
 import { OrgErrors } from './errors.js';
 import { countRows, offsetOf, type Page } from '../db/paging.js';
-import { announceKey, mintMemberKey } from './service.js';
-import { findOrganization, lockOrganization, roleIn, ROLE_RANK } from './store.js';
+import { announceKey, lockAsRole, mintMemberKey } from './service.js';
+import { findOrganization, lockOrganization } from './store.js';
 import type { InvitationRole, InvitationsTable, OrganizationsTable, OrgRole } from './tables.js';
 
-export const INVITATION_TTL_MS = 7 * 24 * 3_600_000;
+const HOUR_MS = 3_600_000;
+export const INVITATION_TTL_MS = 7 * 24 * HOUR_MS;
 
 export type InvitationStatus = 'pending' | 'accepted' | 'canceled' | 'expired';
 
@@ -24,13 +26,6 @@ export function invitationStatus(invitation: InvitationsTable, now: number): Inv
 
 const tokenDigest = (ctx: AppContext, token: string) => ctx.secrets.hmac('invitation', token);
 
-async function lockAsAdmin(trx: Trx, orgId: string, userId: string): Promise<void> {
-  if (!(await lockOrganization(trx, orgId))) throw HttpErrors.NOT_FOUND();
-  const role = await roleIn(trx, orgId, userId);
-  if (!role) throw HttpErrors.NOT_FOUND();
-  if (ROLE_RANK[role] < ROLE_RANK.admin) throw HttpErrors.FORBIDDEN({ required_role: 'admin' });
-}
-
 /**
  * Invites an address with a role (admin+) and mails the single-use link. A new invitation to an address
  * with an open one replaces it (the old link stops working). Only the token's HMAC is stored.
@@ -41,11 +36,16 @@ export async function createInvitation(
   org: OrganizationsTable,
   input: { email: string; role: InvitationRole },
 ): Promise<InvitationsTable> {
+  // Every invitation mails an address the inviter chose: limited per organization, per inviter and per
+  // address, so the server cannot be used to mail-bomb or phish anyone.
+  await throttle(ctx, `invite:org:${org.id}`, ctx.config.invitationsPerOrgPerHour, HOUR_MS);
+  await throttle(ctx, `invite:user:${actor.userId}`, ctx.config.invitationsPerOrgPerHour, HOUR_MS);
+  await throttle(ctx, `invite:email:${ctx.secrets.hmac('limit-key', input.email)}`, ctx.config.invitationsPerEmailPerDay, 24 * HOUR_MS);
   const token = randomToken(32);
   let invitation: InvitationsTable;
   try {
     invitation = await ctx.db.transaction().execute(async (trx) => {
-      await lockAsAdmin(trx, org.id, actor.userId);
+      await lockAsRole(trx, org.id, actor.userId, 'admin');
       const now = ctx.clock.now();
       const member = await trx
         .selectFrom('memberships as m')
@@ -133,7 +133,7 @@ export async function listInvitations(ctx: AppContext, orgId: string, page: Page
 /** Cancels an open invitation (admin+); its link stops working. */
 export async function cancelInvitation(ctx: AppContext, actor: Actor, orgId: string, invitationId: string): Promise<void> {
   await ctx.db.transaction().execute(async (trx) => {
-    await lockAsAdmin(trx, orgId, actor.userId);
+    await lockAsRole(trx, orgId, actor.userId, 'admin');
     const now = ctx.clock.now();
     const canceled = await trx
       .updateTable('invitations')

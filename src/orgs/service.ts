@@ -10,7 +10,7 @@ import { insertKey } from '../keys/store.js';
 import { slugify, uniqueSlug } from '../lib/slug.js';
 import { byActor, type Actor } from './actor.js';
 import { OrgErrors } from './errors.js';
-import { countOwners, findOrganization, insertOrganization, lockOrganization, roleIn, ROLE_RANK } from './store.js';
+import { countOwners, findOrganization, insertOrganization, lockMembership, ROLE_RANK } from './store.js';
 import type { OrganizationsTable, OrgRole } from './tables.js';
 import { countRows, offsetOf, type Page } from '../db/paging.js';
 
@@ -22,9 +22,8 @@ import { countRows, offsetOf, type Page } from '../db/paging.js';
  */
 
 /** Starts the transaction of a membership change: the lock, then the caller's current role (403 below `minimum`). */
-async function lockAsRole(trx: Trx, orgId: string, userId: string, minimum: OrgRole): Promise<OrgRole> {
-  if (!(await lockOrganization(trx, orgId))) throw HttpErrors.NOT_FOUND();
-  const role = await roleIn(trx, orgId, userId);
+export async function lockAsRole(trx: Trx, orgId: string, userId: string, minimum: OrgRole): Promise<OrgRole> {
+  const role = await lockMembership(trx, orgId, userId);
   if (!role) throw HttpErrors.NOT_FOUND();
   if (ROLE_RANK[role] < ROLE_RANK[minimum]) throw HttpErrors.FORBIDDEN({ required_role: minimum });
   return role;
@@ -248,6 +247,7 @@ export async function changeMemberRole(ctx: AppContext, actor: Actor, orgId: str
       action: 'member.role_changed', orgId, targetType: 'user', targetId: targetUserId, ...byActor(actor),
       details: { email: target.email, from: target.role, to: role },
     });
+    if (ROLE_RANK[role] < ROLE_RANK.admin) await cancelInvitationsBy(trx, now, actor, orgId, targetUserId, 'inviter_demoted');
     return { ...target, role };
   });
   await ctx.invalidateAuth(); // the member's keys carry their role
@@ -283,6 +283,7 @@ export async function removeMember(ctx: AppContext, actor: Actor, orgId: string,
       .where('user_id', '=', targetUserId)
       .where((eb) => eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>', now)]))
       .executeTakeFirst();
+    await cancelInvitationsBy(trx, now, actor, orgId, targetUserId, leaving ? 'inviter_left' : 'inviter_removed');
     await recordAudit(trx, now, {
       action: leaving ? 'member.left' : 'member.removed', orgId, targetType: 'user', targetId: targetUserId, ...byActor(actor),
       details: {
@@ -294,6 +295,25 @@ export async function removeMember(ctx: AppContext, actor: Actor, orgId: string,
     });
   });
   await ctx.invalidateAuth();
+}
+
+/** Invitations a member sent stand on their right to invite: once they lose it (removed, left, demoted), pending ones are canceled. */
+async function cancelInvitationsBy(trx: Trx, now: number, actor: Actor, orgId: string, inviterId: string, reason: string): Promise<void> {
+  const canceled = await trx
+    .updateTable('invitations')
+    .set({ canceled_at: now })
+    .where('org_id', '=', orgId)
+    .where('invited_by', '=', inviterId)
+    .where('accepted_at', 'is', null)
+    .where('canceled_at', 'is', null)
+    .returning(['id', 'email', 'role'])
+    .execute();
+  for (const invitation of canceled) {
+    await recordAudit(trx, now, {
+      action: 'invitation.canceled', orgId, targetType: 'invitation', targetId: invitation.id, ...byActor(actor),
+      details: { email: invitation.email, role: invitation.role, reason },
+    });
+  }
 }
 
 /** The owner hands ownership to another member, who becomes owner; the caller stays on as admin. */

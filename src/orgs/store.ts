@@ -52,6 +52,16 @@ export async function lockOrganization(trx: Executor, orgId: string): Promise<bo
   return row !== undefined;
 }
 
+/**
+ * Takes the organization's lock (the one every membership change takes), then reads the user's role:
+ * null when they are no longer a member or the organization is gone. Anything made for a member in the
+ * same transaction (a key) then cannot slip past a concurrent removal.
+ */
+export async function lockMembership(trx: Executor, orgId: string, userId: string): Promise<OrgRole | null> {
+  if (!(await lockOrganization(trx, orgId))) return null;
+  return roleIn(trx, orgId, userId);
+}
+
 /** The user's role in the organization, or null when they are not a member. */
 export async function roleIn(db: Executor, orgId: string, userId: string): Promise<OrgRole | null> {
   const row = await db.selectFrom('memberships').select('role').where('org_id', '=', orgId).where('user_id', '=', userId).executeTakeFirst();
