@@ -85,7 +85,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
   redis?.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
   await redis?.connect();
   // Commands issued in the same tick share one round trip (the limiter's script and the stamps' reads).
-  const limiter = redis ? new RedisLimiter(redis, config.redisPrefix) : new MemoryLimiter(clock);
+  const limiter = redis ? new RedisLimiter(redis, config.redisPrefix) : new MemoryLimiter(clock, config.limiterMaxKeys);
   const stamps = createStamps(redis, config.redisPrefix, store.dataVersion);
   const keys = new KeyDirectory(store.db, clock, stamps.authEpoch, stamps.keySet);
   const usage = new UsageRecorder(store.db, clock, log, config.usageFlushIntervalMs);

@@ -49,4 +49,25 @@ describe('security review: hostile input', () => {
     assert.equal(deep.status, 422, JSON.stringify(deep.body).slice(0, 300));
     assert.deepEqual(await countRows(t), before, 'nothing was written');
   });
+
+  it('threat: control and bidi characters in e-mail local parts — an address that reads as another (mails, logs, lists) is refused everywhere an address is taken', async () => {
+    const { key } = await agentKey(t);
+    const org = (await t.request('GET', '/api/v1/me', { key })).body.data.organization.id;
+    const before = await countRows(t);
+    // "admin\u202Egro.elpmaxe@evil.com" shows as "admin" + "moc.live@example.org" reversed; the others hide or break text.
+    for (const local of ['admin\u202Egro', 'ad\u200Bmin', 'a\u200Fb', 'a\u2066b\u2069', 'a\u0007b', 'a\u001b[31mb', 'a\u0085b', 'a\u2028b', 'a\uFEFFb']) {
+      const email = `${local}@example.com`;
+      for (const [method, path, options] of [
+        ['POST', '/api/v1/auth/sign-up', { body: { email, password: 'Orbit-Lantern-Quiet-42' } }],
+        ['POST', '/api/v1/agent/sign-up', { body: { email } }],
+        ['POST', '/api/v1/auth/password/forgot', { body: { email } }],
+        ['POST', `/api/v1/organizations/${org}/invitations`, { key, body: { email, role: 'member' } }],
+      ] as const) {
+        const reply = await t.request(method, path, options);
+        assert.equal(reply.status, 422, `${JSON.stringify(email)} at ${path}: ${JSON.stringify(reply.body)}`);
+        assert.match(reply.body.details.fields.email, /control, bidi or other invisible characters/);
+      }
+    }
+    assert.deepEqual(await countRows(t), before, 'nothing was written');
+  });
 });

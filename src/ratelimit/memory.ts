@@ -6,12 +6,23 @@ interface Window {
   resetAt: number;
 }
 
-/** In-process limiter: exact within one process (the event loop makes each hit atomic). */
+/** How often a full table may be swept for expired windows (a sweep walks every counter). */
+const FULL_SWEEP_INTERVAL_MS = 1000;
+
+/**
+ * In-process limiter: exact within one process (the event loop makes each hit atomic). The table is
+ * bounded: when `maxKeys` counters are live, a new counter is refused (the request is denied) rather
+ * than an old one evicted, since forgetting a live counter would hand its owner a fresh allowance.
+ */
 export class MemoryLimiter implements Limiter {
   private readonly windows = new Map<string, Window>();
   private readonly sweeper: NodeJS.Timeout;
+  private lastFullSweep = -Infinity;
 
-  constructor(private readonly clock: Clock) {
+  constructor(
+    private readonly clock: Clock,
+    private readonly maxKeys = 500_000,
+  ) {
     // Expired windows are dropped every minute so memory follows the number of active keys.
     this.sweeper = setInterval(() => this.sweep(), 60_000);
     this.sweeper.unref();
@@ -21,6 +32,7 @@ export class MemoryLimiter implements Limiter {
     const now = this.clock.now();
     let window = this.windows.get(key);
     if (!window || window.resetAt <= now) {
+      if (!window && !this.hasRoom(now)) return decide(limit + 1, limit, now + FULL_SWEEP_INTERVAL_MS); // fail closed
       window = { count: 0, resetAt: now + windowMs };
       this.windows.set(key, window);
     }
@@ -30,6 +42,15 @@ export class MemoryLimiter implements Limiter {
 
   async reset(key: string): Promise<void> {
     this.windows.delete(key);
+  }
+
+  /** Room for one more counter: at once while below the bound, else after dropping expired ones (at most once a second). */
+  private hasRoom(now: number): boolean {
+    if (this.windows.size < this.maxKeys) return true;
+    if (now - this.lastFullSweep < FULL_SWEEP_INTERVAL_MS) return false;
+    this.lastFullSweep = now;
+    this.sweep();
+    return this.windows.size < this.maxKeys;
   }
 
   private sweep(): void {
