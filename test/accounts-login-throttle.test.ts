@@ -115,3 +115,49 @@ describe('login throttling behind a trusted proxy', () => {
     assert.deepEqual(statuses, [401, 401, 401, 429, 429]);
   });
 });
+
+describe('security review: locking the owner out', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer({ FUNCSPEC_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: '3', FUNCSPEC_LOGIN_MAX_ATTEMPTS_PER_IP: '1000', FUNCSPEC_ACCOUNT_MAILS_PER_IP: '100000', FUNCSPEC_ACCOUNT_MAILS_PER_EMAIL: '2' });
+  });
+  after(() => t.close());
+
+  const deviceCookieOf = (reply: { headers: Headers }) => reply.headers.getSetCookie().find((c) => c.startsWith('funcspec_device='))!.split(';')[0]!;
+
+  it('threat: a stranger fails logins on purpose to lock the owner out — the browser the owner signed in with before still gets in; no other browser, and no forged cookie, does', async () => {
+    const owner = await verifiedUser(t);
+    const signedIn = await login(t, owner.email, GOOD_PASSWORD);
+    assert.equal(signedIn.status, 200);
+    const device = deviceCookieOf(signedIn);
+    assert.match(signedIn.headers.getSetCookie().find((c) => c.startsWith('funcspec_device='))!, /HttpOnly/i);
+
+    for (let i = 0; i < 3; i++) assert.equal((await login(t, owner.email, `Stranger-Guess-${i}-Abc`)).status, 401);
+    assert.equal((await login(t, owner.email, GOOD_PASSWORD)).status, 429, 'an unknown browser is throttled, the right password too');
+
+    const fromKnownDevice = (password: string, cookie: string) => t.request('POST', '/api/v1/auth/login', { body: { email: owner.email, password }, cookie });
+    assert.equal((await fromKnownDevice(GOOD_PASSWORD, device)).status, 200, 'the owner\'s browser gets in');
+
+    const [name, value] = device.split('=') as [string, string];
+    const forged = `${name}=${value.split('.')[0]}.${'A'.repeat(43)}`;
+    assert.equal((await fromKnownDevice(GOOD_PASSWORD, forged)).status, 429, 'a forged cookie counts as an unknown browser');
+    const other = await verifiedUser(t);
+    const othersDevice = deviceCookieOf(await login(t, other.email, GOOD_PASSWORD));
+    assert.equal((await fromKnownDevice(GOOD_PASSWORD, othersDevice)).status, 429, "another account's device cookie does not count");
+
+    // The known browser has an allowance of its own, not an unlimited one.
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await fromKnownDevice(`Owner-Typo-${i}-Abc`, device)).status);
+    assert.deepEqual(statuses, [401, 401, 401, 429]);
+  });
+
+  it('threat: sign-ups by others use up the mails an address may get — the owner can still get a reset link', async () => {
+    const owner = await verifiedUser(t);
+    for (let i = 0; i < 4; i++) assert.equal((await t.request('POST', '/api/v1/auth/sign-up', { body: { email: owner.email, password: `Someone-Else-${i}-Xyz` } })).status, 202);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(t.mail.to(owner.email).length, 2, 'sign-up mails stop at the cap of 2 an hour (the verification mail was one)');
+    assert.equal((await t.request('POST', '/api/v1/auth/password/forgot', { body: { email: owner.email } })).status, 202);
+    const reset = await t.mail.waitFor(owner.email, { after: 2 });
+    assert.match(reset.text, /reset-password\?token=/, 'the reset link still comes');
+  });
+});

@@ -3,7 +3,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import type { SessionAuthenticator } from '../http/auth-gate.js';
 import { randomToken } from '../lib/random.js';
+import { originOf } from '../http/types.js';
 import { AccountErrors } from './errors.js';
+import { knownDeviceValue } from './known-devices.js';
+import type { LoginOrigin } from './service.js';
 import { principalForSession } from './sessions.js';
 
 // The HTTP side of web sessions: the cookie of §4 and the Origin rule against cross-site requests.
@@ -52,6 +55,20 @@ export function signUpCookie(ctx: AppContext, request: FastifyRequest): string |
 
 export function clearSignUpCookie(ctx: AppContext, reply: FastifyReply): void {
   reply.clearCookie(signUpCookieName(ctx), cookieOptions(ctx));
+}
+
+/** The known-device cookie (see known-devices.ts): a year, HttpOnly, set at every completed login. */
+function knownDeviceCookieName(ctx: AppContext): string {
+  return httpsOnly(ctx) ? '__Host-funcspec_device' : 'funcspec_device';
+}
+
+export function rememberDevice(ctx: AppContext, reply: FastifyReply, userId: string): void {
+  reply.setCookie(knownDeviceCookieName(ctx), knownDeviceValue(ctx, userId), { ...cookieOptions(ctx), maxAge: 365 * 24 * 3600 });
+}
+
+/** Where a request comes from, with the browser's known-device cookie (password guesses are counted by it). */
+export function loginOrigin(ctx: AppContext, request: FastifyRequest): LoginOrigin {
+  return { ...originOf(request), device: request.cookies?.[knownDeviceCookieName(ctx)] || undefined };
 }
 
 export function sessionCookie(ctx: AppContext, request: FastifyRequest): string | undefined {

@@ -1,3 +1,4 @@
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { principalOf } from '../http/auth-gate.js';
@@ -7,7 +8,7 @@ import { originOf, type Api } from '../http/types.js';
 import { EmailSchema } from '../lib/email.js';
 import { isoTime } from '../lib/time.js';
 import { approveDevice, denyDevice, inspectDevice, pollDeviceToken, startDeviceAuthorization } from './device.js';
-import { clearSessionCookie, clearSignUpCookie, rejectCrossSite, sessionCookie, setSessionCookie, signUpBrowser, signUpCookie } from './http.js';
+import { clearSessionCookie, clearSignUpCookie, loginOrigin, rejectCrossSite, rememberDevice, sessionCookie, setSessionCookie, signUpBrowser, signUpCookie } from './http.js';
 import { NewPasswordSchema, PasswordSchema } from './passwords.js';
 import {
   changePassword,
@@ -108,9 +109,10 @@ export async function accountRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
   });
 
-  const signedIn = (outcome: LoginOutcome, setCookie: (token: string) => void) => {
+  const signedIn = (outcome: LoginOutcome, reply: FastifyReply) => {
     if (outcome.kind === 'challenge') return { data: { two_factor_required: true as const, challenge_token: outcome.challengeToken } };
-    setCookie(outcome.session.token);
+    setSessionCookie(ctx, reply, outcome.session.token);
+    rememberDevice(ctx, reply, outcome.user.id);
     return { data: { user: showUser(outcome.user), session: { id: outcome.session.id, expires_at: isoTime(outcome.session.endsAt) } } };
   };
 
@@ -124,8 +126,8 @@ export async function accountRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request, reply) => {
       rejectCrossSite(ctx, request); // no login CSRF
-      const outcome = await login(ctx, { ...request.body, replacing: sessionCookie(ctx, request) }, originOf(request));
-      return signedIn(outcome, (token) => setSessionCookie(ctx, reply, token));
+      const outcome = await login(ctx, { ...request.body, replacing: sessionCookie(ctx, request) }, loginOrigin(ctx, request));
+      return signedIn(outcome, reply);
     },
   });
 
@@ -143,7 +145,7 @@ export async function accountRoutes(app: Api, ctx: AppContext): Promise<void> {
         { challengeToken: request.body.challenge_token, code: request.body.code, replacing: sessionCookie(ctx, request) },
         originOf(request),
       );
-      return signedIn(outcome, (token) => setSessionCookie(ctx, reply, token)) as z.infer<typeof SignedIn>;
+      return signedIn(outcome, reply) as z.infer<typeof SignedIn>;
     },
   });
 
@@ -290,7 +292,7 @@ export async function accountRoutes(app: Api, ctx: AppContext): Promise<void> {
       await changePassword(
         ctx,
         { userId: principal.user.id, sessionId: principal.session!.id, currentPassword: request.body.current_password, newPassword: request.body.new_password },
-        originOf(request),
+        loginOrigin(ctx, request),
       );
       return { data: { user: showUser(await userView(ctx.db, principal.user.id)) } };
     },
@@ -305,7 +307,7 @@ export async function accountRoutes(app: Api, ctx: AppContext): Promise<void> {
       body: z.object({ password: PasswordSchema }),
       response: { 200: envelope(z.object({ secret: z.string(), otpauth_uri: z.string(), qr_code: z.string() })), ...problems(401, 403, 409, 422, 429) },
     },
-    handler: async (request) => ({ data: await setupTwoFactor(ctx, principalOf(request).user.id, request.body.password, originOf(request)) }),
+    handler: async (request) => ({ data: await setupTwoFactor(ctx, principalOf(request).user.id, request.body.password, loginOrigin(ctx, request)) }),
   });
 
   app.post('/auth/two-factor/enable', {
@@ -332,7 +334,7 @@ export async function accountRoutes(app: Api, ctx: AppContext): Promise<void> {
       response: { 200: envelope(z.object({ two_factor_enabled: z.literal(false) })), ...problems(401, 403, 409, 422, 429) },
     },
     handler: async (request) => {
-      await disableTwoFactor(ctx, { userId: principalOf(request).user.id, ...request.body }, originOf(request));
+      await disableTwoFactor(ctx, { userId: principalOf(request).user.id, ...request.body }, loginOrigin(ctx, request));
       return { data: { two_factor_enabled: false as const } };
     },
   });
@@ -345,7 +347,7 @@ export async function accountRoutes(app: Api, ctx: AppContext): Promise<void> {
       body: z.object({ password: PasswordSchema, code: Code }),
       response: { 200: RecoveryCodes, ...problems(401, 403, 409, 422, 429) },
     },
-    handler: async (request) => ({ data: { recovery_codes: await regenerateRecoveryCodes(ctx, { userId: principalOf(request).user.id, ...request.body }, originOf(request)) } }),
+    handler: async (request) => ({ data: { recovery_codes: await regenerateRecoveryCodes(ctx, { userId: principalOf(request).user.id, ...request.body }, loginOrigin(ctx, request)) } }),
   });
 
   app.post('/auth/device/code', {

@@ -10,6 +10,7 @@ import { accountExistsMail, deliver, inBackground, noticeSecurityChange, resetMa
 import { hashPassword, isWeakPassword, verifyAgainstDummy, verifyPassword } from './passwords.js';
 import { deleteOtherSessions, deleteSessionByToken, insertSession, type NewSession } from './sessions.js';
 import type { EmailTokenPurpose } from './tables.js';
+import { knownDeviceOf } from './known-devices.js';
 import { consumeSecondFactor, countTwoFactorGuess, isTotpEnabled } from './totp.js';
 
 const HOUR_MS = 3_600_000;
@@ -35,16 +36,25 @@ export async function userView(db: Executor, userId: string): Promise<UserView> 
 // Throttles. Every guess is counted before it is compared (one atomic limiter hit), so N allowed
 // tries are N comparisons whatever the parallelism.
 
-/** The per-account password-guess counter; keyed by the e-mail, so it behaves the same for unknown addresses. */
-function accountKey(ctx: AppContext, email: string): string {
-  return `login:acct:${ctx.secrets.hmac('limit-key', email)}`;
+/** Where a request comes from, as far as password guesses go: the client, and the browser's known-device cookie. */
+export interface LoginOrigin extends RequestOrigin {
+  device?: string;
 }
 
-async function countPasswordGuess(ctx: AppContext, email: string, origin: RequestOrigin): Promise<void> {
+/**
+ * The per-account password-guess counter; keyed by the e-mail, so it behaves the same for unknown
+ * addresses. A known device of the account (see known-devices.ts) has a counter of its own.
+ */
+function accountKey(ctx: AppContext, email: string, device: string | null): string {
+  const account = `login:acct:${ctx.secrets.hmac('limit-key', email)}`;
+  return device ? `${account}:device:${device}` : account;
+}
+
+async function countPasswordGuess(ctx: AppContext, email: string, device: string | null, origin: RequestOrigin): Promise<void> {
   // The client IP (socket address unless a trusted proxy vouches for X-Forwarded-For) first, so one
   // address spraying many accounts is cut off without using up those accounts' allowances.
   await throttle(ctx, `login:ip:${clientBucket(origin.ip)}`, ctx.config.loginMaxAttemptsPerIp, ctx.config.loginThrottleWindowMs);
-  await throttle(ctx, accountKey(ctx, email), ctx.config.loginMaxAttemptsPerAccount, ctx.config.loginThrottleWindowMs);
+  await throttle(ctx, accountKey(ctx, email, device), ctx.config.loginMaxAttemptsPerAccount, ctx.config.loginThrottleWindowMs);
 }
 
 /**
@@ -260,9 +270,10 @@ function challengeDigest(ctx: AppContext, token: string): string {
  * ACCOUNT_DISABLED come only after the right password. With TOTP on, the answer is a short-lived
  * challenge, never a session.
  */
-export async function login(ctx: AppContext, input: { email: string; password: string; replacing?: string }, origin: RequestOrigin): Promise<LoginOutcome> {
-  await countPasswordGuess(ctx, input.email, origin);
+export async function login(ctx: AppContext, input: { email: string; password: string; replacing?: string }, origin: LoginOrigin): Promise<LoginOutcome> {
   const user = await ctx.db.selectFrom('users').select(['id', 'password_hash', 'email_verified_at', 'disabled_at']).where('email', '=', input.email).executeTakeFirst();
+  const device = knownDeviceOf(ctx, user?.id, origin.device);
+  await countPasswordGuess(ctx, input.email, device, origin);
   const passwordOk = user?.password_hash ? await verifyPassword(user.password_hash, input.password) : await verifyAgainstDummy(input.password);
   const now = ctx.clock.now();
   const audit = { action: 'auth.login', actorUserId: user?.id ?? null, ip: origin.ip, userAgent: origin.userAgent };
@@ -279,7 +290,7 @@ export async function login(ctx: AppContext, input: { email: string; password: s
     await recordAudit(ctx.db, now, { ...audit, outcome: 'failure', details: { reason: 'email_not_verified' } });
     throw AccountErrors.EMAIL_NOT_VERIFIED();
   }
-  await ctx.limiter.reset(accountKey(ctx, input.email));
+  await ctx.limiter.reset(accountKey(ctx, input.email, device));
 
   if (await isTotpEnabled(ctx.db, user.id)) {
     const challengeToken = randomToken(32);
@@ -416,9 +427,9 @@ export async function resetPassword(ctx: AppContext, input: { token: string; pas
  * Re-authentication for sensitive changes: the account's password, counted against the same
  * per-account and per-IP allowance as logins.
  */
-export async function requirePassword(ctx: AppContext, userId: string, password: string, origin: RequestOrigin): Promise<void> {
+export async function requirePassword(ctx: AppContext, userId: string, password: string, origin: LoginOrigin): Promise<void> {
   const user = await ctx.db.selectFrom('users').select(['email', 'password_hash']).where('id', '=', userId).executeTakeFirstOrThrow();
-  await countPasswordGuess(ctx, user.email, origin);
+  await countPasswordGuess(ctx, user.email, knownDeviceOf(ctx, userId, origin.device), origin);
   const ok = user.password_hash ? await verifyPassword(user.password_hash, password) : await verifyAgainstDummy(password);
   if (!ok) {
     await recordAudit(ctx.db, ctx.clock.now(), { action: 'auth.reauthenticate', outcome: 'failure', actorUserId: userId, ip: origin.ip, userAgent: origin.userAgent, details: { reason: 'password_incorrect' } });
