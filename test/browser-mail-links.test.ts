@@ -121,6 +121,7 @@ describe('mailed links and the CLI login page, clicked through in headless Chrom
     assert.equal((await login(t, email, GOOD_PASSWORD)).body.error_code, 'INVALID_CREDENTIALS', "the sign-up's password is not active");
     await page.getByLabel('Password').fill('Chosen-Here-Instead-5');
     await page.getByRole('button', { name: 'Set password' }).click();
+    await page.locator('#status').filter({ hasText: 'Your password is set' }).waitFor();
     assert.deepEqual(await statusText(page), { text: 'Your password is set. You can now sign in.', ok: true });
     assert.equal((await login(t, email, 'Chosen-Here-Instead-5')).status, 200);
   });
