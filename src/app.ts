@@ -24,7 +24,8 @@ import { auditRoutes } from './audit/routes.js';
 import { creditRoutes } from './credits/routes.js';
 import { keyRoutes } from './keys/routes.js';
 import { registerAuthGate, type AuthMode, type SessionAuthenticator } from './http/auth-gate.js';
-import { ApiError, errorRegistry, HttpErrors } from './http/errors.js';
+import { isDatabaseUnavailable } from './db/unavailable.js';
+import { ApiError, dependencyUnavailable, errorRegistry, HttpErrors } from './http/errors.js';
 import { systemRoutes } from './http/system-routes.js';
 import type { Api } from './http/types.js';
 import { invitationRoutes } from './orgs/invitation-routes.js';
@@ -214,6 +215,11 @@ function toApiError(error: FastifyError, request: FastifyRequest): ApiError {
   }
   if (error instanceof SyntaxError || error.statusCode === 400) return HttpErrors.BAD_REQUEST({}, { message: error.statusCode === 400 ? error.message : HttpErrors.BAD_REQUEST.message });
   if (error.statusCode === 503) return HttpErrors.SERVICE_UNAVAILABLE();
+  if (isDatabaseUnavailable(error)) {
+    // An outage, not a bug: the client retries, the operator sees one warning per refused request.
+    request.log.warn({ err: error }, 'database unavailable');
+    return dependencyUnavailable('database');
+  }
   request.log.error({ err: error }, 'unhandled error');
   return HttpErrors.INTERNAL_ERROR();
 }
