@@ -214,7 +214,7 @@ function toApiError(error: FastifyError, request: FastifyRequest): ApiError {
       return HttpErrors.BAD_REQUEST();
   }
   if (error instanceof SyntaxError || error.statusCode === 400) return HttpErrors.BAD_REQUEST({}, { message: error.statusCode === 400 ? error.message : HttpErrors.BAD_REQUEST.message });
-  if (error.statusCode === 503) return HttpErrors.SERVICE_UNAVAILABLE();
+  if (error.statusCode === 503) return HttpErrors.SERVICE_UNAVAILABLE({}, { headers: { 'retry-after': '1' } });
   if (isDatabaseUnavailable(error)) {
     // An outage, not a bug: the client retries, the operator sees one warning per refused request.
     request.log.warn({ err: error }, 'database unavailable');
