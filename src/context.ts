@@ -69,6 +69,10 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   return destination ? pino(options, destination) : pino(options);
 }
 
+export const REDIS_COMMAND_TIMEOUT_MS = 2_000;
+/** Reconnect to a lost Redis soon and often (every 0.1 s, backing off to 0.5 s): requests wait on it. */
+const reconnectDelay = (attempt: number) => Math.min(attempt * 100, 500);
+
 export interface ContextOptions {
   clock?: Clock;
   log?: Logger;
@@ -80,7 +84,11 @@ export async function createContext(config: Config, options: ContextOptions = {}
   const store = openStore(config.database);
   const secrets = createSecrets(resolveSecret(config.secret, config.dataDir));
   const mailer = config.smtpUrl ? new SmtpMailer(config.smtpUrl, config.mailFrom) : new OutboxMailer(config.dataDir, log);
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, enableAutoPipelining: true }) : null;
+  // A command Redis does not answer within 2 s fails (the request is answered 503), so a Redis that hangs
+  // holds no request; a disconnected one fails commands at once (no offline queue) while it reconnects.
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, enableAutoPipelining: true, commandTimeout: REDIS_COMMAND_TIMEOUT_MS, retryStrategy: reconnectDelay })
+    : null;
   // Redis errors surface on the requests that need it and on /readyz; an 'error' event must not crash the process.
   redis?.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
   await redis?.connect();

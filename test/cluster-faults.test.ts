@@ -165,6 +165,28 @@ describe('cluster faults: Redis and PostgreSQL restarted mid-traffic', { skip },
     assert.equal(detail.status, 200);
   });
 
+  it('a Redis that hangs (SIGSTOP) holds no request: key-authenticated answers are 503 within two 2 s command timeouts', async () => {
+    const key = busyKey;
+    assert.equal((await tc.request('GET', '/api/v1/me', { key })).status, 200);
+    redis.freeze();
+    try {
+      const started = Date.now();
+      const replies = await Promise.all(Array.from({ length: 4 }, () => tc.request('GET', '/api/v1/me', { key, signal: AbortSignal.timeout(20_000) })));
+      const waited = Date.now() - started;
+      console.log(`# Redis frozen: ${replies.map((r) => r.status).join(', ')} after ${waited} ms`);
+      assert.ok(replies.every((r) => r.status === 503 && r.headers.get('retry-after') === '1'), JSON.stringify(replies.map((r) => r.body)));
+      assert.ok(waited < 5_000, `answered within the command timeout (${waited} ms)`);
+    } finally {
+      redis.thaw();
+    }
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 200; i++) {
+      await pause(100);
+      status = (await tc.request('GET', '/api/v1/me', { key })).status;
+    }
+    assert.equal(status, 200, 'serves again once Redis answers');
+  });
+
   it('PostgreSQL restarted mid-traffic: answers are 2xx from a cache or 503 with Retry-After, never 500, and it recovers by itself', async () => {
     const { samples, downAt, startingAt, recoveredAt, limited } = await outage('PostgreSQL restart', () => postgres.stop(), () => postgres.start());
     assertNoWrongAnswers(samples);

@@ -40,6 +40,9 @@ export interface PrivateRedis {
   stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   /** Starts it again on the same port (and, with persistence, the same data). */
   start(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a Redis that keeps its connections but answers nothing. */
+  freeze(): void;
+  thaw(): void;
   close(): Promise<void>;
 }
 
@@ -69,7 +72,10 @@ export async function startPrivateRedis(options: { persistent?: boolean } = {}):
     url,
     stop,
     start,
+    freeze: () => child?.kill('SIGSTOP'),
+    thaw: () => child?.kill('SIGCONT'),
     async close() {
+      child?.kill('SIGCONT');
       await stop('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     },
