@@ -28,6 +28,7 @@ import { isDatabaseUnavailable } from './db/unavailable.js';
 import { ApiError, dependencyUnavailable, errorRegistry, HttpErrors } from './http/errors.js';
 import { systemRoutes } from './http/system-routes.js';
 import type { Api } from './http/types.js';
+import { httpsOptions, registerOperations } from './operations/index.js';
 import { invitationRoutes } from './orgs/invitation-routes.js';
 import { orgRoutes } from './orgs/routes.js';
 import { specItemRoutes } from './projects/item-routes.js';
@@ -56,6 +57,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     },
     requestIdHeader: false,
     routerOptions: { ignoreTrailingSlash: true },
+    ...httpsOptions(ctx.config),
   }).withTypeProvider<ZodTypeProvider>();
 
   // No body at all reaches the schemas as undefined (Fastify passes null), so optional bodies take their defaults.
@@ -85,6 +87,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     if (draining) reply.header('connection', 'close');
     done(null, payload);
   });
+  registerOperations(app as unknown as FastifyInstance, ctx);
   app.setErrorHandler((error, request, reply) => sendProblem(request, reply, toApiError(error as FastifyError, request)));
   app.setNotFoundHandler((request, reply) => sendProblem(request, reply, HttpErrors.NOT_FOUND({}, { message: `No route for ${request.method} ${request.url.split('?')[0]}.` })));
 

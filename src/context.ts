@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { totpSecondFactor } from './accounts/totp.js';
 import type { Config } from './config.js';
-import { openStore, type Db, type Store } from './db/index.js';
+import { openStore, type Db, type PoolStats, type Store } from './db/index.js';
 import { systemClock, type Clock } from './lib/time.js';
 import { createSecrets, resolveSecret, type Secrets } from './lib/secrets.js';
 import { OutboxMailer, SmtpMailer, type Mailer } from './mail/mailer.js';
@@ -33,6 +33,8 @@ export interface AppContext {
   config: Config;
   db: Db;
   dbKind: Store['kind'];
+  /** PostgreSQL's connection pool now (null on SQLite). */
+  dbPool(): PoolStats | null;
   clock: Clock;
   secrets: Secrets;
   mailer: Mailer;
@@ -102,6 +104,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
     config,
     db: store.db,
     dbKind: store.kind,
+    dbPool: () => store.poolStats?.() ?? null,
     clock,
     secrets,
     mailer,

@@ -21,7 +21,16 @@ export interface Store {
    * to the database file. Cheap (no I/O), so it can be read on every request.
    */
   dataVersion: (() => number) | null;
+  /** PostgreSQL only: the connection pool's state now (for metrics). */
+  poolStats: (() => PoolStats) | null;
   close(): Promise<void>;
+}
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  /** Queries waiting for a free connection. */
+  waiting: number;
 }
 
 export const DB_CONNECT_TIMEOUT_MS = 5_000;
@@ -45,7 +54,7 @@ export function openStore(target: DatabaseTarget): Store {
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     const dataVersionStatement = sqlite.prepare('PRAGMA data_version').pluck();
     const dataVersion = () => dataVersionStatement.get() as number;
-    return { db, kind: 'sqlite', dataVersion, close: () => db.destroy() };
+    return { db, kind: 'sqlite', dataVersion, poolStats: null, close: () => db.destroy() };
   }
   const pool = new pg.Pool({
     connectionString: target.url,
@@ -60,7 +69,8 @@ export function openStore(target: DatabaseTarget): Store {
   // An idle client that errors (e.g. the server restarts) must not crash the process.
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, kind: 'postgres', dataVersion: null, close: () => db.destroy() };
+  const poolStats = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount });
+  return { db, kind: 'postgres', dataVersion: null, poolStats, close: () => db.destroy() };
 }
 
 /**
