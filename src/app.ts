@@ -58,6 +58,11 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     requestIdHeader: false,
     routerOptions: { ignoreTrailingSlash: true },
     ...httpsOptions(ctx.config),
+    // What Fastify refuses before routing (a malformed percent-encoding in the path) gets the envelope too.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id);
+      sendProblem(request, reply, error.code === 'FST_ERR_BAD_URL' ? HttpErrors.BAD_REQUEST({}, { message: 'The request URL is malformed.' }) : toApiError(error, request));
+    },
   }).withTypeProvider<ZodTypeProvider>();
 
   // No body at all reaches the schemas as undefined (Fastify passes null), so optional bodies take their defaults.
@@ -212,6 +217,9 @@ function toApiError(error: FastifyError, request: FastifyRequest): ApiError {
       return HttpErrors.UNSUPPORTED_MEDIA_TYPE();
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return HttpErrors.PAYLOAD_TOO_LARGE({ limit_bytes: BODY_LIMIT });
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      // A path segment longer than any id, slug or permalink (the router stops at 100 characters).
+      return HttpErrors.NOT_FOUND({}, { message: 'No such resource: a path segment is longer than any id.' });
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return HttpErrors.BAD_REQUEST();
