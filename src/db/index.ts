@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { DatabaseTarget } from '../config.js';
 import { migrations } from './migrations/index.js';
@@ -101,6 +101,21 @@ function withStatementCache(sqlite: SqliteDatabase.Database, max = 500): SqliteD
  * (busy) or to the bookkeeping tables (already exists) tries again and then finds the work done.
  */
 export async function migrateToLatest(db: Db): Promise<string[]> {
+  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+    // Requests get a statement timeout; a migration (an index on a large table) may need longer.
+    return db.connection().execute(async (connection) => {
+      await sql`set statement_timeout = 0`.execute(connection);
+      try {
+        return await migrateWith(connection);
+      } finally {
+        await sql`reset statement_timeout`.execute(connection);
+      }
+    });
+  }
+  return migrateWith(db);
+}
+
+async function migrateWith(db: Db): Promise<string[]> {
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
   for (let attempt = 1; ; attempt++) {
     const { error, results } = await migrator.migrateToLatest();

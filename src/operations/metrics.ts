@@ -6,7 +6,6 @@ import { ping } from '../db/index.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { Limiter } from '../ratelimit/limiter.js';
 
-
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 type KeyOutcome = 'valid' | 'invalid' | 'ip_not_allowed' | 'unavailable';
@@ -98,13 +97,14 @@ export function registerMetrics(app: FastifyInstance, ctx: AppContext): void {
 
   app.addHook('onRoute', (route) => {
     if (route.url === undefined) return;
+    const method = Array.isArray(route.method) ? route.method.join(',') : route.method;
     const byStatus = new Map<number, { observe(seconds: number): void }>();
     const takesKeys = route.config?.auth === 'api_key' || route.config?.auth === 'any';
     const observe: onResponseHookHandler = (request: FastifyRequest, reply: FastifyReply, done) => {
       const status = reply.statusCode;
       let child = byStatus.get(status);
       if (!child) {
-        child = requests.labels(request.method, route.url, String(status));
+        child = requests.labels(method, route.url, String(status));
         byStatus.set(status, child);
       }
       child.observe(reply.elapsedTime / 1000);
