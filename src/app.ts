@@ -24,9 +24,11 @@ import { auditRoutes } from './audit/routes.js';
 import { creditRoutes } from './credits/routes.js';
 import { keyRoutes } from './keys/routes.js';
 import { registerAuthGate, type AuthMode, type SessionAuthenticator } from './http/auth-gate.js';
-import { ApiError, errorRegistry, HttpErrors } from './http/errors.js';
+import { isDatabaseUnavailable } from './db/unavailable.js';
+import { ApiError, dependencyUnavailable, errorRegistry, HttpErrors } from './http/errors.js';
 import { systemRoutes } from './http/system-routes.js';
 import type { Api } from './http/types.js';
+import { httpsOptions, registerOperations } from './operations/index.js';
 import { invitationRoutes } from './orgs/invitation-routes.js';
 import { orgRoutes } from './orgs/routes.js';
 import { specItemRoutes } from './projects/item-routes.js';
@@ -55,6 +57,12 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     },
     requestIdHeader: false,
     routerOptions: { ignoreTrailingSlash: true },
+    ...httpsOptions(ctx.config),
+    // What Fastify refuses before routing (a malformed percent-encoding in the path) gets the envelope too.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id);
+      sendProblem(request, reply, error.code === 'FST_ERR_BAD_URL' ? HttpErrors.BAD_REQUEST({}, { message: 'The request URL is malformed.' }) : toApiError(error, request));
+    },
   }).withTypeProvider<ZodTypeProvider>();
 
   // No body at all reaches the schemas as undefined (Fastify passes null), so optional bodies take their defaults.
@@ -84,6 +92,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     if (draining) reply.header('connection', 'close');
     done(null, payload);
   });
+  registerOperations(app as unknown as FastifyInstance, ctx);
   app.setErrorHandler((error, request, reply) => sendProblem(request, reply, toApiError(error as FastifyError, request)));
   app.setNotFoundHandler((request, reply) => sendProblem(request, reply, HttpErrors.NOT_FOUND({}, { message: `No route for ${request.method} ${request.url.split('?')[0]}.` })));
 
@@ -208,12 +217,20 @@ function toApiError(error: FastifyError, request: FastifyRequest): ApiError {
       return HttpErrors.UNSUPPORTED_MEDIA_TYPE();
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return HttpErrors.PAYLOAD_TOO_LARGE({ limit_bytes: BODY_LIMIT });
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      // A path segment longer than any id, slug or permalink (the router stops at 100 characters).
+      return HttpErrors.NOT_FOUND({}, { message: 'No such resource: a path segment is longer than any id.' });
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return HttpErrors.BAD_REQUEST();
   }
   if (error instanceof SyntaxError || error.statusCode === 400) return HttpErrors.BAD_REQUEST({}, { message: error.statusCode === 400 ? error.message : HttpErrors.BAD_REQUEST.message });
-  if (error.statusCode === 503) return HttpErrors.SERVICE_UNAVAILABLE();
+  if (error.statusCode === 503) return HttpErrors.SERVICE_UNAVAILABLE({}, { headers: { 'retry-after': '1' } });
+  if (isDatabaseUnavailable(error)) {
+    // An outage, not a bug: the client retries, the operator sees one warning per refused request.
+    request.log.warn({ err: error }, 'database unavailable');
+    return dependencyUnavailable('database');
+  }
   request.log.error({ err: error }, 'unhandled error');
   return HttpErrors.INTERNAL_ERROR();
 }

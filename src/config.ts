@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { parseDuration } from './lib/duration.js';
@@ -55,6 +56,12 @@ export interface Config {
   sessionRequestsPerHour: number;
   /** Counters the in-process limiter keeps at most; past it, new counters are refused (fail closed). */
   limiterMaxKeys: number;
+  /** Prometheus metrics on a listener of their own (null: off), on metricsHost. */
+  metricsPort: number | null;
+  metricsHost: string;
+  /** Native TLS: PEM certificate chain and private key (both or neither). */
+  tlsCertFile: string | null;
+  tlsKeyFile: string | null;
 }
 
 /** A setting that cannot be used; `message` is the one line printed at start-up. */
@@ -153,6 +160,18 @@ function devOutboxHttp(env: Env, smtp: boolean, publicUrl: URL): boolean {
   return mode === 'on' || LOOPBACK_HOSTS.test(publicUrl.hostname);
 }
 
+function readableFile(env: Env, name: string): string | null {
+  const raw = read(env, name);
+  if (raw === undefined) return null;
+  const file = path.resolve(raw);
+  try {
+    accessSync(file, constants.R_OK);
+  } catch {
+    throw new ConfigError(name, `cannot read "${raw}"`);
+  }
+  return file;
+}
+
 /** Every setting of the server, parsed and checked in one place. Throws ConfigError on the first bad one. */
 export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, 'PORT', 8080, 0, 65535);
@@ -183,6 +202,17 @@ export function loadConfig(env: Env = process.env): Config {
   const sessionMaxAgeMs = duration(env, 'FUNCSPEC_SESSION_MAX_AGE', '30d');
   if (sessionMaxAgeMs < sessionIdleTimeoutMs) {
     throw new ConfigError('FUNCSPEC_SESSION_MAX_AGE', 'must not be shorter than FUNCSPEC_SESSION_IDLE_TIMEOUT');
+  }
+
+  const tlsCertFile = readableFile(env, 'TLS_CERT_FILE');
+  const tlsKeyFile = readableFile(env, 'TLS_KEY_FILE');
+  if ((tlsCertFile === null) !== (tlsKeyFile === null)) {
+    throw new ConfigError(tlsCertFile ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE', 'is needed too: native TLS takes both TLS_CERT_FILE and TLS_KEY_FILE');
+  }
+  const metricsPortRaw = read(env, 'FUNCSPEC_METRICS_PORT');
+  const metricsPort = metricsPortRaw === undefined ? null : integer(env, 'FUNCSPEC_METRICS_PORT', 0, 0, 65535);
+  if (metricsPort !== null && metricsPort !== 0 && metricsPort === port) {
+    throw new ConfigError('FUNCSPEC_METRICS_PORT', 'must differ from PORT: metrics stay off the public listener');
   }
 
   const logLevel = read(env, 'LOG_LEVEL') ?? 'info';
@@ -227,5 +257,9 @@ export function loadConfig(env: Env = process.env): Config {
     invitationsPerEmailPerDay: integer(env, 'FUNCSPEC_INVITATIONS_PER_EMAIL', 5, 1, 1_000_000),
     sessionRequestsPerHour: integer(env, 'FUNCSPEC_SESSION_RATE_LIMIT', 5000, 1, 100_000_000),
     limiterMaxKeys: integer(env, 'FUNCSPEC_LIMITER_MAX_KEYS', 500_000, 1000, 100_000_000),
+    metricsPort,
+    metricsHost: read(env, 'FUNCSPEC_METRICS_HOST') ?? '127.0.0.1',
+    tlsCertFile,
+    tlsKeyFile,
   };
 }

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { totpSecondFactor } from './accounts/totp.js';
 import type { Config } from './config.js';
-import { openStore, type Db, type Store } from './db/index.js';
+import { openStore, type Db, type PoolStats, type Store } from './db/index.js';
 import { systemClock, type Clock } from './lib/time.js';
 import { createSecrets, resolveSecret, type Secrets } from './lib/secrets.js';
 import { OutboxMailer, SmtpMailer, type Mailer } from './mail/mailer.js';
@@ -33,6 +33,8 @@ export interface AppContext {
   config: Config;
   db: Db;
   dbKind: Store['kind'];
+  /** PostgreSQL's connection pool now (null on SQLite). */
+  dbPool(): PoolStats | null;
   clock: Clock;
   secrets: Secrets;
   mailer: Mailer;
@@ -69,6 +71,10 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   return destination ? pino(options, destination) : pino(options);
 }
 
+export const REDIS_COMMAND_TIMEOUT_MS = 2_000;
+/** Reconnect to a lost Redis soon and often (every 0.1 s, backing off to 0.5 s): requests wait on it. */
+const reconnectDelay = (attempt: number) => Math.min(attempt * 100, 500);
+
 export interface ContextOptions {
   clock?: Clock;
   log?: Logger;
@@ -80,7 +86,11 @@ export async function createContext(config: Config, options: ContextOptions = {}
   const store = openStore(config.database);
   const secrets = createSecrets(resolveSecret(config.secret, config.dataDir));
   const mailer = config.smtpUrl ? new SmtpMailer(config.smtpUrl, config.mailFrom) : new OutboxMailer(config.dataDir, log);
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, enableAutoPipelining: true }) : null;
+  // A command Redis does not answer within 2 s fails (the request is answered 503), so a Redis that hangs
+  // holds no request; a disconnected one fails commands at once (no offline queue) while it reconnects.
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, enableAutoPipelining: true, commandTimeout: REDIS_COMMAND_TIMEOUT_MS, retryStrategy: reconnectDelay })
+    : null;
   // Redis errors surface on the requests that need it and on /readyz; an 'error' event must not crash the process.
   redis?.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
   await redis?.connect();
@@ -94,6 +104,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
     config,
     db: store.db,
     dbKind: store.kind,
+    dbPool: () => store.poolStats?.() ?? null,
     clock,
     secrets,
     mailer,

@@ -35,7 +35,7 @@ export async function startServer(config: Config, options: ContextOptions = {}):
     return {
       app,
       ctx,
-      url: `http://${host}:${port}`,
+      url: `${config.tlsCertFile ? 'https' : 'http'}://${host}:${port}`,
       async close() {
         await app.close();
         await ctx.close();

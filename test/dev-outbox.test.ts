@@ -60,7 +60,7 @@ describe('security review: the dev outbox behind a proxy', () => {
     const t = await startTestServer({ SMTP_URL: '' });
     try {
       assert.equal((await t.request('GET', '/dev/outbox')).status, 200, 'a direct local client reads it');
-      for (const headers of [
+      for (const headers of <Array<Record<string, string>>>[
         { 'x-forwarded-for': '203.0.113.9' },
         { forwarded: 'for=203.0.113.9;proto=https' },
         { 'x-real-ip': '203.0.113.9' },

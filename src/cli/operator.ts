@@ -8,6 +8,7 @@ import type { Plan } from '../orgs/tables.js';
 // commands of the same binary start fast.
 const load = {
   audit: () => import('../audit/audit.js'),
+  backup: () => import('../operations/backup.js'),
   config: () => import('../config.js'),
   ledger: () => import('../credits/ledger.js'),
   db: () => import('../db/index.js'),
@@ -106,6 +107,42 @@ export function registerOperatorCommands(program: Command): void {
     });
 
   const admin = program.command('admin').description('Operator commands on the database');
+  admin
+    .command('backup')
+    .description('Write a backup of the whole database to FILE, while the servers run (SQLite: online backup; PostgreSQL: pg_dump custom format)')
+    .argument('<file>', 'a new file')
+    .action(async (file: string) => {
+      const [{ loadConfig }, { backupDatabase, BackupError }] = await Promise.all([load.config(), load.backup()]);
+      const config = loadConfig();
+      await backupDatabase(config.database, file).catch((error: unknown) => {
+        throw error instanceof BackupError ? new OperatorError(error.message, 1) : error;
+      });
+      console.log(`Backup of ${config.database.kind === 'sqlite' ? config.database.path : 'the PostgreSQL database'} written to ${file}.`);
+    });
+  admin
+    .command('restore')
+    .description('Replace the whole database with a backup (stop every server first; start them again after)')
+    .argument('<file>', 'a file written by `funcspec admin backup`')
+    .option('--yes', 'yes, replace what DATABASE_URL holds now')
+    .action(async (file: string, options: { yes?: boolean }) => {
+      if (!options.yes) throw new OperatorError('restore replaces everything DATABASE_URL holds: stop the servers, then run it again with --yes.', 2);
+      const [{ loadConfig }, { openStore, migrateToLatest }, { restoreDatabase, BackupError }] = await Promise.all([load.config(), load.db(), load.backup()]);
+      const config = loadConfig();
+      await restoreDatabase(config.database, file).catch((error: unknown) => {
+        throw error instanceof BackupError ? new OperatorError(error.message, 1) : error;
+      });
+      // A backup from an older version is brought up to this one's schema.
+      const store = openStore(config.database);
+      try {
+        await migrateToLatest(store.db);
+      } finally {
+        await store.close();
+      }
+      // Servers started after this see the restored keys; tell any that cache under the shared stamps.
+      for (const stamp of ['authEpoch', 'credits'] as const) await announceChange(config, stamp).catch(() => {});
+      console.log(`Restored ${file}. Start the servers.`);
+    });
+
   const org = admin.command('org').description('Organizations');
   org
     .command('set-plan')

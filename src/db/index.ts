@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { DatabaseTarget } from '../config.js';
 import { migrations } from './migrations/index.js';
+import { isDatabaseUnavailable } from './unavailable.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -20,8 +21,20 @@ export interface Store {
    * to the database file. Cheap (no I/O), so it can be read on every request.
    */
   dataVersion: (() => number) | null;
+  /** PostgreSQL only: the connection pool's state now (for metrics). */
+  poolStats: (() => PoolStats) | null;
   close(): Promise<void>;
 }
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  /** Queries waiting for a free connection. */
+  waiting: number;
+}
+
+export const DB_CONNECT_TIMEOUT_MS = 5_000;
+export const DB_STATEMENT_TIMEOUT_MS = 10_000;
 
 // bigint columns (epoch ms, micro-credits) fit in a JS number; read them as numbers, not strings.
 const PG_INT8 = 20;
@@ -41,13 +54,23 @@ export function openStore(target: DatabaseTarget): Store {
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     const dataVersionStatement = sqlite.prepare('PRAGMA data_version').pluck();
     const dataVersion = () => dataVersionStatement.get() as number;
-    return { db, kind: 'sqlite', dataVersion, close: () => db.destroy() };
+    return { db, kind: 'sqlite', dataVersion, poolStats: null, close: () => db.destroy() };
   }
-  const pool = new pg.Pool({ connectionString: target.url, max: 20, types: pgTypes as pg.CustomTypesConfig });
+  const pool = new pg.Pool({
+    connectionString: target.url,
+    max: 20,
+    types: pgTypes as pg.CustomTypesConfig,
+    // No request waits on PostgreSQL forever: a connection (or a free pool slot) within 5 s, a statement
+    // within 10 s, else the request is answered 503 and the client retries.
+    connectionTimeoutMillis: DB_CONNECT_TIMEOUT_MS,
+    statement_timeout: DB_STATEMENT_TIMEOUT_MS,
+    keepAlive: true,
+  });
   // An idle client that errors (e.g. the server restarts) must not crash the process.
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, kind: 'postgres', dataVersion: null, close: () => db.destroy() };
+  const poolStats = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount });
+  return { db, kind: 'postgres', dataVersion: null, poolStats, close: () => db.destroy() };
 }
 
 /**
@@ -72,12 +95,39 @@ function withStatementCache(sqlite: SqliteDatabase.Database, max = 500): SqliteD
   });
 }
 
-/** Brings the schema up to date; safe to run from several processes at once on PostgreSQL (advisory lock). */
+/**
+ * Brings the schema up to date; safe to run from several processes at once. PostgreSQL serialises them
+ * with an advisory lock. SQLite has no such lock: a process that lost the race to the file's write lock
+ * (busy) or to the bookkeeping tables (already exists) tries again and then finds the work done.
+ */
 export async function migrateToLatest(db: Db): Promise<string[]> {
+  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+    // Requests get a statement timeout; a migration (an index on a large table) may need longer.
+    return db.connection().execute(async (connection) => {
+      await sql`set statement_timeout = 0`.execute(connection);
+      try {
+        return await migrateWith(connection);
+      } finally {
+        await sql`reset statement_timeout`.execute(connection);
+      }
+    });
+  }
+  return migrateWith(db);
+}
+
+async function migrateWith(db: Db): Promise<string[]> {
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    if (attempt >= 10 || !lostMigrationRace(error)) throw error instanceof Error ? error : new Error(String(error));
+    await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+  }
+}
+
+function lostMigrationRace(error: unknown): boolean {
+  const message = String((error as Error | null)?.message ?? '');
+  return isDatabaseUnavailable(error) || isUniqueViolation(error) || /already exists/.test(message);
 }
 
 export async function ping(db: Db): Promise<void> {

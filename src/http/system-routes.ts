@@ -33,7 +33,7 @@ export async function systemRoutes(app: Api, ctx: AppContext): Promise<void> {
           () => (checks.redis = 'unavailable'),
         );
       }
-      if (Object.values(checks).some((state) => state !== 'ok')) throw HttpErrors.SERVICE_UNAVAILABLE({ checks });
+      if (Object.values(checks).some((state) => state !== 'ok')) throw HttpErrors.SERVICE_UNAVAILABLE({ checks }, { headers: { 'retry-after': '1' } });
       return { status: 'ready' as const };
     },
   });
