@@ -55,6 +55,8 @@ export interface Config {
   sessionRequestsPerHour: number;
   /** Counters the in-process limiter keeps at most; past it, new counters are refused (fail closed). */
   limiterMaxKeys: number;
+  /** Leaked-key reports (POST /keys/leaked, no credentials) per client IP per hour. */
+  leakReportsPerIpPerHour: number;
 }
 
 /** A setting that cannot be used; `message` is the one line printed at start-up. */
@@ -227,5 +229,6 @@ export function loadConfig(env: Env = process.env): Config {
     invitationsPerEmailPerDay: integer(env, 'FUNCSPEC_INVITATIONS_PER_EMAIL', 5, 1, 1_000_000),
     sessionRequestsPerHour: integer(env, 'FUNCSPEC_SESSION_RATE_LIMIT', 5000, 1, 100_000_000),
     limiterMaxKeys: integer(env, 'FUNCSPEC_LIMITER_MAX_KEYS', 500_000, 1000, 100_000_000),
+    leakReportsPerIpPerHour: integer(env, 'FUNCSPEC_LEAK_REPORTS_PER_IP', 60, 1, 1_000_000),
   };
 }

@@ -26,6 +26,7 @@ export interface DocFacts {
   signUpsPerIpPerHour: number;
   verifyPerEmailPerDay: number;
   verifyPerIpPerHour: number;
+  leakReportsPerIpPerHour: number;
   plans: Record<Plan, { requestsPerHour: number; monthlyCredits: number }>;
   bodyLimitBytes: number;
   errors: ReadonlyMap<string, ErrorDefinition>;
@@ -65,6 +66,7 @@ export function docFacts(config: Config, openApi: Record<string, unknown>, error
     signUpsPerIpPerHour: config.agentSignupsPerIpPerHour,
     verifyPerEmailPerDay: config.agentVerifyPerEmailPerDay,
     verifyPerIpPerHour: config.agentVerifyPerIpPerHour,
+    leakReportsPerIpPerHour: config.leakReportsPerIpPerHour,
     plans: PLANS,
     bodyLimitBytes,
     errors,

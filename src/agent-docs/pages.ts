@@ -50,7 +50,7 @@ An agent gets an API key in two calls (sign-up, then verify with the 6-digit cod
 
 ## Docs
 
-- [Authentication for agents](${base}/auth.md): get a key in two calls, the error codes, the limits, and using the key
+- [Authentication for agents](${base}/auth.md): get a key in two calls, the error codes, the limits, using the key, and what to do when it leaks
 - [API reference](${base}/api.md): every operation with its method, path and credentials, and every error code
 - [OpenAPI document](${base}/openapi.json): the same API, machine-readable (OpenAPI 3.1)
 
@@ -168,6 +168,10 @@ Requests per hour for each key, by the organization's plan:
 ${table(['plan', 'requests per hour per key'], planRows)}
 
 Every key-authenticated answer carries \`X-RateLimit-Limit\`, \`X-RateLimit-Remaining\` and \`X-RateLimit-Reset\` (Unix seconds). Over a limit the answer is 429 \`RATE_LIMITED\` with \`Retry-After\` in seconds (also in \`details.retry_after_seconds\`): wait that long, then retry.
+
+## When a key leaks
+
+A key found where it should not be (a repository, a log, a paste) is revoked at once by sending it to \`POST ${base}/api/v1/keys/leaked\` as \`{"keys": ["${facts.keyPrefix}…"]}\`, with no credentials (${facts.leakReportsPerIpPerHour} reports per client IP per hour). The answer is 202 whatever was sent; the key's owner and the organization's admins are mailed. \`funcspec scan --git --report\` finds keys in a working tree and its git history and reports them. Then get a new key: step 1 again with the same address.
 `;
 }
 
