@@ -57,6 +57,8 @@ export interface Config {
   limiterMaxKeys: number;
   /** Leaked-key reports (POST /keys/leaked, no credentials) per client IP per hour. */
   leakReportsPerIpPerHour: number;
+  /** How often each process looks for key hygiene mails to send (expiry warnings, unused-key digests). */
+  keyHygieneIntervalMs: number;
 }
 
 /** A setting that cannot be used; `message` is the one line printed at start-up. */
@@ -230,5 +232,6 @@ export function loadConfig(env: Env = process.env): Config {
     sessionRequestsPerHour: integer(env, 'FUNCSPEC_SESSION_RATE_LIMIT', 5000, 1, 100_000_000),
     limiterMaxKeys: integer(env, 'FUNCSPEC_LIMITER_MAX_KEYS', 500_000, 1000, 100_000_000),
     leakReportsPerIpPerHour: integer(env, 'FUNCSPEC_LEAK_REPORTS_PER_IP', 60, 1, 1_000_000),
+    keyHygieneIntervalMs: duration(env, 'FUNCSPEC_KEY_HYGIENE_INTERVAL', '1h'),
   };
 }

@@ -30,3 +30,43 @@ export function leakedKeysMail(ctx: AppContext, to: string, keys: KeyForMail[], 
       `If it was committed to a repository, \`funcspec scan --git\` lists every place in the history.\n`,
   };
 }
+
+function day(ms: number): string {
+  return isoTime(ms).slice(0, 10);
+}
+
+function switchOff(ctx: AppContext, setting: 'key_expiry_mails' | 'unused_keys_digest', orgName: string): string {
+  return `An admin of ${orgName} can turn these mails off in Organization Settings at ${ctx.config.publicUrl}/ (or with PATCH /api/v1/organizations/<org> {"${setting}": false}).`;
+}
+
+/** To a key's owner, a week before the key expires. */
+export function expiryWarningMail(ctx: AppContext, to: string, key: KeyForMail, expiresAt: number): Mail {
+  return {
+    to,
+    subject: `Your FuncSpec API key "${key.name}" expires on ${day(expiresAt)}`,
+    text:
+      `Your API key "${key.name}" (ending in ${key.lastFour}) in ${key.orgName} expires at ${isoTime(expiresAt)}; from then on every request with it is refused.\n\n` +
+      `If something still uses it, make a new key (Organization Settings → API Keys, or \`funcspec keys create\`) and put it in the old one's place before then. ` +
+      `If nothing does, there is nothing to do.\n\n${switchOff(ctx, 'key_expiry_mails', key.orgName)}\n`,
+  };
+}
+
+/** A key in the unused-keys digest: when it was last used (null: never), and when it was made. */
+export interface UnusedKey extends KeyForMail {
+  lastUsedAt: number | null;
+  createdAt: number;
+}
+
+/** To an organization's owners and admins, at most weekly while it has keys nobody used for `unusedDays` days. */
+export function unusedKeysDigestMail(ctx: AppContext, to: string, orgName: string, keys: UnusedKey[], total: number, unusedDays: number): Mail {
+  const lines = keys.map((key) => `${keyLine(key)}: ${key.lastUsedAt === null ? `never used (made ${day(key.createdAt)})` : `last used ${day(key.lastUsedAt)}`}`);
+  if (total > keys.length) lines.push(`- and ${total - keys.length} more (Organization Settings → API Keys lists them all)`);
+  return {
+    to,
+    subject: `${total} FuncSpec API ${total === 1 ? 'key' : 'keys'} in ${orgName} unused for ${unusedDays} days`,
+    text:
+      `${total === 1 ? 'This API key' : 'These API keys'} of ${orgName} still work${total === 1 ? 's' : ''} but nobody has used ${total === 1 ? 'it' : 'them'} for ${unusedDays} days or more:\n\n` +
+      `${lines.join('\n')}\n\nA key nobody uses is a risk without a benefit: revoke the ones that are not needed (Organization Settings → API Keys, or \`funcspec keys revoke ID\`). ` +
+      `This digest comes at most once a week while such keys exist.\n\n${switchOff(ctx, 'unused_keys_digest', orgName)}\n`,
+  };
+}

@@ -18,6 +18,8 @@ export async function insertOrganization(
     plan: 'free',
     rate_limit: null,
     allowed_ips: null,
+    key_expiry_mails: 1,
+    unused_keys_digest: 1,
     created_at: now,
     updated_at: now,
   };
