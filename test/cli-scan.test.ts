@@ -6,12 +6,8 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { generateKey, KeyFinder, findKeys } from '../src/keys/format.js';
 import { BIN, CliHome, ensureBuilt } from './helpers/cli.js';
 import { MANY_AGENTS } from './helpers/orgs.js';
+import { brokenChecksum } from './helpers/keys.js';
 import { agentKey, startTestServer, type TestServer } from './helpers/server.js';
-
-/** The same key with its last checksum character changed: the right shape, a checksum that fails. */
-function brokenChecksum(key: string): string {
-  return key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A');
-}
 
 const masked = (key: string) => `fs_${key.slice(3, 7)}_…${key.slice(-4)}`;
 

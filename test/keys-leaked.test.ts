@@ -2,12 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { generateKey } from '../src/keys/format.js';
 import { assertProblem, joinOrg, MANY_AGENTS, newPerson, type Person } from './helpers/orgs.js';
+import { brokenChecksum } from './helpers/keys.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-
-/** The same key with its last checksum character changed: the right shape, a checksum that fails. */
-function brokenChecksum(key: string): string {
-  return key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A');
-}
 
 describe('leaked keys: POST /api/v1/keys/leaked', () => {
   let t: TestServer;
