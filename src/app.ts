@@ -17,6 +17,7 @@ import { accountPages } from './accounts/pages.js';
 import { accountRoutes } from './accounts/routes.js';
 import fastJson from 'fast-json-stringify';
 import { z } from 'zod';
+import { agentDocRoutes } from './agent-docs/routes.js';
 import { agentRoutes } from './agent/routes.js';
 import { meRoutes } from './auth/me-routes.js';
 import type { AppContext } from './context.js';
@@ -104,7 +105,8 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
         version: '1.0.0',
         description:
           'Specifications and the access control around them. Authenticate with `X-Api-Key` or the web session cookie. ' +
-          'Every error is `application/problem+json` with a stable `error_code` (listed under `x-error-codes`).',
+          'Every error is `application/problem+json` with a stable `error_code` (listed under `x-error-codes`). ' +
+          'For agents, in Markdown: [/llms.txt](/llms.txt) (the index), [/auth.md](/auth.md) (getting and using a key) and [/api.md](/api.md) (every operation and error code).',
       },
       components: {
         securitySchemes: {
@@ -134,6 +136,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   registerAuthGate(app as unknown as FastifyInstance, ctx, () => sessions);
   await app.register(async (root) => systemRoutes(root as Api, ctx));
   await app.register(async (root) => accountPages(root as Api, ctx));
+  await app.register(async (root) => agentDocRoutes(root as Api, ctx, () => openApiDocument(app), BODY_LIMIT));
   await app.register(
     async (api) => {
       const typed = api as Api;

@@ -62,6 +62,10 @@ export interface Config {
   /** Native TLS: PEM certificate chain and private key (both or neither). */
   tlsCertFile: string | null;
   tlsKeyFile: string | null;
+  /** Leaked-key reports (POST /keys/leaked, no credentials) per client IP per hour. */
+  leakReportsPerIpPerHour: number;
+  /** How often each process looks for key hygiene mails to send (expiry warnings, unused-key digests). */
+  keyHygieneIntervalMs: number;
 }
 
 /** A setting that cannot be used; `message` is the one line printed at start-up. */
@@ -261,5 +265,7 @@ export function loadConfig(env: Env = process.env): Config {
     metricsHost: read(env, 'FUNCSPEC_METRICS_HOST') ?? '127.0.0.1',
     tlsCertFile,
     tlsKeyFile,
+    leakReportsPerIpPerHour: integer(env, 'FUNCSPEC_LEAK_REPORTS_PER_IP', 60, 1, 1_000_000),
+    keyHygieneIntervalMs: duration(env, 'FUNCSPEC_KEY_HYGIENE_INTERVAL', '1h'),
   };
 }

@@ -3,11 +3,14 @@ import { buildApp } from './app.js';
 import { createContext, type AppContext, type ContextOptions } from './context.js';
 import { migrateToLatest } from './db/index.js';
 import type { Api } from './http/types.js';
+import { KeyHygiene } from './keys/hygiene.js';
 
 export interface RunningServer {
   app: Api;
   ctx: AppContext;
   url: string;
+  /** The key hygiene mails' timer; `runOnce()` runs a pass now. */
+  keyHygiene: KeyHygiene;
   /** Stops accepting, lets in-flight requests finish, then closes the database and Redis. */
   close(): Promise<void>;
 }
@@ -29,6 +32,8 @@ export async function startServer(config: Config, options: ContextOptions = {}):
     ctx.usage.start();
     const app = await buildApp(ctx);
     await app.listen({ port: config.port, host: config.host });
+    const keyHygiene = new KeyHygiene(ctx);
+    keyHygiene.start();
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -36,7 +41,9 @@ export async function startServer(config: Config, options: ContextOptions = {}):
       app,
       ctx,
       url: `${config.tlsCertFile ? 'https' : 'http'}://${host}:${port}`,
+      keyHygiene,
       async close() {
+        await keyHygiene.stop();
         await app.close();
         await ctx.close();
       },

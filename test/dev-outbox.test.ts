@@ -66,7 +66,7 @@ describe('security review: the dev outbox behind a proxy', () => {
         { 'x-real-ip': '203.0.113.9' },
         { 'x-forwarded-host': 'specs.example.com' },
         { via: '1.1 proxy' },
-      ]) {
+      ] as Array<Record<string, string>>) {
         const relayed = await t.request('GET', '/dev/outbox', { headers });
         assert.equal(relayed.status, 404, `refused with ${JSON.stringify(headers)}`);
         assert.equal(relayed.body.error_code, 'NOT_FOUND');

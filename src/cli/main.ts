@@ -4,6 +4,7 @@ import { registerAuthCommands } from './commands/auth.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerCreditCommands } from './commands/credits.js';
 import { registerResourceCommands } from './commands/index.js';
+import { registerScanCommand } from './commands/scan.js';
 import { describeError, EXIT } from './errors.js';
 import { OperatorError, registerOperatorCommands } from './operator.js';
 import { cliVersion } from './version.js';
@@ -25,6 +26,7 @@ Exit codes: 0 ok, 1 other error, 2 usage, 3 authentication, 4 not found or forbi
   registerConfigCommands(program);
   registerResourceCommands(program);
   registerCreditCommands(program);
+  registerScanCommand(program);
   registerOperatorCommands(program);
   return program;
 }

@@ -7,6 +7,7 @@ import { originOf, type Api } from '../http/types.js';
 import { isoTime } from '../lib/time.js';
 import { accessOrg } from '../orgs/access.js';
 import { AllowListSchema, readAllowList } from './ip-allow.js';
+import { reportLeakedKeys } from './leaked.js';
 import { createKey, getKey, keyUsageSince, listKeys, revokeKey, rotateKey, usageRows, type KeyView } from './service.js';
 
 const MAX_OVERLAP_SECONDS = 7 * 24 * 3600;
@@ -58,6 +59,7 @@ function futureTime(field: string, iso: string | null | undefined, now: number):
 }
 
 const OrgParams = z.object({ org: z.string().max(100) });
+const MAX_REPORTED_KEYS = 100;
 const KeyParams = OrgParams.extend({ id: z.string().max(100) });
 
 /** API key management (§6): create, list, view with usage, revoke, rotate; and the usage report. */
@@ -190,6 +192,27 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
       const rows = await usageRows(ctx, access, principal, { from, to, keyId: request.query.key_id });
       const data = rows.map((row) => ({ key_id: row.key_id, key_name: row.key_name, hour: isoTime(row.hour_start), requests: Number(row.requests), by_status: byStatus(row) }));
       return { data, meta: { from: isoTime(from), to: isoTime(to), total_requests: data.reduce((sum, row) => sum + row.requests, 0) } };
+    },
+  });
+
+  app.post('/keys/leaked', {
+    schema: {
+      tags: ['API keys'],
+      summary: 'Report exposed keys (no credentials): every live one is revoked and its owner and admins are mailed; 202 whatever was sent',
+      description:
+        'For secret scanners and people who find a key where it should not be. Entries that are not well-formed keys, unknown keys and ' +
+        'keys already revoked are ignored; the answer is the same either way. `source` and `url` (where the keys were found) go to the audit log.',
+      body: z.object({
+        keys: z.array(z.string().max(1000)).min(1).max(MAX_REPORTED_KEYS),
+        source: singleLine(200).optional(),
+        url: singleLine(2000).optional(),
+      }),
+      response: { 202: envelope(z.object({ message: z.string() })), ...problems(400, 415, 422, 429) },
+    },
+    handler: async (request, reply) => {
+      await reportLeakedKeys(ctx, request.body, originOf(request));
+      reply.code(202);
+      return { data: { message: 'Thank you. Every live key in the report is revoked, and its owner is told.' } };
     },
   });
 }

@@ -36,7 +36,22 @@ export interface ApiKeyUsageTable {
   status_5xx: number;
 }
 
+/** A hygiene mail sent about one key (`kind`: `expiry`); the primary key makes it once, whatever the processes. */
+export interface ApiKeyNoticesTable {
+  key_id: string;
+  kind: 'expiry';
+  sent_at: number;
+}
+
+/** When an organization last got the digest of its unused keys. */
+export interface OrgKeyDigestsTable {
+  org_id: string;
+  sent_at: number;
+}
+
 export interface KeyTables {
   api_keys: ApiKeysTable;
   api_key_usage: ApiKeyUsageTable;
+  api_key_notices: ApiKeyNoticesTable;
+  org_key_digests: OrgKeyDigestsTable;
 }

@@ -85,12 +85,20 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
     config: { auth: 'any' },
     schema: {
       tags: ['Organizations'],
-      summary: 'Rename, change the slug or the allowed IPs (admin+)',
-      description: '`allowed_ips`: IPs/CIDRs from which the organization\'s API keys may be used; `null` or `[]` = any address.',
+      summary: 'Rename, change the slug, the allowed IPs or the key hygiene mails (admin+)',
+      description:
+        '`allowed_ips`: IPs/CIDRs from which the organization\'s API keys may be used; `null` or `[]` = any address. ' +
+        '`key_expiry_mails` and `unused_keys_digest` turn the key hygiene mails on or off for the organization.',
       params: OrgParams,
       body: z
-        .strictObject({ name: NameSchema.optional(), slug: OrgSlugSchema.optional(), allowed_ips: AllowListSchema.optional() })
-        .refine((body) => Object.keys(body).length > 0, 'name, slug or allowed_ips is required'),
+        .strictObject({
+          name: NameSchema.optional(),
+          slug: OrgSlugSchema.optional(),
+          allowed_ips: AllowListSchema.optional(),
+          key_expiry_mails: z.boolean().optional(),
+          unused_keys_digest: z.boolean().optional(),
+        })
+        .refine((body) => Object.keys(body).length > 0, 'name, slug, allowed_ips, key_expiry_mails or unused_keys_digest is required'),
       response: { 200: envelope(OrganizationSchema), ...problems(401, 403, 404, 409, 415, 422, 429) },
     },
     handler: async (request) => {

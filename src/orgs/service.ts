@@ -137,7 +137,11 @@ export interface OrgPatch {
   name?: string;
   slug?: string;
   allowed_ips?: string[] | null;
+  key_expiry_mails?: boolean;
+  unused_keys_digest?: boolean;
 }
+
+const MAIL_SWITCHES = ['key_expiry_mails', 'unused_keys_digest'] as const;
 
 /** Name, slug and allowed IPs: admin and owner. */
 export async function updateOrganization(ctx: AppContext, actor: Actor, orgId: string, patch: OrgPatch): Promise<OrganizationsTable> {
@@ -154,6 +158,10 @@ export async function updateOrganization(ctx: AppContext, actor: Actor, orgId: s
         const stored = storeAllowList(patch.allowed_ips);
         if (stored !== before.allowed_ips) changes.allowed_ips = stored;
       }
+      for (const field of MAIL_SWITCHES) {
+        const on = patch[field] === undefined ? undefined : patch[field] ? 1 : 0;
+        if (on !== undefined && on !== before[field]) changes[field] = on;
+      }
       if (Object.keys(changes).length === 0) return before;
       const after = await trx
         .updateTable('organizations')
@@ -165,7 +173,9 @@ export async function updateOrganization(ctx: AppContext, actor: Actor, orgId: s
       for (const field of Object.keys(changes) as Array<keyof OrganizationsTable>) {
         details[field] = field === 'allowed_ips'
           ? { from: readAllowList(before.allowed_ips), to: readAllowList(after.allowed_ips) }
-          : { from: before[field], to: after[field] };
+          : (MAIL_SWITCHES as readonly string[]).includes(field)
+            ? { from: before[field] === 1, to: after[field] === 1 }
+            : { from: before[field], to: after[field] };
       }
       await recordAudit(trx, now, {
         action: 'organization.updated', orgId, targetType: 'organization', targetId: orgId, ...byActor(actor), details,

@@ -18,6 +18,8 @@ export async function insertOrganization(
     plan: 'free',
     rate_limit: null,
     allowed_ips: null,
+    key_expiry_mails: 1,
+    unused_keys_digest: 1,
     created_at: now,
     updated_at: now,
   };
@@ -70,4 +72,19 @@ export async function roleIn(db: Executor, orgId: string, userId: string): Promi
 
 export async function countOwners(db: Executor, orgId: string): Promise<number> {
   return countRows(db.selectFrom('memberships').where('org_id', '=', orgId).where('role', '=', 'owner'));
+}
+
+/** The owners and admins of each organization (those who manage its keys), with their current addresses; disabled users left out. */
+export async function adminsOf(db: Executor, orgIds: string[]): Promise<Array<{ org_id: string; user_id: string; email: string }>> {
+  if (orgIds.length === 0) return [];
+  return db
+    .selectFrom('memberships as m')
+    .innerJoin('users as u', 'u.id', 'm.user_id')
+    .select(['m.org_id', 'm.user_id', 'u.email'])
+    .where('m.org_id', 'in', orgIds)
+    .where('m.role', 'in', ['owner', 'admin'])
+    .where('u.disabled_at', 'is', null)
+    .orderBy('m.created_at')
+    .orderBy('m.user_id')
+    .execute();
 }

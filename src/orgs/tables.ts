@@ -12,6 +12,10 @@ export interface OrganizationsTable {
   rate_limit: number | null;
   /** JSON array of IPs/CIDRs; null = any address. */
   allowed_ips: string | null;
+  /** 1: key owners are mailed a week before a key expires; 0: not. */
+  key_expiry_mails: number;
+  /** 1: owners and admins get a weekly digest of keys unused for 90 days; 0: not. */
+  unused_keys_digest: number;
   created_at: number;
   updated_at: number;
 }
