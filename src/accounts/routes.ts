@@ -18,6 +18,7 @@ import {
   resendVerification,
   resetPassword,
   signUp,
+  updateProfile,
   userView,
   verifyEmail,
   type LoginOutcome,
@@ -174,6 +175,17 @@ export async function accountRoutes(app: Api, ctx: AppContext): Promise<void> {
         },
       };
     },
+  });
+
+  app.patch('/auth/profile', {
+    config: { auth: 'session' },
+    schema: {
+      tags,
+      summary: 'Change my display name (null removes it)',
+      body: z.object({ name: Name.nullable() }).strict(),
+      response: { 200: envelope(z.object({ user: UserSchema })), ...problems(401, 403, 422) },
+    },
+    handler: async (request) => ({ data: { user: showUser(await updateProfile(ctx, principalOf(request).user.id, request.body)) } }),
   });
 
   app.get('/auth/sessions', {
