@@ -32,6 +32,8 @@ export interface PageOptions {
   origin?: string;
   colorScheme?: 'light' | 'dark';
   viewport?: { width: number; height: number };
+  /** Where to record problems (default: a new list, returned). */
+  problems?: string[];
 }
 
 /**
@@ -44,7 +46,7 @@ export async function openPage(browser: Browser, options: PageOptions = {}): Pro
   const context = await browser.newContext({ colorScheme: options.colorScheme ?? 'light', viewport: options.viewport ?? { width: 1280, height: 900 } });
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
-  const problems: string[] = [];
+  const problems = options.problems ?? [];
   watchPage(page, problems, options.origin);
   return { context, page, problems };
 }

@@ -3,7 +3,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { RouterProvider } from 'react-router';
 import { ApiProblem, onSessionEnded } from './api/client';
-import { SESSION_KEY } from './auth/session';
+import { noteSessionEnded, SESSION_KEY } from './auth/session';
 import { router } from './routes';
 import './styles.css';
 
@@ -21,8 +21,8 @@ const queryClient = new QueryClient({
 // sends the person to the sign-in page, which brings them back afterwards.
 onSessionEnded(() => {
   if (queryClient.getQueryData(SESSION_KEY)) {
-    queryClient.setQueryData(SESSION_KEY, null);
-    void router.navigate(`/sign-in?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true, state: { expired: true } });
+    noteSessionEnded();
+    queryClient.setQueryData(SESSION_KEY, null); // RequireSession then leads to the sign-in page and back
   }
 });
 

@@ -33,6 +33,7 @@ export const router = createBrowserRouter([
     HydrateFallback,
     lazy: page(() => import('./shell/signed-in'), (m) => m.SignedInLayout),
     children: [
+      { path: '/account', HydrateFallback, lazy: page(() => import('./account/settings'), (m) => m.AccountSettingsPage) },
       { path: '/dashboard', HydrateFallback, lazy: page(() => import('./orgs/dashboard'), (m) => m.DashboardPage) },
       { path: '/orgs/:org', HydrateFallback, lazy: page(() => import('./orgs/overview'), (m) => m.OrganizationPage) },
     ],

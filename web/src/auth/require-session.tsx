@@ -1,7 +1,7 @@
 import type { ReactNode } from 'react';
 import { Navigate, useLocation } from 'react-router';
 import { LoadError, Loading } from '../ui/feedback';
-import { signInPath, useSession, type Session } from './session';
+import { sessionHasEnded, signInPath, useSession, type Session } from './session';
 
 /** Renders `children(session)` for a signed-in person; a visitor goes to the sign-in page and comes back. */
 export function RequireSession({ children }: { children: (session: Session) => ReactNode }) {
@@ -11,7 +11,7 @@ export function RequireSession({ children }: { children: (session: Session) => R
   if (session.isError) return <LoadError error={session.error} />;
   if (!session.data) {
     const here = `${location.pathname}${location.search}`;
-    return <Navigate to={signInPath(here)} replace state={{ expired: (location.state as { expired?: boolean } | null)?.expired }} />;
+    return <Navigate to={signInPath(here)} replace state={{ expired: sessionHasEnded() }} />;
   }
   return <>{children(session.data)}</>;
 }

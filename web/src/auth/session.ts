@@ -49,3 +49,19 @@ export function signInPath(path: string): string {
 export async function refreshSession(queryClient: QueryClient): Promise<void> {
   await queryClient.fetchQuery({ queryKey: SESSION_KEY, queryFn: fetchSession, staleTime: 0 });
 }
+
+// Set when the API answers 401 to a signed-in page (idle timeout, signed out elsewhere), so the sign-in
+// page it leads to can say why; cleared by the next log-in.
+let endedWhileSignedIn = false;
+
+export function noteSessionEnded(): void {
+  endedWhileSignedIn = true;
+}
+
+export function sessionHasEnded(): boolean {
+  return endedWhileSignedIn;
+}
+
+export function clearSessionEnded(): void {
+  endedWhileSignedIn = false;
+}

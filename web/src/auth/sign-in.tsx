@@ -5,7 +5,7 @@ import { api, ApiProblem, call } from '../api/client';
 import { Notice } from '../ui/feedback';
 import { FormError, TextField, useSubmit } from '../ui/forms';
 import { PublicPage } from './public-page';
-import { safeNext, refreshSession, takeReturn } from './session';
+import { clearSessionEnded, refreshSession, safeNext, takeReturn } from './session';
 
 /** Log in: e-mail and password, then (when 2FA is on) the authenticator code or a recovery code. */
 export function SignInPage() {
@@ -22,6 +22,7 @@ export function SignInPage() {
   const expired = (location.state as { expired?: boolean } | null)?.expired === true;
 
   async function signedIn() {
+    clearSessionEnded();
     await refreshSession(queryClient);
     navigate(next ?? takeReturn() ?? '/', { replace: true });
   }
