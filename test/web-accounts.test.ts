@@ -87,7 +87,7 @@ describe('web app: sign-up, log-in, two-factor and sessions in Chromium', () => 
     const qr = twoFactor.getByRole('img', { name: /QR code/ });
     await qr.waitFor();
     assert.match((await qr.getAttribute('src')) ?? '', /^data:image\/png;base64,/);
-    assert.ok(await qr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0), 'the QR code is drawn');
+    assert.equal(await qr.evaluate((img: { decode(): Promise<void>; naturalWidth: number }) => img.decode().then(() => img.naturalWidth > 100)), true, 'the QR code is drawn');
     secret = ((await twoFactor.getByLabel('Two-factor secret').textContent()) ?? '').trim();
     assert.match(secret, /^[A-Z2-7]{16,}$/, 'the secret is shown as text');
 
@@ -99,7 +99,7 @@ describe('web app: sign-up, log-in, two-factor and sessions in Chromium', () => 
     assert.equal(recoveryCodes.length, 10);
     await twoFactor.getByRole('button', { name: 'Copy' }).click();
     await twoFactor.getByText('Copied to the clipboard.').waitFor();
-    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), recoveryCodes.join('\n'));
+    assert.equal(await page.evaluate('navigator.clipboard.readText()'), recoveryCodes.join('\n'));
     const [download] = await Promise.all([page.waitForEvent('download'), twoFactor.getByRole('button', { name: 'Download' }).click()]);
     assert.equal(download.suggestedFilename(), 'funcspec-recovery-codes.txt');
     const saved = readFileSync((await download.path())!, 'utf8');
@@ -196,11 +196,13 @@ describe('web app: keyboard only', () => {
     const email = uniqueEmail('web-keyboard');
     await page.goto(`${t.url}/sign-up`);
     await page.getByRole('heading', { name: 'Create your FuncSpec account' }).waitFor();
-    const focused = () => page.evaluate(() => {
-      const el = document.activeElement as HTMLElement | null;
-      const label = el && 'labels' in el ? (el as HTMLInputElement).labels?.[0]?.textContent : null;
-      return { tag: el?.tagName ?? '', name: (label ?? el?.getAttribute('aria-label') ?? el?.textContent ?? '').trim(), outline: el ? getComputedStyle(el).outlineStyle : '' };
-    });
+    // Runs in the page: the focused control's tag, its label (or accessible text), and whether its focus ring shows.
+    const focused = () =>
+      page.evaluate<{ tag: string; name: string; outline: string }>(`(() => {
+        const el = document.activeElement;
+        const label = el && el.labels ? el.labels[0]?.textContent : null;
+        return { tag: el?.tagName ?? '', name: (label ?? el?.getAttribute('aria-label') ?? el?.textContent ?? '').trim(), outline: el ? getComputedStyle(el).outlineStyle : '' };
+      })()`);
     const tabTo = async (name: RegExp) => {
       for (let i = 0; i < 12; i++) {
         await page.keyboard.press('Tab');
