@@ -66,9 +66,9 @@ export async function userMenu(page: Page, entry: 'Account Settings' | 'Log out'
   await ((await link.count()) > 0 ? link : page.getByRole('button', { name: entry })).click();
 }
 
-/** The rows of the first table under `scope`, as arrays of cell texts. */
+/** The body rows of the tables in `scope` (a table, or a region holding one), as arrays of cell texts. */
 export async function tableRows(scope: Page | ReturnType<Page['locator']>): Promise<string[][]> {
-  const rows = scope.locator('table tbody tr');
+  const rows = scope.locator('tbody tr');
   const out: string[][] = [];
   for (let i = 0; i < (await rows.count()); i++) out.push((await rows.nth(i).locator('td, th').allTextContents()).map((s) => s.trim()));
   return out;

@@ -1,11 +1,13 @@
-import { useOutletContext, useParams } from 'react-router';
-import type { Role, Session } from '../auth/session';
+import { useParams } from 'react-router';
+import { useSession, type Role, type Session } from '../auth/session';
 
 const CURRENT_ORG_KEY = 'funcspec.organization';
 
-/** The signed-in session, handed down by the signed-in layout. */
+/** The signed-in session, for pages under the signed-in layout (which renders them only with a session). */
 export function useSignedIn(): Session {
-  return useOutletContext<Session>();
+  const session = useSession().data;
+  if (!session) throw new Error('useSignedIn outside the signed-in layout');
+  return session;
 }
 
 export type Membership = Session['memberships'][number];

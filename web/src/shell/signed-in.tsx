@@ -42,7 +42,7 @@ function Shell({ session }: { session: Session }) {
         </div>
       </header>
       <main id="main" className="content" tabIndex={-1}>
-        <Outlet context={session} />
+        <Outlet />
       </main>
     </>
   );

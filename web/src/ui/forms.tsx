@@ -95,8 +95,9 @@ export function useSubmit<T>(action: () => Promise<T>, onDone?: (result: T) => v
     code: problem?.code ?? null,
     run,
     reset: () => setError(null),
-    /** The problem with one field (by the API's field name), if the API named it. */
-    fieldError: (...names: string[]) => names.map((name) => fields[name]).find(Boolean),
+    /** The problem with one field (by the API's field name, or an element of it: `allowed_ips.2`), if the API named it. */
+    fieldError: (...names: string[]) =>
+      names.map((name) => fields[name] ?? Object.entries(fields).find(([key]) => key.startsWith(`${name}.`))?.[1]).find(Boolean),
     /** The sentence for the whole form, unless the problem is all about fields shown beside them. */
     formError: error && !onlyFields ? messageOf(error) : null,
   };
