@@ -5566,7 +5566,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One item by id or permalink; ETag carries its version */
+        /**
+         * One item by id or permalink; ETag carries its version
+         * @description `meta.allowed_transitions` lists the states and implementation statuses the item may move to from where it is.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -5589,6 +5592,12 @@ export interface paths {
                     content: {
                         "application/json": {
                             data: components["schemas"]["SpecItem"];
+                            meta: {
+                                allowed_transitions: {
+                                    state: ("draft" | "inbox" | "accepted" | "rejected")[];
+                                    implementation_status: ("pending" | "in_progress" | "implemented" | "verified" | "not_applicable")[];
+                                };
+                            };
                         };
                     };
                 };
