@@ -35,6 +35,10 @@ export const router = createBrowserRouter([
     children: [
       { path: '/account', HydrateFallback, lazy: page(() => import('./account/settings'), (m) => m.AccountSettingsPage) },
       { path: '/dashboard', HydrateFallback, lazy: page(() => import('./orgs/dashboard'), (m) => m.DashboardPage) },
+      { path: '/projects/:project', HydrateFallback, lazy: page(() => import('./projects/project-page'), (m) => m.ProjectPage) },
+      { path: '/projects/:project/settings', HydrateFallback, lazy: page(() => import('./projects/settings'), (m) => m.ProjectSettingsPage) },
+      { path: '/projects/:project/items/new', HydrateFallback, lazy: page(() => import('./projects/item-page'), (m) => m.NewItemPage) },
+      { path: '/projects/:project/items/:item', HydrateFallback, lazy: page(() => import('./projects/item-page'), (m) => m.ItemPage) },
       { path: '/orgs/:org', HydrateFallback, lazy: page(() => import('./orgs/overview'), (m) => m.OrganizationPage) },
       {
         path: '/orgs/:org/settings',
