@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { GOOD_PASSWORD, nextStep, totpAt, verifiedUser } from './helpers/accounts.js';
 import { mailedLink } from './helpers/browser.js';
+import { CliHome } from './helpers/cli.js';
 import { uniqueEmail } from './helpers/server.js';
 import { logIn, saysAfter, startWebRig, tableRows, userMenu, type WebRig } from './helpers/web.js';
 
@@ -20,7 +22,8 @@ describe('web app: sign-up, log-in, two-factor and sessions in Chromium', () => 
   let recoveryCodes: string[] = [];
 
   before(async () => {
-    rig = await startWebRig({ FUNCSPEC_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: '4' });
+    // A one-second device poll interval keeps the CLI step quick (the CLI still waits it out between polls).
+    rig = await startWebRig({ FUNCSPEC_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: '4', FUNCSPEC_DEVICE_POLL_INTERVAL: '1s' });
     ({ context, page } = await rig.open());
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: rig.t.url });
   });
@@ -169,6 +172,40 @@ describe('web app: sign-up, log-in, two-factor and sessions in Chromium', () => 
     rig.assertNoProblems();
   });
 
+  it('device approval for a `funcspec auth login --web` code: the page shows the client, address and time; Approve; the CLI saves a working key', async () => {
+    const home = new CliHome();
+    try {
+      let shown: (code: string) => void = () => {};
+      const codeShown = new Promise<string>((resolve) => (shown = resolve));
+      const login = home.run(['auth', 'login', '--web', '--base-url', rig.t.url], {
+        timeoutMs: 60_000,
+        onStderr: (soFar) => {
+          const match = /open (\S+\/device) and enter the code ([A-Z]{4}-[A-Z]{4})/.exec(soFar);
+          if (match) shown(match[2]!);
+        },
+      });
+      const userCode = await codeShown;
+      await page.goto(`${rig.t.url}/device?user_code=${userCode}`);
+      await page.getByRole('heading', { name: 'Connect the FuncSpec CLI' }).waitFor();
+      const facts = page.locator('dl.facts');
+      await facts.waitFor();
+      const text = (await facts.textContent()) ?? '';
+      assert.ok(text.includes(`Client${hostname()}`), `the client is named: ${text}`);
+      assert.ok(text.includes('Address127.0.0.1'), text);
+      assert.match(text, /Requested.*\d/, 'and when it was asked for');
+      assert.equal(await page.getByRole('combobox', { name: 'Organization' }).locator('option:checked').textContent(), 'Hopper Labs (hopper-labs)');
+      await page.getByRole('button', { name: 'Approve' }).click();
+      assert.deepEqual(await saysAfter(page), { text: `Approved: "${hostname()}" gets a key in Hopper Labs. You can close this page.`, ok: true });
+      const result = await login;
+      assert.equal(result.code, 0, result.stderr);
+      const status = await home.ok(['auth', 'status']);
+      assert.match(status, new RegExp(email.replace(/[.]/g, '\\.')), 'the CLI is logged in as this person');
+    } finally {
+      home.remove();
+    }
+    rig.assertNoProblems();
+  });
+
   it('a throttled log-in says when to retry (429)', async () => {
     const user = await verifiedUser(rig.t, uniqueEmail('web-throttle'));
     const { page: fresh } = await rig.open();
@@ -190,7 +227,7 @@ describe('web app: keyboard only', () => {
   });
   after(() => rig?.close());
 
-  it('keyboard-only pass: sign-up and log-in with Tab, typing and Enter, focus always visible on a named control', async () => {
+  it('keyboard-only pass: sign-up, log-in and API key creation with Tab, typing and Enter, focus always visible on a named control', async () => {
     const { t } = rig;
     const { page } = await rig.open();
     const email = uniqueEmail('web-keyboard');
@@ -204,7 +241,7 @@ describe('web app: keyboard only', () => {
         return { tag: el?.tagName ?? '', name: (label ?? el?.getAttribute('aria-label') ?? el?.textContent ?? '').trim(), outline: el ? getComputedStyle(el).outlineStyle : '' };
       })()`);
     const tabTo = async (name: RegExp) => {
-      for (let i = 0; i < 12; i++) {
+      for (let i = 0; i < 30; i++) {
         await page.keyboard.press('Tab');
         const now = await focused();
         if (name.test(now.name)) {
@@ -235,6 +272,28 @@ describe('web app: keyboard only', () => {
     await page.keyboard.type(GOOD_PASSWORD);
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Welcome, Key Board' }).waitFor();
+
+    await tabTo(/^Create organization$/);
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog', { name: 'Create organization' }).waitFor();
+    await page.keyboard.type('Keys Inc'); // the dialog puts focus in its first field
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Keys Inc', level: 1 }).waitFor();
+    await page.goto(`${t.url}/orgs/keys-inc/settings/api-keys`);
+    await page.getByRole('heading', { name: 'No API keys yet' }).waitFor();
+    await tabTo(/^Create API Key$/);
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog', { name: 'Create API Key' }).waitFor();
+    await page.keyboard.type('Keyboard key');
+    await page.keyboard.press('Enter');
+    const reveal = page.getByRole('dialog', { name: 'API key Keyboard key created' });
+    await reveal.waitFor();
+    assert.match(((await reveal.getByLabel('New API key').textContent()) ?? '').trim(), /^fs_(live|test)_[0-9A-Za-z]{38}$/);
+    await tabTo(/^Done$/);
+    await page.keyboard.press('Enter');
+    await reveal.waitFor({ state: 'detached' });
+    assert.equal((await focused()).name, 'Create API Key', 'closing the dialog gives focus back to the control that opened it');
+    await page.getByRole('cell', { name: /^Keyboard key/ }).waitFor();
     rig.assertNoProblems();
   });
 });
