@@ -30,7 +30,7 @@ import { invitationRoutes } from './orgs/invitation-routes.js';
 import { orgRoutes } from './orgs/routes.js';
 import { specItemRoutes } from './projects/item-routes.js';
 import { projectRoutes } from './projects/routes.js';
-import { webApp } from './web/serve.js';
+import { docsLook, webApp } from './web/serve.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -125,7 +125,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     },
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', ...docsLook });
 
   await app.register(cookie);
   const sessions = options.sessions === undefined ? createSessionAuthenticator(ctx) : options.sessions;

@@ -67,6 +67,17 @@ describe('the web app is served by the same process', () => {
     await api.arrayBuffer();
   });
 
+  it("/docs wears the product's name and look, and its logo leads back to the app", async () => {
+    const html = String((await t.request('GET', '/docs/')).body);
+    assert.match(html, /<title>FuncSpec API reference<\/title>/);
+    assert.match(html, /href="\.\/static\/theme\/funcspec\.css"/);
+    assert.match(html, /src="\.\/static\/theme\/back-to-app\.js"/);
+    const initializer = String((await t.request('GET', '/docs/static/swagger-initializer.js')).body);
+    const logo = Buffer.from(/data:image\/svg\+xml;base64,([A-Za-z0-9+/=]+)/.exec(initializer)![1]!, 'base64').toString();
+    assert.match(logo, />FuncSpec API<\/text>/, 'the logo is FuncSpec\'s, not the framework\'s');
+    assert.match(String((await t.request('GET', '/docs/static/theme/back-to-app.js')).body), /link\.href = "\/"/);
+  });
+
   it('the sign-in page loads at most 150 KB of JavaScript gzipped; every other page is a chunk loaded on demand', () => {
     const { files, gzipBytes, lazyChunks } = firstPageWeight(WEB_OUT);
     assert.ok(gzipBytes <= FIRST_PAGE_BUDGET_BYTES, `the sign-in page loads ${gzipBytes} bytes gzipped (${files.join(', ')})`);

@@ -69,3 +69,37 @@ export async function webApp(app: Api, ctx: AppContext, root = WEB_ROOT): Promis
     },
   };
 }
+
+const LOGO = `<svg xmlns="http://www.w3.org/2000/svg" width="178" height="32" viewBox="0 0 178 32" role="img" aria-label="FuncSpec API: back to the app">
+<rect width="32" height="32" rx="7" fill="#ffffff"/><path d="M10 8h12v3.2h-8.4v3.6h7.4V18h-7.4v6H10z" fill="#4338ca"/>
+<text x="42" y="22" font-family="system-ui, sans-serif" font-size="18" font-weight="700" fill="#ffffff">FuncSpec API</text></svg>`;
+
+/** The API reference at /docs wears the product's name and colours, and its logo leads back to the app. */
+export const docsLook = {
+  logo: { type: 'image/svg+xml', content: Buffer.from(LOGO), href: '/', target: '_self' as const },
+  theme: {
+    title: 'FuncSpec API reference',
+    js: [
+      {
+        filename: 'back-to-app.js',
+        // Swagger UI draws its top bar late; once it is there, its logo link leads to the app.
+        content:
+          'new MutationObserver((_, observer) => { const link = document.querySelector(".topbar-wrapper a"); if (!link) return;' +
+          ' link.href = "/"; link.setAttribute("aria-label", "FuncSpec: back to the app"); observer.disconnect(); })' +
+          '.observe(document.documentElement, { childList: true, subtree: true });',
+      },
+    ],
+    favicon: [{ filename: 'favicon.svg', rel: 'icon', sizes: 'any', type: 'image/svg+xml', content: Buffer.from(LOGO.replace(/<text[^]*<\/text>/, '').replace('width="178"', 'width="32"').replace('viewBox="0 0 178 32"', 'viewBox="0 0 32 32"')) }],
+    css: [
+      {
+        filename: 'funcspec.css',
+        content:
+          'body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f7f7fb}' +
+          '.swagger-ui .topbar{background:#4338ca;padding:8px 0}.swagger-ui .topbar .download-url-wrapper{display:none}' +
+          '.swagger-ui .topbar a{max-width:none}.swagger-ui .info .title{color:#181a23}' +
+          '.swagger-ui .opblock-tag,.swagger-ui .info,.swagger-ui .scheme-container{font-family:inherit}' +
+          '.swagger-ui .btn.authorize{color:#4338ca;border-color:#4338ca}.swagger-ui .btn.authorize svg{fill:#4338ca}',
+      },
+    ],
+  },
+};

@@ -82,7 +82,7 @@ function UserMenu({ session }: { session: Session }) {
     navigate('/', { replace: true });
   }
   return (
-    <MenuButton label="Your account" buttonText={<span className="user-name">{session.user.name || session.user.email}</span>}>
+    <MenuButton label="Your account" buttonText={session.user.name || session.user.email}>
       <div className="menu-label">Signed in as {session.user.email}</div>
       <Link to="/account">Account Settings</Link>
       <hr />

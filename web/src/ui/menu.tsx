@@ -33,7 +33,7 @@ export function MenuButton({ label, buttonText, children, align = 'right' }: { l
   return (
     <div className="menu" ref={root}>
       <button ref={button} type="button" className="btn btn-ghost switcher-button" aria-label={label} aria-expanded={open} aria-controls={panelId} onClick={() => setOpen(!open)}>
-        {buttonText}
+        <span className="truncate">{buttonText}</span>
         <span aria-hidden="true">▾</span>
       </button>
       <div id={panelId} className={`menu-panel ${align}`} hidden={!open} onClick={(event) => (event.target as HTMLElement).closest('a,button') && setOpen(false)}>
