@@ -90,6 +90,7 @@ describe('web app: organizations, members, API keys, usage, audit log and billin
     await memberPage.getByRole('heading', { name: 'Lovelace Analytical', level: 1 }).waitFor();
 
     await page.reload();
+    await page.getByRole('combobox', { name: `Role of ${memberEmail}` }).waitFor();
     const members = await tableRows(page.getByRole('table', { name: /^Members of/ }));
     assert.deepEqual(members.map((row) => row[0]!.replace('You', '').trim()).sort(), [owner.email, memberEmail].sort());
     assert.equal(await page.getByRole('combobox', { name: `Role of ${memberEmail}` }).inputValue(), 'member');

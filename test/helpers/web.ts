@@ -26,6 +26,8 @@ export async function startWebRig(settings: Record<string, string> = {}): Promis
     browser,
     async open(options = {}) {
       const opened = await openPage(browser, { origin: t.url, problems, ...options });
+      // CI shares two cores with the databases and other suites: a step may wait longer than a person would.
+      opened.page.setDefaultTimeout(20_000);
       contexts.push(opened.context);
       return { context: opened.context, page: opened.page };
     },

@@ -1,3 +1,4 @@
+import { TableFrame } from '../ui/table-frame';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useNavigate } from 'react-router';
@@ -143,7 +144,7 @@ function SessionsSection() {
       ) : sessions.isError ? (
         <LoadError error={sessions.error} />
       ) : (
-        <div className="table-wrap">
+        <TableFrame label="Your sessions">
           <table>
             <caption className="sr-only">Your sessions</caption>
             <thead>
@@ -180,7 +181,7 @@ function SessionsSection() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableFrame>
       )}
       {ending ? (
         <ConfirmDialog

@@ -1,3 +1,4 @@
+import { TableFrame } from '../ui/table-frame';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, call } from '../api/client';
@@ -80,7 +81,7 @@ export function ApiKeysPage() {
       ) : keys.data.data.length === 0 ? (
         <EmptyState title="No API keys yet">Create one for each script or machine, so you can revoke one without touching the others.</EmptyState>
       ) : (
-        <div className="table-wrap">
+        <TableFrame label="API keys">
           <table>
             <caption className="sr-only">API keys</caption>
             <thead>
@@ -135,7 +136,7 @@ export function ApiKeysPage() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableFrame>
       )}
       {creating ? (
         <CreateKeyDialog

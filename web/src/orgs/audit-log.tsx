@@ -1,3 +1,4 @@
+import { TableFrame } from '../ui/table-frame';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, call } from '../api/client';
@@ -104,7 +105,7 @@ function AuditLog({ slug }: { slug: string }) {
         <EmptyState title="Nothing recorded matches">Change or clear the filters.</EmptyState>
       ) : (
         <>
-          <div className="table-wrap">
+          <TableFrame label="Audit log entries">
             <table>
               <caption className="sr-only">Audit log entries</caption>
               <thead>
@@ -135,7 +136,7 @@ function AuditLog({ slug }: { slug: string }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableFrame>
           <Pager page={page} per={PER} total={entries.data.meta.total} onPage={setPage} label="Audit log pages" />
         </>
       )}

@@ -1,3 +1,4 @@
+import { TableFrame } from '../ui/table-frame';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, call } from '../api/client';
@@ -63,7 +64,7 @@ function Billing({ slug }: { slug: string }) {
           <EmptyState title="No credit movements yet" />
         ) : (
           <>
-            <div className="table-wrap">
+            <TableFrame label="Credit ledger">
               <table>
                 <caption className="sr-only">Credit ledger</caption>
                 <thead>
@@ -87,7 +88,7 @@ function Billing({ slug }: { slug: string }) {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableFrame>
             <Pager page={page} per={PER} total={ledger.data.meta.total} onPage={setPage} label="Ledger pages" />
           </>
         )}

@@ -1,3 +1,4 @@
+import { TableFrame } from '../ui/table-frame';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useNavigate } from 'react-router';
@@ -84,7 +85,7 @@ export function MembersPage() {
         ) : members.isError ? (
           <LoadError error={members.error} />
         ) : (
-          <div className="table-wrap">
+          <TableFrame label="Members">
             <table>
               <caption className="sr-only">Members of {membership.organization.name}</caption>
               <thead>
@@ -142,7 +143,7 @@ export function MembersPage() {
                 })}
               </tbody>
             </table>
-          </div>
+          </TableFrame>
         )}
       </div>
       {isAdmin ? <Invitations slug={slug} /> : null}
@@ -230,7 +231,7 @@ function Invitations({ slug }: { slug: string }) {
       ) : invitations.data.data.length === 0 ? (
         <EmptyState title="No pending invitations">Invite people with the Invite button; they get a link by e-mail that works for 7 days.</EmptyState>
       ) : (
-        <div className="table-wrap">
+        <TableFrame label="Pending invitations">
           <table>
             <caption className="sr-only">Pending invitations</caption>
             <thead>
@@ -265,7 +266,7 @@ function Invitations({ slug }: { slug: string }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableFrame>
       )}
       {canceling ? (
         <ConfirmDialog

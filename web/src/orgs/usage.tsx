@@ -1,3 +1,4 @@
+import { TableFrame } from '../ui/table-frame';
 import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { api, call } from '../api/client';
@@ -80,7 +81,7 @@ export function UsagePage() {
             <strong>{chart.total.toLocaleString()}</strong> requests in this range.
           </p>
           <UsageChart hours={chart.hours} series={chart.series} label={`Chart of requests per hour per key: ${chart.total} requests in this range. The table below has the same numbers.`} />
-          <div className="table-wrap usage-table">
+          <TableFrame label="Requests per hour" className="usage-table">
             <table>
               <caption>Requests per hour</caption>
               <thead>
@@ -106,7 +107,7 @@ export function UsagePage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableFrame>
         </>
       )}
     </div>

@@ -1,3 +1,4 @@
+import { TableFrame } from '../ui/table-frame';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
@@ -105,7 +106,7 @@ function Items({ project }: { project: Project }) {
         )
       ) : (
         <>
-          <div className="table-wrap">
+          <TableFrame label="Spec items">
             <table>
               <caption className="sr-only">Spec items</caption>
               <thead>
@@ -145,7 +146,7 @@ function Items({ project }: { project: Project }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableFrame>
           <Pager
             page={page}
             per={PER}

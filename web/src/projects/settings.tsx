@@ -1,3 +1,4 @@
+import { TableFrame } from '../ui/table-frame';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useNavigate } from 'react-router';
@@ -120,7 +121,7 @@ function Team({ project, canManage }: { project: Project; canManage: boolean }) 
       ) : team.data.data.length === 0 ? (
         <EmptyState title="Nobody is on the team yet">Add members of the organization below.</EmptyState>
       ) : (
-        <div className="table-wrap">
+        <TableFrame label="Project team">
           <table>
             <caption className="sr-only">Project team</caption>
             <thead>
@@ -171,7 +172,7 @@ function Team({ project, canManage }: { project: Project; canManage: boolean }) 
               ))}
             </tbody>
           </table>
-        </div>
+        </TableFrame>
       )}
       {canManage ? (
         <form className="inline-fields add-member" onSubmit={add.run} noValidate aria-label="Add to the team">
