@@ -131,7 +131,7 @@ describe('web app: projects and spec items in Chromium', () => {
     await page.getByRole('searchbox', { name: 'Search' }).fill('');
     await page.getByRole('combobox', { name: 'Sort' }).selectOption({ label: 'Title A–Z' });
     await page.waitForURL(/sort=title/);
-    await page.getByRole('cell', { name: 'Print results' }).waitFor();
+    await page.getByRole('table', { name: 'Spec items' }).locator('tbody tr').first().filter({ hasText: 'Brass gear train' }).waitFor(); // the sorted answer
     assert.deepEqual(await titles(), ['T-1 Brass gear train', 'F-1 Changed by a colleague', 'F-2 Print results']);
     await page.getByText('3 in all').waitFor();
 

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { api, call } from '../api/client';
 import { Notice } from '../ui/feedback';
@@ -52,77 +52,29 @@ export function VerifyEmailPage() {
   );
 }
 
-/** The address is proven, but the sign-up happened in another browser: its password is not trusted. */
-function ChoosePassword({ email, token }: { email: string; token: string }) {
+/**
+ * Sets a password with a one-time token (POST /auth/password/reset): a reset link's token, or the
+ * `password_token` of a verification opened in another browser than the one that signed up. With
+ * `repeat`, the person types it twice and a mismatch is caught before anything is sent.
+ */
+function SetPassword(props: { token: string; title: string; intro?: ReactNode; label: string; repeat: boolean; submitLabel: string; done: ReactNode; email?: string }) {
   const [password, setPassword] = useState('');
-  const [done, setDone] = useState(false);
-  const choose = useSubmit(
-    () => call(api.POST('/api/v1/auth/password/reset', { body: { token, password } })),
-    () => setDone(true),
-    { PASSWORD_TOO_WEAK: 'password' },
-  );
-  return (
-    <PublicPage title="Choose a password">
-      {done ? (
-        <>
-          <Notice kind="success" live>
-            Your password is set. Log in with {email} and the new password.
-          </Notice>
-          <Link className="btn btn-primary btn-block" to={`/sign-in?email=${encodeURIComponent(email)}`}>
-            Log in
-          </Link>
-        </>
-      ) : (
-        <form onSubmit={choose.run} noValidate>
-          <p>
-            {email} is confirmed. This link was opened in another browser than the one that signed up, so choose the password for the account
-            here.
-          </p>
-          <TextField
-            label="Password"
-            type="password"
-            autoComplete="new-password"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            hint={PASSWORD_HINT}
-            error={choose.fieldError('password')}
-          />
-          <FormError message={choose.formError} />
-          <button type="submit" className="btn btn-primary btn-block" disabled={choose.busy}>
-            Set password
-          </button>
-        </form>
-      )}
-    </PublicPage>
-  );
-}
-
-/** With a token: set a new password. Without: ask for a reset link. */
-export function ResetPasswordPage() {
-  const [params] = useSearchParams();
-  const token = params.get('token');
-  return token ? <NewPassword token={token} /> : <ForgotPassword />;
-}
-
-function NewPassword({ token }: { token: string }) {
-  const [password, setPassword] = useState('');
-  const [repeat, setRepeat] = useState('');
+  const [again, setAgain] = useState('');
   const [mismatch, setMismatch] = useState(false);
   const [done, setDone] = useState(false);
-  const reset = useSubmit(
-    () => call(api.POST('/api/v1/auth/password/reset', { body: { token, password } })),
+  const save = useSubmit(
+    () => call(api.POST('/api/v1/auth/password/reset', { body: { token: props.token, password } })),
     () => setDone(true),
     { PASSWORD_TOO_WEAK: 'password' },
   );
   return (
-    <PublicPage title="Reset your password">
+    <PublicPage title={props.title}>
       {done ? (
         <>
           <Notice kind="success" live>
-            Your password is changed and every session was signed out. Log in with the new password.
+            {props.done}
           </Notice>
-          <Link className="btn btn-primary btn-block" to="/sign-in">
+          <Link className="btn btn-primary btn-block" to={props.email ? `/sign-in?email=${encodeURIComponent(props.email)}` : '/sign-in'}>
             Log in
           </Link>
         </>
@@ -131,36 +83,74 @@ function NewPassword({ token }: { token: string }) {
           noValidate
           onSubmit={(event) => {
             event.preventDefault();
-            setMismatch(password !== repeat);
-            if (password === repeat) void reset.run();
+            const differ = props.repeat && password !== again;
+            setMismatch(differ);
+            if (!differ) void save.run();
           }}
         >
+          {props.intro}
           <TextField
-            label="New password"
+            label={props.label}
             type="password"
             autoComplete="new-password"
             required
             value={password}
             onChange={(e) => setPassword(e.target.value)}
             hint={PASSWORD_HINT}
-            error={reset.fieldError('password')}
+            error={save.fieldError('password')}
           />
-          <TextField
-            label="Repeat the new password"
-            type="password"
-            autoComplete="new-password"
-            required
-            value={repeat}
-            onChange={(e) => setRepeat(e.target.value)}
-            error={mismatch ? 'The two passwords differ.' : undefined}
-          />
-          <FormError message={reset.formError} />
-          <button type="submit" className="btn btn-primary btn-block" disabled={reset.busy}>
-            Set the new password
+          {props.repeat ? (
+            <TextField
+              label="Repeat the new password"
+              type="password"
+              autoComplete="new-password"
+              required
+              value={again}
+              onChange={(e) => setAgain(e.target.value)}
+              error={mismatch ? 'The two passwords differ.' : undefined}
+            />
+          ) : null}
+          <FormError message={save.formError} />
+          <button type="submit" className="btn btn-primary btn-block" disabled={save.busy}>
+            {props.submitLabel}
           </button>
         </form>
       )}
     </PublicPage>
+  );
+}
+
+/** The address is proven, but the sign-up happened in another browser: its password is not trusted. */
+function ChoosePassword({ email, token }: { email: string; token: string }) {
+  return (
+    <SetPassword
+      token={token}
+      email={email}
+      title="Choose a password"
+      intro={<p>{email} is confirmed. This link was opened in another browser than the one that signed up, so choose the password for the account here.</p>}
+      label="Password"
+      repeat={false}
+      submitLabel="Set password"
+      done={`Your password is set. Log in with ${email} and the new password.`}
+    />
+  );
+}
+
+/** With a token: set a new password. Without: ask for a reset link. */
+export function ResetPasswordPage() {
+  const [params] = useSearchParams();
+  const token = params.get('token');
+  return token ? (
+    <SetPassword
+      token={token}
+      title="Reset your password"
+      label="New password"
+      repeat
+      submitLabel="Set the new password"
+      done="Your password is changed and every session was signed out. Log in with the new password."
+    />
+  ) : (
+    <ForgotPassword />
   );
 }
 

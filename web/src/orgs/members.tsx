@@ -2,13 +2,13 @@ import { TableFrame } from '../ui/table-frame';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useNavigate } from 'react-router';
-import { api, call, messageOf } from '../api/client';
+import { api, call } from '../api/client';
 import { refreshSession, type Role } from '../auth/session';
 import { atLeast, useSignedIn } from '../shell/context';
 import { usePageTitle } from '../ui/brand';
 import { ConfirmDialog, Dialog } from '../ui/dialog';
 import { EmptyState, LoadError, Loading, Notice } from '../ui/feedback';
-import { FormError, SelectField, TextField, useSubmit } from '../ui/forms';
+import { FormError, SelectField, TextField, useRowAction, useSubmit } from '../ui/forms';
 import { formatDate } from '../ui/format';
 import { useOrgSettings } from './settings-layout';
 
@@ -36,8 +36,8 @@ export function MembersPage() {
     queryFn: () => call(api.GET('/api/v1/organizations/{org}/members', { params: { path: { org: slug }, query: { per: 100 } } })),
   });
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['members', slug] });
+  const rowAction = useRowAction(refresh);
 
-  const [roleError, setRoleError] = useState<string | null>(null);
   const remove = useSubmit(
     () => call(api.DELETE('/api/v1/organizations/{org}/members/{user_id}', { params: { path: { org: slug, user_id: removing!.user.id } } })),
     async () => {
@@ -79,7 +79,7 @@ export function MembersPage() {
             {notice}
           </Notice>
         ) : null}
-        <FormError message={roleError} />
+        <FormError message={rowAction.error} />
         {members.isPending ? (
           <Loading />
         ) : members.isError ? (
@@ -170,16 +170,12 @@ export function MembersPage() {
     </>
   );
 
-  async function roleChange(member: Member, role: Role) {
-    setRoleError(null);
+  function roleChange(member: Member, role: Role) {
     setNotice(null);
-    try {
-      await call(api.PATCH('/api/v1/organizations/{org}/members/{user_id}', { params: { path: { org: slug, user_id: member.user.id } }, body: { role } }));
-      setNotice(`${member.user.email} is now ${role}.`);
-    } catch (error) {
-      setRoleError(messageOf(error));
-    }
-    await refresh();
+    return rowAction.run(
+      () => call(api.PATCH('/api/v1/organizations/{org}/members/{user_id}', { params: { path: { org: slug, user_id: member.user.id } }, body: { role } })),
+      () => setNotice(`${member.user.email} is now ${role}.`),
+    );
   }
 }
 
@@ -189,12 +185,12 @@ function Invitations({ slug }: { slug: string }) {
   const queryClient = useQueryClient();
   const [canceling, setCanceling] = useState<Invitation | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const invitations = useQuery({
     queryKey: ['invitations', slug],
     queryFn: () => call(api.GET('/api/v1/organizations/{org}/invitations', { params: { path: { org: slug }, query: { per: 100 } } })),
   });
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['invitations', slug] });
+  const rowAction = useRowAction(refresh);
   const cancel = useSubmit(
     () => call(api.DELETE('/api/v1/organizations/{org}/invitations/{id}', { params: { path: { org: slug, id: canceling!.id } } })),
     async () => {
@@ -204,16 +200,12 @@ function Invitations({ slug }: { slug: string }) {
     },
   );
   // Inviting an address again replaces its open invitation: a fresh link is mailed and the old one dies.
-  async function resend(invitation: Invitation) {
-    setError(null);
+  function resend(invitation: Invitation) {
     setNotice(null);
-    try {
-      await call(api.POST('/api/v1/organizations/{org}/invitations', { params: { path: { org: slug } }, body: { email: invitation.email, role: invitation.role as 'admin' | 'member' } }));
-      setNotice(`A new invitation link is on its way to ${invitation.email}.`);
-    } catch (caught) {
-      setError(messageOf(caught));
-    }
-    await refresh();
+    return rowAction.run(
+      () => call(api.POST('/api/v1/organizations/{org}/invitations', { params: { path: { org: slug } }, body: { email: invitation.email, role: invitation.role as 'admin' | 'member' } })),
+      () => setNotice(`A new invitation link is on its way to ${invitation.email}.`),
+    );
   }
   return (
     <div className="card">
@@ -223,7 +215,7 @@ function Invitations({ slug }: { slug: string }) {
           {notice}
         </Notice>
       ) : null}
-      <FormError message={error} />
+      <FormError message={rowAction.error} />
       {invitations.isPending ? (
         <Loading />
       ) : invitations.isError ? (

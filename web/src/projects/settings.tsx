@@ -2,12 +2,12 @@ import { TableFrame } from '../ui/table-frame';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useNavigate } from 'react-router';
-import { api, call, messageOf } from '../api/client';
+import { api, call } from '../api/client';
 import { useSignedIn } from '../shell/context';
 import { usePageTitle } from '../ui/brand';
 import { ConfirmDialog } from '../ui/dialog';
 import { EmptyState, LoadError, Loading, Notice } from '../ui/feedback';
-import { FormError, SelectField, TextAreaField, TextField, useSubmit } from '../ui/forms';
+import { FormError, SelectField, TextAreaField, TextField, useRowAction, useSubmit } from '../ui/forms';
 import { canAtLeast, ProjectHeader, useProject, useProjectId, useProjectRole, type Project, type ProjectRole } from './shared';
 
 const ROLES = [
@@ -82,12 +82,12 @@ function Team({ project, canManage }: { project: Project; canManage: boolean }) 
   const queryClient = useQueryClient();
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<ProjectRole>('editor');
-  const [error, setError] = useState<string | null>(null);
   const team = useQuery({
     queryKey: ['team', project.id],
     queryFn: () => call(api.GET('/api/v1/projects/{id}/members', { params: { path: { id: project.id }, query: { per: 100 } } })),
   });
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['team', project.id] });
+  const rowAction = useRowAction(refresh);
   const add = useSubmit(
     () => call(api.POST('/api/v1/projects/{id}/members', { params: { path: { id: project.id } }, body: { email, role } })),
     async () => {
@@ -96,15 +96,6 @@ function Team({ project, canManage }: { project: Project; canManage: boolean }) 
     },
     { MEMBER_NOT_FOUND: 'email', ALREADY_PROJECT_MEMBER: 'email' },
   );
-  async function act(action: () => Promise<unknown>) {
-    setError(null);
-    try {
-      await action();
-    } catch (caught) {
-      setError(messageOf(caught));
-    }
-    await refresh();
-  }
   return (
     <div className="card">
       <div className="card-header">
@@ -113,7 +104,7 @@ function Team({ project, canManage }: { project: Project; canManage: boolean }) 
           <p className="muted small">People of {project.organization.name} with a role on this project. Organization owners and admins are admins of every project besides.</p>
         </div>
       </div>
-      <FormError message={error} />
+      <FormError message={rowAction.error} />
       {team.isPending ? (
         <Loading />
       ) : team.isError ? (
@@ -143,7 +134,7 @@ function Team({ project, canManage }: { project: Project; canManage: boolean }) 
                         aria-label={`Role of ${m.user.email}`}
                         value={m.role}
                         onChange={(e) =>
-                          void act(() => call(api.PATCH('/api/v1/projects/{id}/members/{user_id}', { params: { path: { id: project.id, user_id: m.user.id } }, body: { role: e.target.value as ProjectRole } })))
+                          void rowAction.run(() => call(api.PATCH('/api/v1/projects/{id}/members/{user_id}', { params: { path: { id: project.id, user_id: m.user.id } }, body: { role: e.target.value as ProjectRole } })))
                         }
                       >
                         {ROLES.map((r) => (
@@ -162,7 +153,7 @@ function Team({ project, canManage }: { project: Project; canManage: boolean }) 
                         type="button"
                         className="btn btn-small btn-danger"
                         aria-label={m.user.id === session.user.id ? 'Leave the team' : `Remove ${m.user.email} from the team`}
-                        onClick={() => void act(() => call(api.DELETE('/api/v1/projects/{id}/members/{user_id}', { params: { path: { id: project.id, user_id: m.user.id } } })))}
+                        onClick={() => void rowAction.run(() => call(api.DELETE('/api/v1/projects/{id}/members/{user_id}', { params: { path: { id: project.id, user_id: m.user.id } } })))}
                       >
                         {m.user.id === session.user.id ? 'Leave' : 'Remove'}
                       </button>

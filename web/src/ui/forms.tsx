@@ -111,3 +111,22 @@ export function FormError({ message }: { message: string | null }) {
     </div>
   );
 }
+
+/**
+ * One-click actions on a list's rows (change a role, resend, remove): runs one, keeps its refusal to
+ * show above the list, then reloads the list whatever happened.
+ */
+export function useRowAction(reload: () => Promise<unknown>) {
+  const [error, setError] = useState<string | null>(null);
+  async function run(action: () => Promise<unknown>, onDone?: () => void) {
+    setError(null);
+    try {
+      await action();
+      onDone?.();
+    } catch (caught) {
+      setError(messageOf(caught));
+    }
+    await reload();
+  }
+  return { error, run };
+}
