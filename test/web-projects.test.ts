@@ -129,6 +129,7 @@ describe('web app: projects and spec items in Chromium', () => {
     assert.deepEqual(await titles(), ['T-1 Brass gear train']);
     assert.equal(new URL(page.url()).searchParams.get('q'), 'GEAR', 'the view is in the address');
     await page.getByRole('searchbox', { name: 'Search' }).fill('');
+    await page.getByRole('cell', { name: 'Print results' }).waitFor(); // the search is cleared
     await page.getByRole('combobox', { name: 'Sort' }).selectOption({ label: 'Title A–Z' });
     await page.waitForURL(/sort=title/);
     await page.getByRole('table', { name: 'Spec items' }).locator('tbody tr').first().filter({ hasText: 'Brass gear train' }).waitFor(); // the sorted answer
