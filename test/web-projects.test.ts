@@ -41,6 +41,7 @@ describe('web app: projects and spec items in Chromium', () => {
     await page.getByRole('heading', { name: 'No spec items yet' }).waitFor();
 
     await page.getByRole('link', { name: 'New item' }).first().click();
+    await page.getByRole('heading', { name: 'New item' }).waitFor(); // (the items page has a Type combobox too)
     await page.getByRole('combobox', { name: 'Type' }).selectOption('functional');
     await page.getByRole('textbox', { name: 'Title' }).fill('Tabulate polynomials');
     await page
