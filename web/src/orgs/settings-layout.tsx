@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
-import type { ReactNode } from 'react';
-import { Navigate, NavLink, Outlet, useOutletContext } from 'react-router';
+import { useEffect, type ReactNode } from 'react';
+import { Navigate, NavLink, Outlet, useLocation, useOutletContext } from 'react-router';
 import { api, call } from '../api/client';
 import type { Role } from '../auth/session';
 import { atLeast, useCurrentMembership, type Membership } from '../shell/context';
@@ -24,6 +24,11 @@ const SECTIONS: Array<{ path: string; label: string; ownerOnly?: boolean }> = [
 /** Organization Settings: the section links beside (or, on a phone, above) the section in view. */
 export function OrgSettingsLayout() {
   const membership = useCurrentMembership();
+  const { pathname } = useLocation();
+  // On a phone the section links are one row that scrolls sideways: keep the current one in view.
+  useEffect(() => {
+    document.querySelector('.settings-nav [aria-current="page"]')?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  }, [pathname]);
   if (!membership) return <Navigate to="/dashboard" replace />;
   const base = `/orgs/${membership.organization.slug}/settings`;
   return (
