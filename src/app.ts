@@ -13,7 +13,6 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { createSessionAuthenticator } from './accounts/http.js';
-import { accountPages } from './accounts/pages.js';
 import { accountRoutes } from './accounts/routes.js';
 import fastJson from 'fast-json-stringify';
 import { z } from 'zod';
@@ -34,6 +33,7 @@ import { invitationRoutes } from './orgs/invitation-routes.js';
 import { orgRoutes } from './orgs/routes.js';
 import { specItemRoutes } from './projects/item-routes.js';
 import { projectRoutes } from './projects/routes.js';
+import { docsLook, webApp } from './web/serve.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -95,7 +95,14 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   });
   registerOperations(app as unknown as FastifyInstance, ctx);
   app.setErrorHandler((error, request, reply) => sendProblem(request, reply, toApiError(error as FastifyError, request)));
-  app.setNotFoundHandler((request, reply) => sendProblem(request, reply, HttpErrors.NOT_FOUND({}, { message: `No route for ${request.method} ${request.url.split('?')[0]}.` })));
+  const web = await webApp(app, ctx);
+  // A browser navigating to any other page gets the web app (its router shows the page or "not found");
+  // everything else, /api above all, gets the JSON problem.
+  app.setNotFoundHandler((request, reply) =>
+    web.wantsPage(request)
+      ? web.sendPage(reply)
+      : sendProblem(request, reply, HttpErrors.NOT_FOUND({}, { message: `No route for ${request.method} ${request.url.split('?')[0]}.` })),
+  );
 
   await app.register(swagger, {
     openapi: {
@@ -129,13 +136,12 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     },
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', ...docsLook });
 
   await app.register(cookie);
   const sessions = options.sessions === undefined ? createSessionAuthenticator(ctx) : options.sessions;
   registerAuthGate(app as unknown as FastifyInstance, ctx, () => sessions);
   await app.register(async (root) => systemRoutes(root as Api, ctx));
-  await app.register(async (root) => accountPages(root as Api, ctx));
   await app.register(async (root) => agentDocRoutes(root as Api, ctx, () => openApiDocument(app), BODY_LIMIT));
   await app.register(
     async (api) => {

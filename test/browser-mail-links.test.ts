@@ -39,11 +39,18 @@ async function postSentBy(page: Page, path: string, action: () => Promise<void>)
   return (await sent).allHeaders();
 }
 
-/** The status line the page shows after an action, once it says something. */
+/** What the page says after an action: a success (role status) or a refusal (role alert), whichever comes. */
 async function statusText(page: Page): Promise<{ text: string; ok: boolean }> {
-  const status = page.locator('#status');
-  await status.filter({ hasText: /\S/ }).waitFor();
-  return { text: (await status.textContent()) ?? '', ok: (await status.getAttribute('class')) === 'ok' };
+  const said = page.locator('[role=status].alert, [role=alert]').filter({ hasText: /\S/ }).first();
+  await said.waitFor();
+  return { text: ((await said.textContent()) ?? '').trim(), ok: (await said.getAttribute('role')) === 'status' };
+}
+
+/** Signs in on the app's sign-in page the person was sent to (password, then the 2FA code when asked). */
+async function logInOnPage(page: Page, email: string, password: string): Promise<void> {
+  await page.getByRole('textbox', { name: 'Email' }).fill(email);
+  await page.getByRole('textbox', { name: 'Password' }).fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
 }
 
 describe('mailed links and the CLI login page, clicked through in headless Chromium', () => {
@@ -62,7 +69,7 @@ describe('mailed links and the CLI login page, clicked through in headless Chrom
   });
 
   async function freshPage(): Promise<Page> {
-    const opened = await openPage(browser);
+    const opened = await openPage(browser, { origin: t.url });
     context = opened.context;
     problems = opened.problems;
     return opened.page;
@@ -97,8 +104,8 @@ describe('mailed links and the CLI login page, clicked through in headless Chrom
 
     const sent = await postSentBy(page, '/auth/verify-email', () => confirm.click());
     assert.match(sent['content-type'] ?? '', /^application\/json/, 'the page posts JSON, as the API requires');
-    assert.deepEqual(await statusText(page), { text: `Thank you: ${email} is confirmed. You can now sign in.`, ok: true });
-    assert.equal(await page.locator('#confirm').isHidden(), true, 'the button is gone once used');
+    assert.deepEqual(await statusText(page), { text: `Thank you: ${email} is confirmed. You can now log in.`, ok: true });
+    assert.equal(await page.getByRole('button', { name: 'Confirm my e-mail address' }).count(), 0, 'the button is gone once used');
     const signedIn = await login(t, email, GOOD_PASSWORD);
     assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
     assert.equal(signedIn.body.data.user.email, email);
@@ -138,23 +145,24 @@ describe('mailed links and the CLI login page, clicked through in headless Chrom
     const page = await freshPage();
     assert.equal((await page.goto(link))?.status(), 200);
     await page.getByRole('heading', { name: 'Reset your password' }).waitFor();
-    await page.locator('#password').waitFor(); // the new-password form, not the "mail me a link" one
-    assert.equal(await page.locator('#forgot').isHidden(), true);
+    await page.getByRole('textbox', { name: 'New password', exact: true }).waitFor(); // the new-password form, not the "mail me a link" one
+    assert.equal(await page.getByRole('button', { name: 'Mail me a reset link' }).count(), 0);
     await page.waitForLoadState('networkidle');
     assert.equal((await login(t, user.email, user.password)).status, 200, 'opening the link alone changed no password');
     assert.equal((await t.request('GET', '/api/v1/auth/session', { cookie: oldSession })).status, 200, 'and ended no session');
 
     const newPassword = 'Harbor-Violet-Engine-77';
-    await page.locator('#password').fill(newPassword);
-    await page.locator('#confirm').fill(`${newPassword}x`);
+    const repeat = page.getByRole('textbox', { name: 'Repeat the new password' });
+    await page.getByRole('textbox', { name: 'New password', exact: true }).fill(newPassword);
+    await repeat.fill(`${newPassword}x`);
     await page.getByRole('button', { name: 'Set the new password' }).click();
-    assert.deepEqual(await statusText(page), { text: 'The two passwords differ.', ok: false });
+    await page.getByText('The two passwords differ.').waitFor();
+    assert.equal(await repeat.getAttribute('aria-invalid'), 'true', 'the mistake is shown at the field it concerns');
     assert.equal((await login(t, user.email, user.password)).status, 200, 'a mistyped repeat changes nothing');
 
-    await page.locator('#confirm').fill(newPassword);
+    await repeat.fill(newPassword);
     await page.getByRole('button', { name: 'Set the new password' }).click();
-    await page.locator('#status.ok').waitFor();
-    assert.equal(await page.locator('#status').textContent(), 'Your password is changed and every session was signed out. Sign in with the new password.');
+    assert.deepEqual(await statusText(page), { text: 'Your password is changed and every session was signed out. Log in with the new password.', ok: true });
 
     const withNew = await login(t, user.email, newPassword);
     assert.equal(withNew.status, 200, JSON.stringify(withNew.body));
@@ -164,7 +172,16 @@ describe('mailed links and the CLI login page, clicked through in headless Chrom
     assert.equal((await t.request('GET', '/api/v1/auth/session', { cookie: oldSession })).status, 401, 'the session from before the reset is over');
   });
 
-  it('device login in Chromium: sign in on /device, type the CLI code, pick the organization, approve; the CLI polls a working key (GET alone approves nothing)', async () => {
+  /** The facts the /device page shows about a pending code: client, address, time. */
+  async function requestFacts(page: Page): Promise<Record<string, string>> {
+    const facts = page.locator('dl.facts');
+    await facts.waitFor();
+    const terms = await facts.locator('dt').allTextContents();
+    const values = await facts.locator('dd').allTextContents();
+    return Object.fromEntries(terms.map((term, i) => [term, values[i] ?? '']));
+  }
+
+  it('device login in Chromium: /device sends a visitor to log in and back, then shows who asked; pick the organization, approve; the CLI polls a working key (GET alone approves nothing)', async () => {
     const user = await verifiedUser(t, uniqueEmail('browser-device'));
     const alpha = await addOrg(t, user, 'Alpha');
     const beta = await addOrg(t, user, 'Beta');
@@ -173,33 +190,33 @@ describe('mailed links and the CLI login page, clicked through in headless Chrom
 
     const page = await freshPage();
     assert.equal((await page.goto(pair.verification_uri))?.status(), 200);
-    await page.getByRole('heading', { name: 'Sign in to connect the FuncSpec CLI' }).waitFor();
-    await page.locator('#email').fill(user.email);
-    await page.locator('#password').fill(user.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Connect the FuncSpec CLI', exact: true }).waitFor(); // the page reloaded, signed in
-    assert.match((await page.locator('body').textContent()) ?? '', new RegExp(`Signed in as ${user.email.replace(/[.]/g, '\\.')}`));
+    await page.getByRole('heading', { name: 'Log in to FuncSpec' }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/sign-in');
+    await logInOnPage(page, user.email, user.password);
+    await page.getByRole('heading', { name: 'Connect the FuncSpec CLI', exact: true }).waitFor(); // back on /device, signed in
+    assert.equal(new URL(page.url()).pathname, '/device');
+    assert.match((await page.locator('main').textContent()) ?? '', new RegExp(`Signed in as ${user.email.replace(/[.]/g, '\\.')}`));
     assert.ok((await page.context().cookies()).some((c) => c.name === 'funcspec_session' && c.httpOnly), 'the sign-in set the session cookie');
 
     t.clock.advance(pair.interval * 1000);
     assert.equal((await pollToken(t, pair.device_code)).body.error_code, 'AUTHORIZATION_PENDING', 'signing in and opening the page approved nothing');
 
-    await page.locator('#user_code').fill('BCDF-GHJK'); // a whole code, but nobody's
-    await page.locator('#request.error').waitFor();
-    assert.equal(await page.locator('#request').textContent(), 'No pending device login has this code: check it, or start the login on the device again.');
-    await page.locator('#user_code').fill(pair.user_code);
-    await page.locator('#request.ok').waitFor();
-    assert.match(
-      (await page.locator('#request').textContent()) ?? '',
-      /^Requested by "chromium-laptop" from 127\.0\.0\.1 at .+\. Approve only if that was you, just now\.$/,
-      'before deciding, the page says what asked for this code',
-    );
+    const code = page.getByRole('textbox', { name: 'Code' });
+    await code.fill('BCDF-GHJK'); // a whole code, but nobody's
+    await page.getByText('No pending device login has this code: check it, or start the login on the device again.').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Approve' }).isDisabled(), true, 'nothing to approve for an unknown code');
+    await code.fill(pair.user_code);
+    const facts = await requestFacts(page);
+    assert.equal(facts.Client, 'chromium-laptop', 'before deciding, the page says what asked for this code');
+    assert.equal(facts.Address, '127.0.0.1');
+    assert.ok(facts.Requested && facts.Requested.length > 5, `and when: ${facts.Requested}`);
+    const organization = page.getByRole('combobox', { name: 'Organization' });
     assert.deepEqual(
-      await page.locator('#org option').allTextContents(),
+      (await organization.locator('option').allTextContents()).sort(),
       [`Alpha (${alpha.slug})`, `Beta (${beta.slug})`],
-      'my organizations to pick from',
+      'my organizations to pick from (in the order the API lists them)',
     );
-    await page.locator('#org').selectOption(beta.id);
+    await organization.selectOption(beta.id);
     const sent = await postSentBy(page, '/auth/device/approve', () => page.getByRole('button', { name: 'Approve' }).click());
     assert.equal(sent.origin, t.url, "the cookie-authenticated approval carries PUBLIC_URL's Origin, which the CSRF rule checks");
     assert.match(sent['content-type'] ?? '', /^application\/json/);
@@ -226,27 +243,26 @@ describe('mailed links and the CLI login page, clicked through in headless Chrom
 
     const page = await freshPage();
     assert.equal((await page.goto(pair.verification_uri_complete))?.status(), 200);
-    await page.locator('#email').fill(user.email);
-    await page.locator('#password').fill(user.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    const code = page.locator('#code');
+    await logInOnPage(page, user.email, user.password);
+    const code = page.getByRole('textbox', { name: 'Authentication code' });
     await code.waitFor();
-    assert.equal(await page.locator('#login').isHidden(), true, 'the password form gave way to the code form');
+    assert.equal(await page.getByRole('textbox', { name: 'Password' }).count(), 0, 'the password form gave way to the code form');
     assert.ok(!(await page.context().cookies()).some((c) => c.name === 'funcspec_session'), 'the password alone signed nobody in');
 
     const nearby = [-30_000, 0, 30_000].map((skew) => totpAt(secret, t.clock.now() + skew));
     await code.fill(['000000', '111111', '222222', '333333'].find((c) => !nearby.includes(c))!); // no code valid now
-    await page.getByRole('button', { name: 'Continue' }).click();
-    assert.deepEqual(await statusText(page), { text: 'The two-factor code is wrong or was already used.', ok: false });
+    await page.getByRole('button', { name: 'Verify' }).click();
+    const refused = await statusText(page);
+    assert.equal(refused.ok, false);
+    assert.match(refused.text, /^That code is wrong or was already used\./);
     assert.ok(!(await page.context().cookies()).some((c) => c.name === 'funcspec_session'), 'a wrong code signs nobody in');
 
     nextStep(t); // the code used to turn TOTP on is spent; the next 30-second step has a fresh one
     await code.fill(totpAt(secret, t.clock.now()));
-    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Verify' }).click();
     await page.getByRole('heading', { name: 'Connect the FuncSpec CLI', exact: true }).waitFor();
-    assert.equal(await page.locator('#user_code').inputValue(), pair.user_code, 'the code from the CLI\'s link is filled in');
-    await page.locator('#request.ok').waitFor();
-    assert.match((await page.locator('#request').textContent()) ?? '', /^Requested by "totp-laptop" from 127\.0\.0\.1 at /, 'and what asked for it is shown at once');
+    assert.equal(await page.getByRole('textbox', { name: 'Code' }).inputValue(), pair.user_code, "the code from the CLI's link is filled in");
+    assert.equal((await requestFacts(page)).Client, 'totp-laptop', 'and what asked for it is shown at once');
     t.clock.advance(pair.interval * 1000);
     assert.equal((await pollToken(t, pair.device_code)).body.error_code, 'AUTHORIZATION_PENDING', 'opening the full link approved nothing');
 
@@ -272,8 +288,7 @@ describe('mailed links and the CLI login page, clicked through in headless Chrom
     await page.context().addCookies([{ name, value, url: t.url, httpOnly: true, sameSite: 'Lax' }]);
     assert.equal((await page.goto(pair.verification_uri_complete))?.status(), 200);
     await page.getByRole('heading', { name: 'Connect the FuncSpec CLI', exact: true }).waitFor();
-    await page.locator('#request.ok').waitFor();
-    assert.match((await page.locator('#request').textContent()) ?? '', /^Requested by "unknown-laptop" /);
+    assert.equal((await requestFacts(page)).Client, 'unknown-laptop');
     await page.getByRole('button', { name: 'Deny' }).click();
     assert.deepEqual(await statusText(page), { text: 'Denied: the CLI gets no key.', ok: true });
 

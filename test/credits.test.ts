@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { runFuncspec } from './helpers/operator.js';
+import { joinOrg } from './helpers/orgs.js';
 import { agentKey, startTestServer, type TestServer } from './helpers/server.js';
 
 async function orgOf(t: TestServer, key: string): Promise<string> {
@@ -43,6 +44,28 @@ describe('credits: a real ledger', () => {
     const changed = await t.request('POST', `/api/v1/organizations/${org}/credits/debits`, { key, body: { ...debit, amount: 13 } });
     assert.equal(changed.status, 409);
     assert.equal(changed.body.error_code, 'IDEMPOTENCY_CONFLICT');
+  });
+
+  it('the ledger lists every grant and debit newest first, to the owner only (a member is 403, another organization 404)', async () => {
+    const owner = await agentKey(t);
+    const org = await orgOf(t, owner.key);
+    await t.request('POST', `/api/v1/organizations/${org}/credits/debits`, { key: owner.key, body: { amount: 2.5, reason: 'first run', idempotency_key: 'ledger-1' } });
+    await new Promise((resolve) => setTimeout(resolve, 5)); // the grant lands in a later millisecond than the debit
+    assert.equal((await runFuncspec(['admin', 'credits', 'grant', org, '10', '--reason', 'goodwill'], t.env)).code, 0);
+    const ledger = await t.request('GET', `/api/v1/organizations/${org}/credits/ledger`, { key: owner.key });
+    assert.equal(ledger.status, 200, JSON.stringify(ledger.body));
+    type Entry = { kind: string; amount: number; reason: string; actor: { email: string } | null };
+    const entries: Entry[] = ledger.body.data;
+    assert.deepEqual([entries[0]!.kind, entries[0]!.amount, entries[0]!.reason], ['grant', 10, 'goodwill'], 'newest first');
+    // The monthly allowance is granted by the debit's own request, in the same millisecond.
+    const older = entries.slice(1).map((e) => `${e.kind} ${e.amount} ${e.reason.replace(/\d{4}-\d{2}$/, 'MONTH')} by ${e.actor?.email ?? 'the plan'}`);
+    assert.deepEqual(older.sort(), [`debit 2.5 first run by ${owner.email}`, 'grant 100 free plan allowance for MONTH by the plan']);
+    assert.deepEqual(ledger.body.meta, { total: 3, page: 1, per: 25 });
+
+    const member = await joinOrg(t, { key: owner.key }, org, 'admin', 'ledger-admin');
+    assert.equal((await t.request('GET', `/api/v1/organizations/${org}/credits/ledger`, { key: member.key })).status, 403, 'admins see no billing');
+    const stranger = await agentKey(t);
+    assert.equal((await t.request('GET', `/api/v1/organizations/${org}/credits/ledger`, { key: stranger.key })).status, 404);
   });
 
   it('threat: no overdraft under concurrency — 30 parallel debits of 10 against 100 credits: exactly 10 succeed, balance 0', async () => {

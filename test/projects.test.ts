@@ -226,6 +226,8 @@ describe('spec items', () => {
     const impl = (status: string) => t.request('POST', `${base}/transition_implementation`, { ...as, body: { implementation_status: status } });
 
     assert.equal(item.state, 'draft');
+    const allowed = async () => (await t.request('GET', base, as)).body.meta.allowed_transitions;
+    assert.deepEqual(await allowed(), { state: ['inbox'], implementation_status: ['not_applicable'] }, 'GET says where the item may go: work needs acceptance');
     const skip = await move('accepted');
     assertProblem(skip, 409, 'INVALID_TRANSITION');
     assert.deepEqual(skip.body.details, { from: 'draft', to: 'accepted', reason: 'not_allowed', allowed: ['inbox'] });
@@ -235,6 +237,7 @@ describe('spec items', () => {
     assert.equal((await move('inbox')).status, 200);
     const accepted = await move('accepted');
     assert.equal(accepted.body.data.state, 'accepted');
+    assert.deepEqual(await allowed(), { state: ['inbox'], implementation_status: ['in_progress', 'not_applicable'] });
     assertProblem(await move('accepted'), 409, 'INVALID_TRANSITION');
     for (const status of ['in_progress', 'implemented', 'verified']) assert.equal((await impl(status)).body.data.implementation_status, status);
     assertProblem(await impl('pending'), 409, 'INVALID_TRANSITION');

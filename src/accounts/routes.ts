@@ -19,6 +19,7 @@ import {
   resendVerification,
   resetPassword,
   signUp,
+  updateProfile,
   userView,
   verifyEmail,
   VERIFY_EMAIL_TTL_MS,
@@ -194,6 +195,17 @@ export async function accountRoutes(app: Api, ctx: AppContext): Promise<void> {
         },
       };
     },
+  });
+
+  app.patch('/auth/profile', {
+    config: { auth: 'session' },
+    schema: {
+      tags,
+      summary: 'Change my display name (null removes it)',
+      body: z.object({ name: Name.nullable() }).strict(),
+      response: { 200: envelope(z.object({ user: UserSchema })), ...problems(401, 403, 422) },
+    },
+    handler: async (request) => ({ data: { user: showUser(await updateProfile(ctx, principalOf(request).user.id, request.body)) } }),
   });
 
   app.get('/auth/sessions', {

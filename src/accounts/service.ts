@@ -437,6 +437,12 @@ export async function requirePassword(ctx: AppContext, userId: string, password:
   }
 }
 
+/** The display name (null: none). Not a security fact: no re-authentication, no notice. */
+export async function updateProfile(ctx: AppContext, userId: string, profile: { name: string | null }): Promise<UserView> {
+  await ctx.db.updateTable('users').set({ name: profile.name }).where('id', '=', userId).execute();
+  return userView(ctx.db, userId);
+}
+
 /** Needs the current password; every other session of the user ends, the current one stays. */
 export async function changePassword(
   ctx: AppContext,

@@ -74,6 +74,8 @@ export function registerOperatorCommands(program: Command): void {
       const [{ loadConfig }, { startServer }] = await Promise.all([load.config(), load.server()]);
       const server = await startServer(loadConfig());
       server.ctx.log.info(`FuncSpec listening on ${server.url} (public URL ${server.ctx.config.publicUrl})`);
+      // The one line a person starting the server needs, plain on stdout whatever the log format.
+      console.log(`\nFuncSpec is running. Open ${server.ctx.config.publicUrl} in your browser to sign up or log in.\n`);
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;

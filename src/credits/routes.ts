@@ -3,9 +3,10 @@ import type { AppContext } from '../context.js';
 import { recordAudit } from '../audit/audit.js';
 import { principalOf } from '../http/auth-gate.js';
 import { HttpErrors } from '../http/errors.js';
-import { envelope, problems, singleLine, Timestamp } from '../http/schemas.js';
+import { envelope, listEnvelope, PaginationQuery, problems, singleLine, Timestamp } from '../http/schemas.js';
 import { originOf, type Api } from '../http/types.js';
 import { isoTime } from '../lib/time.js';
+import { countRows, offsetOf } from '../db/paging.js';
 import { accessOrg, defaultOrg, requireRole } from '../orgs/access.js';
 import { BalanceCache, debitCredits, MonthlyAllowance, readBalance, toCredits, toMicros } from './ledger.js';
 
@@ -38,6 +39,58 @@ export async function creditRoutes(app: Api, ctx: AppContext): Promise<void> {
       if (!org) throw HttpErrors.NOT_FOUND({}, { message: 'You are not a member of any organization.' });
       await allowance.ensure(ctx.db, ctx.clock.now(), org);
       return balances.read(org.id);
+    },
+  });
+
+  app.get('/organizations/:org/credits/ledger', {
+    config: { auth: 'any' },
+    schema: {
+      tags: ['Credits'],
+      summary: 'Every grant and debit of the organization\'s credits, newest first (owner)',
+      params: z.object({ org: z.string().max(100) }),
+      querystring: PaginationQuery,
+      response: {
+        200: listEnvelope(
+          z.object({
+            id: z.string(),
+            kind: z.enum(['grant', 'debit']),
+            amount: z.number().meta({ description: 'Positive for both kinds; `kind` says which way it goes' }),
+            reason: z.string().nullable(),
+            actor: z.object({ user_id: z.string(), email: z.string() }).nullable(),
+            created_at: Timestamp,
+          }),
+        ),
+        ...problems(401, 403, 404, 422, 429),
+      },
+    },
+    handler: async (request) => {
+      const { org, role } = await accessOrg(ctx.db, principalOf(request), request.params.org);
+      requireRole(role, 'owner');
+      await allowance.ensure(ctx.db, ctx.clock.now(), org);
+      const { page, per } = request.query;
+      const entries = ctx.db.selectFrom('credit_ledger as l').where('l.org_id', '=', org.id);
+      const [rows, total] = await Promise.all([
+        entries
+          .leftJoin('users as u', 'u.id', 'l.actor_user_id')
+          .select(['l.id', 'l.kind', 'l.amount_micros', 'l.reason', 'l.actor_user_id', 'u.email', 'l.created_at'])
+          .orderBy('l.created_at', 'desc')
+          .orderBy('l.id', 'desc')
+          .limit(per)
+          .offset(offsetOf({ page, per }))
+          .execute(),
+        countRows(entries),
+      ]);
+      return {
+        data: rows.map((row) => ({
+          id: row.id,
+          kind: row.kind,
+          amount: toCredits(row.amount_micros),
+          reason: row.reason,
+          actor: row.actor_user_id && row.email ? { user_id: row.actor_user_id, email: row.email } : null,
+          created_at: isoTime(row.created_at),
+        })),
+        meta: { total, page, per },
+      };
     },
   });
 

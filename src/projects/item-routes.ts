@@ -22,6 +22,7 @@ import {
   TitleSchema,
 } from './schemas.js';
 import type { SpecItemsTable } from './tables.js';
+import { allowedTransitions } from './workflow.js';
 
 const ProjectParams = z.object({ id: ProjectRef });
 const ItemParams = z.object({ id: ProjectRef, item: ItemRef });
@@ -102,13 +103,20 @@ export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
     schema: {
       tags: ['Spec items'],
       summary: 'One item by id or permalink; ETag carries its version',
+      description: '`meta.allowed_transitions` lists the states and implementation statuses the item may move to from where it is.',
       params: ItemParams,
-      response: { 200: envelope(SpecItemSchema), ...problems(401, 403, 404, 409, 429) },
+      response: {
+        200: envelope(SpecItemSchema).extend({
+          meta: z.object({ allowed_transitions: z.object({ state: z.array(ItemStateSchema), implementation_status: z.array(ImplementationStatusSchema) }) }),
+        }),
+        ...problems(401, 403, 404, 409, 429),
+      },
     },
     handler: async (request, reply) => {
       const access = await accessProject(ctx.db, principalOf(request), request.params.id);
       requireProjectRole(access, 'viewer');
-      return withEtag(reply, await getItem(ctx, access.project.id, request.params.item));
+      const item = await getItem(ctx, access.project.id, request.params.item);
+      return { ...withEtag(reply, item), meta: { allowed_transitions: allowedTransitions(item.state, item.implementation_status) } };
     },
   });
 

@@ -48,3 +48,11 @@ export function checkImplementationTransition(state: ItemState, from: Implementa
   }
   return { ok: true };
 }
+
+/** Where an item may go from here: the moves the two transition endpoints would accept now. */
+export function allowedTransitions(state: ItemState, status: ImplementationStatus): { state: ItemState[]; implementation_status: ImplementationStatus[] } {
+  return {
+    state: [...STATE_TRANSITIONS[state]],
+    implementation_status: IMPLEMENTATION_TRANSITIONS[status].filter((to) => checkImplementationTransition(state, status, to).ok),
+  };
+}

@@ -27,23 +27,48 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
 }
 
+export interface PageOptions {
+  /** The server's origin: a request anywhere else is recorded as a problem (the app must work offline). */
+  origin?: string;
+  colorScheme?: 'light' | 'dark';
+  viewport?: { width: number; height: number };
+  /** Where to record problems (default: a new list, returned). */
+  problems?: string[];
+}
+
 /**
  * A page in its own browser context (own cookies), recording what would break the page for a person:
- * uncaught script errors, console errors (CSP violations are reported there) and requests that got no
- * answer. Chromium's "Failed to load resource" line for an API refusal (4xx) is not one: the tests read
- * what the page shows instead.
+ * uncaught script errors, console errors (CSP violations are reported there), requests that got no
+ * answer, and requests to any other origin than `origin`. Chromium's "Failed to load resource" line for
+ * an API refusal (4xx) is not one: the tests read what the page shows instead.
  */
-export async function openPage(browser: Browser): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-  const context = await browser.newContext();
+export async function openPage(browser: Browser, options: PageOptions = {}): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+  const context = await browser.newContext({ colorScheme: options.colorScheme ?? 'light', viewport: options.viewport ?? { width: 1280, height: 900 } });
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
-  const problems: string[] = [];
+  const problems = options.problems ?? [];
+  watchPage(page, problems, options.origin);
+  return { context, page, problems };
+}
+
+/** Records a page's script errors, console errors, failed requests and requests to other origins into `problems`. */
+export function watchPage(page: Page, problems: string[], origin?: string): void {
   page.on('pageerror', (error) => problems.push(`script error: ${error.message}`));
   page.on('console', (message) => {
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource: the server responded')) problems.push(`console error: ${message.text()}`);
+    if (message.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text())) {
+      problems.push(`console error: ${message.text()}`);
+    }
   });
-  page.on('requestfailed', (request) => problems.push(`request failed: ${request.method()} ${request.url()} (${request.failure()?.errorText})`));
-  return { context, page, problems };
+  page.on('requestfailed', (request) => {
+    // A navigation away cancels the previous page's pending fetches: that is not a failure a person sees.
+    if (request.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`request failed: ${request.method()} ${request.url()} (${request.failure()?.errorText})`);
+  });
+  if (origin) {
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.protocol !== 'data:' && url.protocol !== 'blob:' && url.origin !== origin) problems.push(`request to another origin: ${request.url()}`);
+    });
+  }
 }
 
 /** Is this port free on 127.0.0.1 right now? */

@@ -1,0 +1,4 @@
+// `funcspec serve` from the TypeScript sources, for `npm run dev` (tsx watch restarts it on change).
+import { main } from '../src/cli/main.js';
+
+await main(['serve']);
