@@ -124,12 +124,11 @@ describe('mailed links and the CLI login page, clicked through in headless Chrom
     const page = await freshPage();
     await page.goto(link);
     await page.getByRole('button', { name: 'Confirm my e-mail address' }).click();
-    await page.getByRole('button', { name: 'Set password' }).waitFor();
+    await page.getByRole('heading', { name: 'Choose a password' }).waitFor();
     assert.equal((await login(t, email, GOOD_PASSWORD)).body.error_code, 'INVALID_CREDENTIALS', "the sign-up's password is not active");
-    await page.getByLabel('Password').fill('Chosen-Here-Instead-5');
+    await page.getByRole('textbox', { name: 'Password' }).fill('Chosen-Here-Instead-5');
     await page.getByRole('button', { name: 'Set password' }).click();
-    await page.locator('#status').filter({ hasText: 'Your password is set' }).waitFor();
-    assert.deepEqual(await statusText(page), { text: 'Your password is set. You can now sign in.', ok: true });
+    assert.deepEqual(await statusText(page), { text: `Your password is set. Log in with ${email} and the new password.`, ok: true });
     assert.equal((await login(t, email, 'Chosen-Here-Instead-5')).status, 200);
   });
 
