@@ -10,7 +10,7 @@ import type { Limiter } from './ratelimit/limiter.js';
 import { MemoryLimiter } from './ratelimit/memory.js';
 import { RedisLimiter } from './ratelimit/redis.js';
 import { KeyDirectory } from './keys/directory.js';
-import { createStamps, type Stamps } from './keys/epoch.js';
+import { StampReader } from './keys/epoch.js';
 import { UsageRecorder } from './keys/usage.js';
 
 /**
@@ -40,16 +40,12 @@ export interface AppContext {
   redis: Redis | null;
   log: Logger;
   secondFactor: SecondFactor;
-  stamps: Stamps;
+  /** The cache stamps (see keys/epoch.ts): changes announce themselves in their transaction; requests read them. */
+  stamps: StampReader;
   /** API-key lookups: cache, filter of stored keys, one indexed read at most. */
   keys: KeyDirectory;
   /** Requests per key per hour, counted in memory and flushed in batches. */
   usage: UsageRecorder;
-  /**
-   * Call after committing anything a cached key lookup depends on (revocation, rotation, role change,
-   * member removal, plan or allow-list change, user disabled): every process re-reads on its next request.
-   */
-  invalidateAuth(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -86,8 +82,8 @@ export async function createContext(config: Config, options: ContextOptions = {}
   await redis?.connect();
   // Commands issued in the same tick share one round trip (the limiter's script and the stamps' reads).
   const limiter = redis ? new RedisLimiter(redis, config.redisPrefix) : new MemoryLimiter(clock);
-  const stamps = createStamps(redis, config.redisPrefix, store.dataVersion);
-  const keys = new KeyDirectory(store.db, clock, stamps.authEpoch, stamps.keySet);
+  const stamps = new StampReader(store.db);
+  const keys = new KeyDirectory(store.db, clock, stamps);
   const usage = new UsageRecorder(store.db, clock, log, config.usageFlushIntervalMs);
 
   const ctx: AppContext = {
@@ -104,10 +100,6 @@ export async function createContext(config: Config, options: ContextOptions = {}
     stamps,
     keys,
     usage,
-    async invalidateAuth() {
-      keys.forget();
-      await stamps.authEpoch.bump();
-    },
     async close() {
       await usage.stop();
       await limiter.close();

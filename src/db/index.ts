@@ -15,11 +15,6 @@ export type Executor = Db | Trx;
 export interface Store {
   db: Db;
   kind: DatabaseTarget['kind'];
-  /**
-   * SQLite only: changes whenever another connection (another process, an operator command) commits
-   * to the database file. Cheap (no I/O), so it can be read on every request.
-   */
-  dataVersion: (() => number) | null;
   close(): Promise<void>;
 }
 
@@ -39,15 +34,13 @@ export function openStore(target: DatabaseTarget): Store {
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-    const dataVersionStatement = sqlite.prepare('PRAGMA data_version').pluck();
-    const dataVersion = () => dataVersionStatement.get() as number;
-    return { db, kind: 'sqlite', dataVersion, close: () => db.destroy() };
+    return { db, kind: 'sqlite', close: () => db.destroy() };
   }
   const pool = new pg.Pool({ connectionString: target.url, max: 20, types: pgTypes as pg.CustomTypesConfig });
   // An idle client that errors (e.g. the server restarts) must not crash the process.
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, kind: 'postgres', dataVersion: null, close: () => db.destroy() };
+  return { db, kind: 'postgres', close: () => db.destroy() };
 }
 
 /**

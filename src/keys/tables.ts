@@ -36,7 +36,14 @@ export interface ApiKeyUsageTable {
   status_5xx: number;
 }
 
+/** One row per stamp (`auth`, `key_set`, `credits`): a random value, replaced by every change it announces. */
+export interface CacheStampsTable {
+  name: 'auth' | 'key_set' | 'credits';
+  value: string;
+}
+
 export interface KeyTables {
   api_keys: ApiKeysTable;
   api_key_usage: ApiKeyUsageTable;
+  cache_stamps: CacheStampsTable;
 }

@@ -3,6 +3,7 @@ import type { Principal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import { isUniqueViolation, type Trx } from '../db/index.js';
 import { HttpErrors } from '../http/errors.js';
+import { announce } from '../keys/epoch.js';
 import { newId, randomToken } from '../lib/random.js';
 import { byActor, type Actor } from './actor.js';
 import { OrgErrors } from './errors.js';
@@ -199,6 +200,8 @@ export async function acceptInvitation(ctx: AppContext, principal: Principal, ac
         .executeTakeFirst();
       if (!consumed) throw OrgErrors.INVITATION_INVALID();
       await trx.insertInto('memberships').values({ org_id: invitation.org_id, user_id: actor.userId, role: consumed.role, created_at: now }).execute();
+      // The new member's keys act in the organization from now on, at every process.
+      await announce(trx, 'auth');
       await recordAudit(trx, now, {
         action: 'invitation.accepted', orgId: invitation.org_id, targetType: 'invitation', targetId: invitation.id, ...byActor(actor),
         details: { email: invitation.email, role: consumed.role },
@@ -215,8 +218,6 @@ export async function acceptInvitation(ctx: AppContext, principal: Principal, ac
     if (isUniqueViolation(error)) throw OrgErrors.ALREADY_MEMBER({ email: invitation.email });
     throw error;
   }
-  // After the commit: the new member's keys (the one minted here included) act in the organization now.
-  await ctx.invalidateAuth();
-  if (result.apiKey) await announceKey(ctx, result.apiKey.key);
+  if (result.apiKey) announceKey(ctx, result.apiKey.key);
   return result;
 }

@@ -3,6 +3,7 @@ import * as foundation from './20261201_0001_foundation.js';
 import * as keyUsage from './20261201_0100_key_usage.js';
 import * as accounts from './20261203_0001_accounts.js';
 import * as orgsProjects from './20261205_0004_orgs_projects.js';
+import * as cacheStamps from './20261207_0001_cache_stamps.js';
 
 /** Every migration, by name; they run in name order. Add new ones with a later date prefix. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '20261201_0100_key_usage': keyUsage,
   '20261203_0001_accounts': accounts,
   '20261205_0004_orgs_projects': orgsProjects,
+  '20261207_0001_cache_stamps': cacheStamps,
 };
