@@ -10,7 +10,7 @@
  * BENCH_POSTGRES_URL (postgres://postgres@127.0.0.1:5432/postgres), BENCH_REDIS_URL (redis://127.0.0.1:6379).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -31,6 +31,8 @@ const STORED_KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
 const MEMORY_SECONDS = Number(process.env.BENCH_MEMORY_SECONDS ?? 60);
 const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** Only the 1-key rounds (for trying a change quickly); the results files are left alone. */
+const QUICK = process.env.BENCH_QUICK === '1';
 const CONNECTIONS = 50;
 const WARM_UP_SECONDS = 3;
 const BALANCE = '/api/v1/credits/balance';
@@ -230,6 +232,10 @@ async function benchTarget(target: TargetName) {
     const key = await provisionKey(app.url, dataDir, env);
 
     const oneKey = summarize(await rounds('GET /credits/balance, 1 key', bare, app, key));
+    if (QUICK) {
+      console.log(`  => ${oneKey.ratio} of bare, p99 ${oneKey.app_p99_ms} ms, ${oneKey.app_cpu_us} vs ${oneKey.bare_cpu_us} µs CPU/req`);
+      return null;
+    }
 
     const unknownKeys = Array.from({ length: 20_000 }, () => generateKey('live'));
     const readsBefore = (await app.stats()).lookups;
@@ -276,7 +282,7 @@ async function benchTarget(target: TargetName) {
   }
 }
 
-type Report = Awaited<ReturnType<typeof benchTarget>>;
+type Report = NonNullable<Awaited<ReturnType<typeof benchTarget>>>;
 
 function targetMarkdown(r: Report): string {
   const row = (label: string, run: Run, ratio: string) =>
@@ -341,9 +347,12 @@ async function main(): Promise<void> {
       continue;
     }
     const report = await benchTarget(target);
+    if (!report) continue;
+    mkdirSync('bench/results', { recursive: true });
     writeFileSync(`bench/results/${target}.json`, `${JSON.stringify(report, null, 2)}\n`);
     writeFileSync(`bench/results/${target}.md`, targetMarkdown(report));
   }
+  if (QUICK) return;
   const reports = (Object.keys(TARGETS) as TargetName[]).flatMap((target) => {
     try {
       return [JSON.parse(readFileSync(`bench/results/${target}.json`, 'utf8')) as Report];
