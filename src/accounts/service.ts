@@ -125,7 +125,7 @@ export interface SignUpInput {
  * person's address (pre-hijacking) never gets their password activated by that person's click.
  */
 export async function signUp(ctx: AppContext, input: SignUpInput, origin: RequestOrigin): Promise<void> {
-  if (isWeakPassword(input.password, input.email)) throw AccountErrors.PASSWORD_TOO_WEAK();
+  if (await isWeakPassword(input.password, input.email)) throw AccountErrors.PASSWORD_TOO_WEAK();
   const mailAllowed = await mayMail(ctx, input.email, origin);
   const passwordHash = await hashPassword(input.password);
   const now = ctx.clock.now();
@@ -358,7 +358,7 @@ export async function resetPassword(ctx: AppContext, input: { token: string; pas
     .where('u.disabled_at', 'is', null)
     .executeTakeFirst();
   if (!pending) throw AccountErrors.TOKEN_INVALID();
-  if (isWeakPassword(input.password, pending.email)) throw AccountErrors.PASSWORD_TOO_WEAK();
+  if (await isWeakPassword(input.password, pending.email)) throw AccountErrors.PASSWORD_TOO_WEAK();
   const passwordHash = await hashPassword(input.password);
 
   const user = await ctx.db.transaction().execute(async (trx) => {
@@ -402,7 +402,7 @@ export async function changePassword(
 ): Promise<void> {
   await requirePassword(ctx, input.userId, input.currentPassword, origin);
   const user = await ctx.db.selectFrom('users').select('email').where('id', '=', input.userId).executeTakeFirstOrThrow();
-  if (isWeakPassword(input.newPassword, user.email)) throw AccountErrors.PASSWORD_TOO_WEAK();
+  if (await isWeakPassword(input.newPassword, user.email)) throw AccountErrors.PASSWORD_TOO_WEAK();
   const passwordHash = await hashPassword(input.newPassword);
   const now = ctx.clock.now();
   await ctx.db.transaction().execute(async (trx) => {
