@@ -178,12 +178,18 @@ function primitiveResult(result: unknown): { value: Record<string, unknown> } | 
  * properties, so nothing undeclared can leak. A schema JSON Schema cannot express keeps the zod serializer.
  */
 function fastSerializerCompiler(route: Parameters<typeof serializerCompiler>[0]) {
-  try {
-    const jsonSchema = z.toJSONSchema(route.schema as z.ZodType, { io: 'output', target: 'draft-7', unrepresentable: 'throw' });
-    return fastJson(jsonSchema as Parameters<typeof fastJson>[0]);
-  } catch {
-    return serializerCompiler(route);
-  }
+  // Compiled on the first answer with this status on this route: an idle process holds (and has built)
+  // no serializer for routes nobody called.
+  let compiled: ((data: unknown) => string) | null = null;
+  const compile = () => {
+    try {
+      const jsonSchema = z.toJSONSchema(route.schema as z.ZodType, { io: 'output', target: 'draft-7', unrepresentable: 'throw' });
+      return fastJson(jsonSchema as Parameters<typeof fastJson>[0]) as (data: unknown) => string;
+    } catch {
+      return serializerCompiler(route) as (data: unknown) => string;
+    }
+  };
+  return (data: unknown) => (compiled ??= compile())(data);
 }
 
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { totpSecondFactor } from './accounts/totp.js';
 import type { Config } from './config.js';
@@ -76,7 +76,10 @@ export async function createContext(config: Config, options: ContextOptions = {}
   const store = openStore(config.database);
   const secrets = createSecrets(resolveSecret(config.secret, config.dataDir));
   const mailer = config.smtpUrl ? new SmtpMailer(config.smtpUrl, config.mailFrom) : new OutboxMailer(config.dataDir, log);
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, enableAutoPipelining: true }) : null;
+  // Loaded only when configured: an idle process holds no client it does not use.
+  const redis = config.redisUrl
+    ? new (await import('ioredis')).Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, enableAutoPipelining: true })
+    : null;
   // Redis errors surface on the requests that need it and on /readyz; an 'error' event must not crash the process.
   redis?.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
   await redis?.connect();

@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import type { DatabaseTarget } from '../config.js';
 import { migrations } from './migrations/index.js';
 import type { Database } from './schema.js';
@@ -18,17 +19,23 @@ export interface Store {
   close(): Promise<void>;
 }
 
+// Each driver is loaded only for its database: a process holds one, not both.
+const require = createRequire(import.meta.url);
+
 // bigint columns (epoch ms, micro-credits) fit in a JS number; read them as numbers, not strings.
 const PG_INT8 = 20;
-const pgTypes = {
-  getTypeParser: (oid: number, format?: 'text' | 'binary') =>
-    oid === PG_INT8 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text'),
-};
+function pgTypes(driver: typeof pg) {
+  return {
+    getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+      oid === PG_INT8 ? (value: string) => Number(value) : driver.types.getTypeParser(oid, format as 'text'),
+  };
+}
 
 export function openStore(target: DatabaseTarget): Store {
   if (target.kind === 'sqlite') {
     if (target.path !== ':memory:') mkdirSync(path.dirname(target.path), { recursive: true });
-    const sqlite = new SqliteDatabase(target.path);
+    const Sqlite = require('better-sqlite3') as typeof SqliteDatabase;
+    const sqlite = new Sqlite(target.path);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL'); // durable against process crashes; WAL + NORMAL is SQLite's recommendation
     sqlite.pragma('foreign_keys = ON');
@@ -36,7 +43,8 @@ export function openStore(target: DatabaseTarget): Store {
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     return { db, kind: 'sqlite', close: () => db.destroy() };
   }
-  const pool = new pg.Pool({ connectionString: target.url, max: 20, types: pgTypes as pg.CustomTypesConfig });
+  const driver = require('pg') as typeof pg;
+  const pool = new driver.Pool({ connectionString: target.url, max: 20, types: pgTypes(driver) as pg.CustomTypesConfig });
   // An idle client that errors (e.g. the server restarts) must not crash the process.
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
