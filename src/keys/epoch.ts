@@ -29,19 +29,24 @@ export async function announce(trx: Executor, ...names: StampName[]): Promise<vo
 /**
  * Reads the stamps for requests, one read for many. A request may trust only a read that started after it
  * arrived (then it sees every change committed before its client sent it: "revoked on the next request").
- * So callers join the next read not yet started; it starts once the running one is done, after the
- * I/O of the current event-loop turn was handled, and answers every request that arrived until then.
- * Under load that is one small query for many requests; a quiet server pays one per request.
+ * So callers join the next read not yet started; it starts once the I/O of the current event-loop turn
+ * was handled, and answers every request that arrived until then. Under load that is one small query
+ * per turn for many requests; a quiet server pays one per request. At most a few reads run at once, so
+ * a slow database is not flooded (callers then wait for a free slot, still joining one read).
  */
 export class StampReader {
   private next: Promise<Stamps> | null = null;
-  private running: Promise<unknown> = Promise.resolve();
+  private running = 0;
+  private readonly slotFreed: Array<() => void> = [];
   private seq = 0;
   private readonly query: () => Promise<Array<{ name: StampName; value: string }>>;
   /** Reads made (for tests and benchmarks). */
   reads = 0;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    private readonly maxRunning = 4,
+  ) {
     this.query = compiledOnce(db, () => db.selectFrom('cache_stamps').select(['name', 'value']));
   }
 
@@ -50,15 +55,17 @@ export class StampReader {
     return this.next;
   }
 
-  private schedule(): Promise<Stamps> {
-    const read = this.running
-      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
-      .then(() => {
-        this.next = null; // whoever comes from now on waits for a read that starts after them
-        return this.load();
-      });
-    this.running = read.catch(() => {});
-    return read;
+  private async schedule(): Promise<Stamps> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (this.running >= this.maxRunning) await new Promise<void>((resolve) => this.slotFreed.push(resolve));
+    this.next = null; // whoever comes from now on waits for a read that starts after them
+    this.running += 1;
+    try {
+      return await this.load();
+    } finally {
+      this.running -= 1;
+      this.slotFreed.shift()?.();
+    }
   }
 
   private async load(): Promise<Stamps> {
