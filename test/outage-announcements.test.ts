@@ -8,79 +8,30 @@
  * file), stopped and started again as an operator would see it.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
 import { randomBase62 } from '../src/lib/random.js';
 import { loginCookie, verifiedUser } from './helpers/accounts.js';
 import { freshDatabase, type TestDatabase } from './helpers/databases.js';
 import { client } from './helpers/http.js';
 import { MailTrap } from './helpers/mailtrap.js';
 import { invitationToken } from './helpers/orgs.js';
-import { freePort, spawnServer, type ServerProcess } from './helpers/process.js';
+import { freePort, spawnPair, type ServerProcess } from './helpers/process.js';
+import { PrivateRedis } from './helpers/redis.js';
 import { uniqueEmail } from './helpers/server.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** redis-server that keeps its data across a restart (append-only file, fsync on every write). */
-class PersistentRedis {
-  private child: ChildProcess | null = null;
-  readonly dir = mkdtempSync(path.join(tmpdir(), 'funcspec-redis-'));
-  constructor(readonly port: number) {}
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-  async start(): Promise<void> {
-    this.child = spawn(
-      'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''],
-      { stdio: 'ignore' },
-    );
-    for (let i = 0; i < 100; i++) {
-      if (await this.answers()) return;
-      await sleep(100);
-    }
-    throw new Error('redis-server did not start');
-  }
-  /** A clean shutdown (SIGTERM): the data is on disk for the next start. */
-  async stop(): Promise<void> {
-    const child = this.child!;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-    this.child = null;
-  }
-  async answers(): Promise<boolean> {
-    const redis = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    redis.on('error', () => {});
-    try {
-      await redis.connect();
-      return (await redis.ping()) === 'PONG';
-    } catch {
-      return false;
-    } finally {
-      redis.disconnect();
-    }
-  }
-  async close(): Promise<void> {
-    if (this.child) await this.stop();
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
 describe('a change made while Redis is down holds on every process once Redis is back (never a mix)', () => {
-  let redis: PersistentRedis;
+  let redis: PrivateRedis;
   let db: TestDatabase;
   let mail: MailTrap;
   let a: ServerProcess;
   let b: ServerProcess;
+  let stopServers: () => Promise<void>;
 
   before(async () => {
-    redis = new PersistentRedis(await freePort());
-    await redis.start();
+    redis = new PrivateRedis(await freePort(), true);
+    assert.ok(await redis.start(), 'redis-server runs here (the Debian package redis-server)');
     db = await freshDatabase();
     mail = await new MailTrap().start();
     const env = {
@@ -91,13 +42,10 @@ describe('a change made while Redis is down holds on every process once Redis is
       REDIS_URL: redis.url,
       FUNCSPEC_REDIS_PREFIX: `t${randomBase62(8)}:`,
     };
-    a = await spawnServer(env);
-    b = await spawnServer(env);
+    ({ a, b, stop: stopServers } = await spawnPair(env));
   });
   after(async () => {
-    a.child.kill('SIGTERM');
-    b.child.kill('SIGTERM');
-    await Promise.all([a.exited, b.exited]);
+    await stopServers();
     await redis.close();
     await mail.close();
     await db.drop();
@@ -151,7 +99,7 @@ describe('a change made while Redis is down holds on every process once Redis is
     assert.equal(removal.status, 204, JSON.stringify(removal.body));
     const rotation = await atA('POST', `/api/v1/organizations/${org}/api-keys/${rotated.id}/rotate`, { cookie: ownerCookie, body: {} });
     assert.equal(rotation.status, 201, JSON.stringify(rotation.body));
-    await redis.start();
+    assert.ok(await redis.start());
 
     for (const url of [a.url, b.url]) {
       assert.equal(await firstAnswerAfterOutage(url, bystander.key), 200, `${url}: an untouched key works again`);

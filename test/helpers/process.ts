@@ -47,3 +47,18 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
   }
   return { url, child, output: () => output, exited };
 }
+
+/** Two `funcspec serve` processes on the same settings (one database, one Redis), as behind a load balancer. */
+export async function spawnPair(env: Record<string, string>): Promise<{ a: ServerProcess; b: ServerProcess; stop(): Promise<void> }> {
+  const a = await spawnServer(env);
+  const b = await spawnServer(env);
+  return {
+    a,
+    b,
+    async stop() {
+      a.child.kill('SIGTERM');
+      b.child.kill('SIGTERM');
+      await Promise.all([a.exited, b.exited]);
+    },
+  };
+}
