@@ -68,17 +68,20 @@ export async function isWeakPassword(password: string, email?: string): Promise<
 }
 
 /**
- * Hashing runs in worker threads at the lowest CPU priority (nice 19), one per core: a login storm uses
- * the CPU the event loop leaves idle and yields to it at once, so other requests are not starved. (On
- * libuv's thread pool, 4 hashes at normal priority took both cores of a 2-core machine away from it.)
- * The pool starts on the first password and its idle threads exit, so an idle server holds none.
+ * Hashing runs in worker threads at a low CPU priority (nice 10: about a tenth of the event loop's weight
+ * when both want one core), one per core: a login storm uses the CPU the event loop leaves idle and
+ * yields to it at once, so other requests are not starved. (On libuv's thread pool, 4 hashes at normal
+ * priority took both cores of a 2-core machine away from it.) Not the lowest priority (19): then any
+ * other busy process on the host would starve logins altogether.
+ * The pool starts on the first password and its threads exit after 10 idle seconds (each holds its own
+ * heap and argon2's 19 MiB), so an idle server holds none.
  */
 let pool: Promise<Piscina> | null = null;
 function passwordPool(): Promise<Piscina> {
   pool ??= import('piscina').then(({ Piscina }) => {
     const here = fileURLToPath(import.meta.url);
     const worker = path.join(path.dirname(here), `password-worker${path.extname(here)}`); // .ts under tsx, .js built
-    return new Piscina({ filename: worker, minThreads: 0, maxThreads: availableParallelism(), idleTimeout: 60_000, niceIncrement: 19 });
+    return new Piscina({ filename: worker, minThreads: 0, maxThreads: availableParallelism(), idleTimeout: 10_000, niceIncrement: 10 });
   });
   return pool;
 }
