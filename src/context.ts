@@ -78,12 +78,12 @@ export async function createContext(config: Config, options: ContextOptions = {}
   const mailer = config.smtpUrl ? new SmtpMailer(config.smtpUrl, config.mailFrom) : new OutboxMailer(config.dataDir, log);
   // Loaded only when configured: an idle process holds no client it does not use.
   const redis = config.redisUrl
-    ? new (await import('ioredis')).Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, enableAutoPipelining: true })
+    ? new (await import('ioredis')).Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true })
     : null;
   // Redis errors surface on the requests that need it and on /readyz; an 'error' event must not crash the process.
   redis?.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
   await redis?.connect();
-  // Commands issued in the same tick share one round trip (the limiter's script and the stamps' reads).
+  // (No auto-pipelining: the limiter already sends the hits of an event-loop turn as one command.)
   const limiter = redis ? new RedisLimiter(redis, config.redisPrefix) : new MemoryLimiter(clock);
   const stamps = new StampReader(store.db);
   const keys = new KeyDirectory(store.db, clock, stamps);
