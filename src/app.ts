@@ -150,7 +150,7 @@ function inputValidatorCompiler(route: Parameters<typeof validatorCompiler>[0] &
   return (data: unknown) => {
     if (route.httpPart === 'body' && data === null) data = undefined;
     if (isEmptyObject(data)) {
-      forEmpty ??= primitiveResult(validate({}));
+      if (forEmpty === undefined) forEmpty = primitiveResult(validate({})); // null: nothing to reuse
       if (forEmpty) return { value: { ...forEmpty.value } };
     }
     const field = fieldWithNul(data, prefix);
