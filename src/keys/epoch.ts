@@ -77,7 +77,9 @@ export class StampReader {
     } catch {
       throw dependencyUnavailable('database'); // a cache must not be trusted without its stamp
     }
-    const stamps = { seq, auth: '', key_set: '', credits: '' } as Stamps;
+    // A missing row (deleted by hand) must not freeze a stamp: it reads as a value no other read sees.
+    const unknown = `missing:${seq}`;
+    const stamps = { seq, auth: unknown, key_set: unknown, credits: unknown } as Stamps;
     for (const row of rows) stamps[row.name] = row.value;
     return stamps;
   }
