@@ -6,11 +6,12 @@ import { startServer } from '../dist/server.js';
 const server = await startServer(loadConfig());
 process.send?.({ ready: true });
 process.on('message', (message) => {
-  if (message === 'stats') {
+  if (message.stats) {
     const cpu = process.cpuUsage();
-    globalThis.gc?.(); // (run with --expose-gc) so heapUsed is the live heap, not garbage waiting for collection
+    // (run with --expose-gc) heapUsed after a full collection is the live heap, not garbage waiting for one
+    if (message.gc) globalThis.gc?.();
     const memory = process.memoryUsage();
     process.send?.({ rss: memory.rss, heapUsed: memory.heapUsed, lookups: server.ctx.keys.lookups, cpuMs: (cpu.user + cpu.system) / 1000 });
   }
-  if (message === 'stop') void server.close().then(() => process.exit(0));
+  if (message.stop) void server.close().then(() => process.exit(0));
 });

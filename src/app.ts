@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -26,6 +24,7 @@ import { keyRoutes } from './keys/routes.js';
 import { registerAuthGate, type AuthMode, type SessionAuthenticator } from './http/auth-gate.js';
 import { isDatabaseUnavailable } from './db/unavailable.js';
 import { ApiError, dependencyUnavailable, errorRegistry, HttpErrors } from './http/errors.js';
+import { lazyChildLogger, requestIdGenerator } from './http/per-request.js';
 import { systemRoutes } from './http/system-routes.js';
 import type { Api } from './http/types.js';
 import { httpsOptions, registerOperations } from './operations/index.js';
@@ -36,7 +35,6 @@ import { projectRoutes } from './projects/routes.js';
 import { docsLook, webApp } from './web/serve.js';
 
 export const BODY_LIMIT = 1024 * 1024;
-const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface BuildOptions {
   /** Web sessions; by default the cookie sessions of src/accounts (null: API keys only). */
@@ -52,10 +50,8 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     bodyLimit: BODY_LIMIT,
     // Only the configured proxies' X-Forwarded-For is believed; otherwise request.ip is the socket peer.
     trustProxy: ctx.config.trustProxy.length > 0 ? ctx.config.trustProxy : false,
-    genReqId: (raw: IncomingMessage) => {
-      const incoming = raw.headers['x-request-id'];
-      return typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    },
+    genReqId: requestIdGenerator(),
+    childLoggerFactory: lazyChildLogger,
     requestIdHeader: false,
     routerOptions: { ignoreTrailingSlash: true },
     ...httpsOptions(ctx.config),
@@ -66,20 +62,10 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     },
   }).withTypeProvider<ZodTypeProvider>();
 
-  // No body at all reaches the schemas as undefined (Fastify passes null), so optional bodies take their defaults.
-  app.setValidatorCompiler((route) => {
-    const validate = validatorCompiler(route as Parameters<typeof validatorCompiler>[0]);
-    return route.httpPart === 'body' ? (data: unknown) => validate(data === null ? undefined : data) : validate;
-  });
+  app.setValidatorCompiler(inputValidatorCompiler);
   app.setSerializerCompiler(fastSerializerCompiler);
   acceptOnlyJson(app);
-  // PostgreSQL cannot store U+0000 in text (the query fails), and no field has a use for it: refused
-  // like any schema violation, before validation, so every route on either database answers the same 422.
   // (The cheap hooks take a callback rather than being async: no promise and no extra tick per request.)
-  app.addHook('preValidation', (request, _reply, done) => {
-    const field = fieldWithNul(request.params, 'params') ?? fieldWithNul(request.query, 'query') ?? fieldWithNul(request.body, '');
-    done(field === null ? undefined : HttpErrors.VALIDATION_FAILED({ fields: { [field || 'body']: 'must not contain the NUL character (U+0000)' } }));
-  });
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();
@@ -138,7 +124,8 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   });
   await app.register(swaggerUi, { routePrefix: '/docs', ...docsLook });
 
-  await app.register(cookie);
+  // Cookies are parsed only where a session is looked for (accounts/http.ts), not on every request.
+  await app.register(cookie, { hook: false });
   const sessions = options.sessions === undefined ? createSessionAuthenticator(ctx) : options.sessions;
   registerAuthGate(app as unknown as FastifyInstance, ctx, () => sessions);
   await app.register(async (root) => systemRoutes(root as Api, ctx));
@@ -164,18 +151,63 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   return app;
 }
 
+const HTTP_PART_PREFIX: Record<string, string> = { params: 'params', querystring: 'query', headers: 'headers', body: '' };
+
+/**
+ * Request parts are checked by their zod schemas, with two additions:
+ * - PostgreSQL cannot store U+0000 in text (the query fails), and no field has a use for it: a string
+ *   holding it is refused like any schema violation (422, naming the field) on either database;
+ * - a part that carries nothing (no query string, say) gets the schema's answer for nothing, worked
+ *   out once per route: most requests to most routes pay no zod at all for it.
+ * No body at all reaches the schemas as undefined (Fastify passes null), so optional bodies take their defaults.
+ */
+function inputValidatorCompiler(route: Parameters<typeof validatorCompiler>[0] & { httpPart?: string }) {
+  const validate = validatorCompiler(route);
+  const prefix = HTTP_PART_PREFIX[route.httpPart ?? 'body'] ?? '';
+  let forEmpty: { value: Record<string, unknown> } | null | undefined;
+  return (data: unknown) => {
+    if (route.httpPart === 'body' && data === null) data = undefined;
+    if (isEmptyObject(data)) {
+      if (forEmpty === undefined) forEmpty = primitiveResult(validate({})); // null: nothing to reuse
+      if (forEmpty) return { value: { ...forEmpty.value } };
+    }
+    const field = fieldWithNul(data, prefix);
+    if (field !== null) return { error: HttpErrors.VALIDATION_FAILED({ fields: { [field || 'body']: 'must not contain the NUL character (U+0000)' } }) };
+    return validate(data);
+  };
+}
+
+function isEmptyObject(data: unknown): data is Record<string, never> {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return false;
+  for (const _ in data) return false;
+  return true;
+}
+
+/** A successful result whose value is a flat object of primitives (safe to hand out as a copy), else null. */
+function primitiveResult(result: unknown): { value: Record<string, unknown> } | null {
+  const value = (result as { value?: unknown }).value;
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || (result as { error?: unknown }).error) return null;
+  return Object.values(value).every((item) => item === null || typeof item !== 'object') ? { value: value as Record<string, unknown> } : null;
+}
+
 /**
  * Responses are written by fast-json-stringify from the JSON Schema of the route's zod response schema:
  * several times faster than validating with zod and then JSON.stringify, and it writes only the declared
  * properties, so nothing undeclared can leak. A schema JSON Schema cannot express keeps the zod serializer.
  */
 function fastSerializerCompiler(route: Parameters<typeof serializerCompiler>[0]) {
-  try {
-    const jsonSchema = z.toJSONSchema(route.schema as z.ZodType, { io: 'output', target: 'draft-7', unrepresentable: 'throw' });
-    return fastJson(jsonSchema as Parameters<typeof fastJson>[0]);
-  } catch {
-    return serializerCompiler(route);
-  }
+  // Compiled on the first answer with this status on this route: an idle process holds (and has built)
+  // no serializer for routes nobody called.
+  let compiled: ((data: unknown) => string) | null = null;
+  const compile = () => {
+    try {
+      const jsonSchema = z.toJSONSchema(route.schema as z.ZodType, { io: 'output', target: 'draft-7', unrepresentable: 'throw' });
+      return fastJson(jsonSchema as Parameters<typeof fastJson>[0]) as (data: unknown) => string;
+    } catch {
+      return serializerCompiler(route) as (data: unknown) => string;
+    }
+  };
+  return (data: unknown) => (compiled ??= compile())(data);
 }
 
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { totpSecondFactor } from './accounts/totp.js';
 import type { Config } from './config.js';
@@ -10,7 +10,7 @@ import type { Limiter } from './ratelimit/limiter.js';
 import { MemoryLimiter } from './ratelimit/memory.js';
 import { RedisLimiter } from './ratelimit/redis.js';
 import { KeyDirectory } from './keys/directory.js';
-import { createStamps, type Stamps } from './keys/epoch.js';
+import { StampReader } from './keys/epoch.js';
 import { UsageRecorder } from './keys/usage.js';
 
 /**
@@ -42,16 +42,12 @@ export interface AppContext {
   redis: Redis | null;
   log: Logger;
   secondFactor: SecondFactor;
-  stamps: Stamps;
+  /** The cache stamps (see keys/epoch.ts): changes announce themselves in their transaction; requests read them. */
+  stamps: StampReader;
   /** API-key lookups: cache, filter of stored keys, one indexed read at most. */
   keys: KeyDirectory;
   /** Requests per key per hour, counted in memory and flushed in batches. */
   usage: UsageRecorder;
-  /**
-   * Call after committing anything a cached key lookup depends on (revocation, rotation, role change,
-   * member removal, plan or allow-list change, user disabled): every process re-reads on its next request.
-   */
-  invalidateAuth(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -86,18 +82,19 @@ export async function createContext(config: Config, options: ContextOptions = {}
   const store = openStore(config.database);
   const secrets = createSecrets(resolveSecret(config.secret, config.dataDir));
   const mailer = config.smtpUrl ? new SmtpMailer(config.smtpUrl, config.mailFrom) : new OutboxMailer(config.dataDir, log);
-  // A command Redis does not answer within 2 s fails (the request is answered 503), so a Redis that hangs
-  // holds no request; a disconnected one fails commands at once (no offline queue) while it reconnects.
+  // Loaded only when configured: an idle process holds no client it does not use. A command Redis does
+  // not answer within 2 s fails (the request is answered 503), so a Redis that hangs holds no request; a
+  // disconnected one fails commands at once (no offline queue) while it reconnects.
   const redis = config.redisUrl
-    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, enableAutoPipelining: true, commandTimeout: REDIS_COMMAND_TIMEOUT_MS, retryStrategy: reconnectDelay })
+    ? new (await import('ioredis')).Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, commandTimeout: REDIS_COMMAND_TIMEOUT_MS, retryStrategy: reconnectDelay })
     : null;
   // Redis errors surface on the requests that need it and on /readyz; an 'error' event must not crash the process.
   redis?.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
   await redis?.connect();
-  // Commands issued in the same tick share one round trip (the limiter's script and the stamps' reads).
+  // (No auto-pipelining: the limiter already sends the hits of an event-loop turn as one command.)
   const limiter = redis ? new RedisLimiter(redis, config.redisPrefix) : new MemoryLimiter(clock, config.limiterMaxKeys);
-  const stamps = createStamps(redis, config.redisPrefix, store.dataVersion);
-  const keys = new KeyDirectory(store.db, clock, stamps.authEpoch, stamps.keySet);
+  const stamps = new StampReader(store.db);
+  const keys = new KeyDirectory(store.db, clock, stamps);
   const usage = new UsageRecorder(store.db, clock, log, config.usageFlushIntervalMs);
 
   const ctx: AppContext = {
@@ -115,10 +112,6 @@ export async function createContext(config: Config, options: ContextOptions = {}
     stamps,
     keys,
     usage,
-    async invalidateAuth() {
-      keys.forget();
-      await stamps.authEpoch.bump();
-    },
     async close() {
       await usage.stop();
       await limiter.close();

@@ -98,10 +98,12 @@ describe('HTTP layer: garbage in gets the right 4xx envelope, never a 500, nothi
     const echoed = await t.request('GET', '/healthz', { headers: { 'x-request-id': 'trace-abc.123' } });
     assert.equal(echoed.headers.get('x-request-id'), 'trace-abc.123');
     const replaced = await t.request('GET', '/healthz', { headers: { 'x-request-id': 'evil <script>"/' + 'x'.repeat(200) } });
-    assert.match(replaced.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+    const generatedId = /^[A-Za-z0-9]{10}-[0-9a-z]+$/; // the process's random prefix and a counter
+    assert.match(replaced.headers.get('x-request-id') ?? '', generatedId);
     const generated = await t.request('GET', '/api/v1/nope');
-    assert.match(generated.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+    assert.match(generated.headers.get('x-request-id') ?? '', generatedId);
     assert.equal(generated.body.request_id, generated.headers.get('x-request-id'));
+    assert.notEqual(generated.headers.get('x-request-id'), replaced.headers.get('x-request-id'), 'each request gets its own');
   });
 
   it('protected route without credentials → 401 UNAUTHORIZED telling to use X-Api-Key', async () => {

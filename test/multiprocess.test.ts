@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { randomBase62 } from '../src/lib/random.js';
 import { freshDatabase, type TestDatabase } from './helpers/databases.js';
 import { client } from './helpers/http.js';
 import { codeFrom, MailTrap } from './helpers/mailtrap.js';
 import { runFuncspec } from './helpers/operator.js';
-import { freePort, spawnServer, type ServerProcess } from './helpers/process.js';
-import { redisAnswers } from './helpers/services.js';
+import { freePort, spawnPair, type ServerProcess } from './helpers/process.js';
+import { redisAnswers, redisServerInstalled, startPrivateRedis } from './helpers/services.js';
 import { startTestServer, uniqueEmail } from './helpers/server.js';
 
 const SHARED_REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -26,6 +25,7 @@ for (const shareRedis of [true, false]) describe(`two server processes on one da
   let env: Record<string, string>;
   let a: ServerProcess;
   let b: ServerProcess;
+  let stopServers: () => Promise<void>;
   let haveRedis = false;
   before(async () => {
     haveRedis = shareRedis && (await redisAnswers(SHARED_REDIS));
@@ -39,13 +39,10 @@ for (const shareRedis of [true, false]) describe(`two server processes on one da
       FUNCSPEC_REDIS_PREFIX: `t${randomBase62(8)}:`,
       ...(haveRedis ? { REDIS_URL: SHARED_REDIS } : {}),
     };
-    a = await spawnServer(env);
-    b = await spawnServer(env);
+    ({ a, b, stop: stopServers } = await spawnPair(env));
   });
   after(async () => {
-    a.child.kill('SIGTERM');
-    b.child.kill('SIGTERM');
-    await Promise.all([a.exited, b.exited]);
+    await stopServers();
     await mail.close();
     await db.drop();
   });
@@ -154,21 +151,16 @@ describe('client addresses: X-Forwarded-For is believed only from trusted proxie
 
 describe('Redis down: fail closed, and recover', () => {
   it('with its Redis gone the server answers 503 on key-authenticated requests and /readyz, then recovers when it is back', async (t) => {
-    const port = await freePort();
-    const startRedis = (): ChildProcess =>
-      spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    let redis = startRedis();
-    const url = `redis://127.0.0.1:${port}`;
-    for (let i = 0; i < 50 && !(await redisAnswers(url)); i++) await new Promise((r) => setTimeout(r, 100));
-    if (!(await redisAnswers(url))) return t.skip('redis-server is not installed here');
+    if (!redisServerInstalled()) return t.skip('redis-server is not installed here');
+    const redis = await startPrivateRedis();
+    const url = redis.url;
     const server = await startTestServer({ REDIS_URL: url });
     try {
       const { agentKey } = await import('./helpers/server.js');
       const { key } = await agentKey(server);
       assert.equal((await server.request('GET', '/api/v1/me', { key })).status, 200);
 
-      redis.kill('SIGKILL');
-      await new Promise((r) => redis.once('exit', r));
+      await redis.stop('SIGKILL');
       const down = await server.request('GET', '/api/v1/me', { key });
       assert.equal(down.status, 503);
       assert.equal(down.body.error_code, 'SERVICE_UNAVAILABLE');
@@ -178,7 +170,7 @@ describe('Redis down: fail closed, and recover', () => {
       assert.equal(ready.body.details.checks.redis, 'unavailable');
       assert.equal((await server.request('POST', '/api/v1/agent/sign-up', { body: { email: uniqueEmail() } })).status, 503, 'sign-up limits fail closed too');
 
-      redis = startRedis();
+      await redis.start();
       let status = 0;
       for (let i = 0; i < 100 && status !== 200; i++) {
         await new Promise((r) => setTimeout(r, 100));
@@ -188,7 +180,7 @@ describe('Redis down: fail closed, and recover', () => {
       assert.equal((await server.request('GET', '/readyz')).status, 200);
     } finally {
       await server.close();
-      redis.kill('SIGKILL');
+      await redis.close();
     }
   });
 });

@@ -173,8 +173,8 @@ export async function pollDeviceToken(ctx: AppContext, deviceCode: string, origi
     });
     return { keyHash: key.key_hash, grant: { api_key: apiKey, organization: { id: member.id, name: member.name, slug: member.slug } } };
   });
-  // Only after the commit may the key directory (and other processes) learn that the key exists.
-  await ctx.keys.added(grant.keyHash);
+  // After the commit (its transaction told the other processes): this process's key filter learns of it.
+  ctx.keys.added(grant.keyHash);
   return grant.grant;
 }
 

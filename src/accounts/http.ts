@@ -72,7 +72,9 @@ export function loginOrigin(ctx: AppContext, request: FastifyRequest): LoginOrig
 }
 
 export function sessionCookie(ctx: AppContext, request: FastifyRequest): string | undefined {
-  const value = request.cookies?.[sessionCookieName(ctx)];
+  // Parsed on first use: key-authenticated requests never pay for it.
+  request.cookies ??= request.headers.cookie ? request.server.parseCookie(request.headers.cookie) : {};
+  const value = request.cookies[sessionCookieName(ctx)];
   return value ? value : undefined;
 }
 

@@ -1,11 +1,15 @@
-import { Algorithm, hash, verify } from '@node-rs/argon2';
-import { dictionary } from '@zxcvbn-ts/language-common';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Algorithm } from '@node-rs/argon2';
+import type { Piscina } from 'piscina';
 import { z } from 'zod';
 import { randomToken } from '../lib/random.js';
+import type { PasswordTask } from './password-worker.js';
 
 /**
  * argon2id with the OWASP Password Storage Cheat Sheet's first recommended setting:
- * m = 19 MiB, t = 2, p = 1. @node-rs/argon2 computes it on the libuv thread pool, off the event loop.
+ * m = 19 MiB, t = 2, p = 1.
  */
 export const ARGON2_OPTIONS = { algorithm: Algorithm.Argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
@@ -40,10 +44,11 @@ export const PasswordSchema = z
   .refine((value) => characters(value) <= PASSWORD_MAX, `must be at most ${PASSWORD_MAX} characters`)
   .meta({ format: 'password' });
 
-// The common-password list of zxcvbn-ts (about 49,000 entries from breach corpora), loaded once.
-let common: Set<string> | null = null;
-function commonPasswords(): Set<string> {
-  common ??= new Set(dictionary['passwords-common'].map((entry) => entry.toLowerCase()));
+// The common-password list of zxcvbn-ts (about 49,000 entries from breach corpora), loaded the first time
+// a new password is checked: the dictionaries would otherwise hold about 14 MB in every idle process.
+let common: Promise<Set<string>> | null = null;
+function commonPasswords(): Promise<Set<string>> {
+  common ??= import('@zxcvbn-ts/language-common').then(({ dictionary }) => new Set(dictionary['passwords-common'].map((entry) => entry.toLowerCase())));
   return common;
 }
 
@@ -51,9 +56,9 @@ function commonPasswords(): Set<string> {
  * True when the password is on the list of common and breached passwords, or is little more than the
  * user's own e-mail address. Case does not make a listed password safe ("Password1" is as weak as "password1").
  */
-export function isWeakPassword(password: string, email?: string): boolean {
+export async function isWeakPassword(password: string, email?: string): Promise<boolean> {
   const lower = password.toLowerCase();
-  if (commonPasswords().has(lower)) return true;
+  if ((await commonPasswords()).has(lower)) return true;
   if (new Set(lower).size < 3) return true; // "aaaaaaaa", "abababab"
   if (email) {
     const local = email.split('@')[0]!.toLowerCase();
@@ -62,24 +67,43 @@ export function isWeakPassword(password: string, email?: string): boolean {
   return false;
 }
 
+/**
+ * Hashing runs in worker threads at a low CPU priority (nice 10: about a tenth of the event loop's weight
+ * when both want one core), one per core: a login storm uses the CPU the event loop leaves idle and
+ * yields to it at once, so other requests are not starved. (On libuv's thread pool, 4 hashes at normal
+ * priority took both cores of a 2-core machine away from it.) Not the lowest priority (19): then any
+ * other busy process on the host would starve logins altogether.
+ * The pool starts on the first password and its threads exit after 10 idle seconds (each holds its own
+ * heap and argon2's 19 MiB), so an idle server holds none.
+ */
+let pool: Promise<Piscina> | null = null;
+function passwordPool(): Promise<Piscina> {
+  pool ??= import('piscina').then(({ Piscina }) => {
+    const here = fileURLToPath(import.meta.url);
+    const worker = path.join(path.dirname(here), `password-worker${path.extname(here)}`); // .ts under tsx, .js built
+    return new Piscina({ filename: worker, minThreads: 0, maxThreads: availableParallelism(), idleTimeout: 10_000, niceIncrement: 10 });
+  });
+  return pool;
+}
+
+async function runPasswordTask<T extends string | boolean>(task: PasswordTask): Promise<T> {
+  return (await passwordPool()).run(task) as Promise<T>;
+}
+
 export async function hashPassword(password: string): Promise<string> {
-  return hash(password, ARGON2_OPTIONS);
+  return runPasswordTask({ op: 'hash', password, options: ARGON2_OPTIONS });
 }
 
 /** Constant-work check: a malformed stored hash counts as a mismatch, never as an error. */
 export async function verifyPassword(stored: string, password: string): Promise<boolean> {
-  try {
-    return await verify(stored, password);
-  } catch {
-    return false;
-  }
+  return runPasswordTask({ op: 'verify', stored, password });
 }
 
 // A hash of a random password with the same parameters: unknown e-mails are checked against it,
 // so "no such user" costs the same time as "wrong password".
 let dummy: Promise<string> | null = null;
 export function dummyHash(): Promise<string> {
-  dummy ??= hash(randomToken(24), ARGON2_OPTIONS);
+  dummy ??= hashPassword(randomToken(24));
   return dummy;
 }
 

@@ -143,7 +143,7 @@ function browserDigest(ctx: AppContext, browser: string | undefined): string | n
  * caller sets on every answer alike.
  */
 export async function signUp(ctx: AppContext, input: SignUpInput, browser: string, origin: RequestOrigin): Promise<void> {
-  if (isWeakPassword(input.password, input.email)) throw AccountErrors.PASSWORD_TOO_WEAK();
+  if (await isWeakPassword(input.password, input.email)) throw AccountErrors.PASSWORD_TOO_WEAK();
   const mailAllowed = await mayMail(ctx, 'sign-up', input.email, origin);
   const passwordHash = await hashPassword(input.password);
   const now = ctx.clock.now();
@@ -401,7 +401,7 @@ export async function resetPassword(ctx: AppContext, input: { token: string; pas
     .where('u.disabled_at', 'is', null)
     .executeTakeFirst();
   if (!pending) throw AccountErrors.TOKEN_INVALID();
-  if (isWeakPassword(input.password, pending.email)) throw AccountErrors.PASSWORD_TOO_WEAK();
+  if (await isWeakPassword(input.password, pending.email)) throw AccountErrors.PASSWORD_TOO_WEAK();
   const passwordHash = await hashPassword(input.password);
 
   const user = await ctx.db.transaction().execute(async (trx) => {
@@ -451,7 +451,7 @@ export async function changePassword(
 ): Promise<void> {
   await requirePassword(ctx, input.userId, input.currentPassword, origin);
   const user = await ctx.db.selectFrom('users').select('email').where('id', '=', input.userId).executeTakeFirstOrThrow();
-  if (isWeakPassword(input.newPassword, user.email)) throw AccountErrors.PASSWORD_TOO_WEAK();
+  if (await isWeakPassword(input.newPassword, user.email)) throw AccountErrors.PASSWORD_TOO_WEAK();
   const passwordHash = await hashPassword(input.newPassword);
   const now = ctx.clock.now();
   await ctx.db.transaction().execute(async (trx) => {

@@ -1,6 +1,5 @@
 import { randomInt } from 'node:crypto';
 import { Secret, TOTP, URI } from 'otpauth';
-import QRCode from 'qrcode';
 import type { AppContext, SecondFactor } from '../context.js';
 import type { Executor } from '../db/index.js';
 import { rateLimited } from '../http/errors.js';
@@ -61,7 +60,8 @@ export function otpauthUri(secretBase32: string, email: string): string {
 }
 
 /** The enrolment QR code as a `data:image/png;base64,…` URL for the web app. */
-export function qrDataUrl(uri: string): Promise<string> {
+export async function qrDataUrl(uri: string): Promise<string> {
+  const QRCode = (await import('qrcode')).default; // only for enrolment: not held by every idle process
   return QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2, width: 240 });
 }
 

@@ -130,8 +130,8 @@ export async function verifyAgent(ctx: AppContext, input: AgentVerifyInput, orig
     await recordAudit(trx, now, { action: 'agent.verify', actorUserId: userId, ip: origin.ip, userAgent: origin.userAgent, details: { is_new_user: isNewUser } });
     return { result: { email, api_key: apiKey, is_new_user: isNewUser }, minted: current === null };
   });
-  // Only after the commit may other processes be told the key exists.
-  if (issued.minted) await ctx.keys.added(hashKey(issued.result.api_key));
+  // After the commit (its transaction told the other processes): this process's key filter learns of it.
+  if (issued.minted) ctx.keys.added(hashKey(issued.result.api_key));
   return issued.result;
 }
 

@@ -15,7 +15,6 @@ const load = {
   email: () => import('../lib/email.js'),
   epoch: () => import('../keys/epoch.js'),
   orgs: () => import('../orgs/store.js'),
-  redis: () => import('ioredis'),
   server: () => import('../server.js'),
 };
 
@@ -38,23 +37,6 @@ async function withStore<T>(run: (store: Store, config: Config) => Promise<T>): 
     return await run(store, config);
   } finally {
     await store.close();
-  }
-}
-
-/**
- * Running servers cache key lookups and balances; tell them this command changed something they depend
- * on. With Redis that is the shared stamp; on SQLite they notice the file changed; on PostgreSQL
- * without Redis they do not cache.
- */
-async function announceChange(config: Config, stamp: 'authEpoch' | 'credits'): Promise<void> {
-  if (!config.redisUrl) return;
-  const [{ Redis }, { RedisStamp, STAMP_KEYS }] = await Promise.all([load.redis(), load.epoch()]);
-  const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    await new RedisStamp(redis, `${config.redisPrefix}${STAMP_KEYS[stamp]}`).bump();
-  } finally {
-    redis.disconnect();
   }
 }
 
@@ -128,7 +110,7 @@ export function registerOperatorCommands(program: Command): void {
     .option('--yes', 'yes, replace what DATABASE_URL holds now')
     .action(async (file: string, options: { yes?: boolean }) => {
       if (!options.yes) throw new OperatorError('restore replaces everything DATABASE_URL holds: stop the servers, then run it again with --yes.', 2);
-      const [{ loadConfig }, { openStore, migrateToLatest }, { restoreDatabase, BackupError }] = await Promise.all([load.config(), load.db(), load.backup()]);
+      const [{ loadConfig }, { openStore, migrateToLatest }, { restoreDatabase, BackupError }, { announce }] = await Promise.all([load.config(), load.db(), load.backup(), load.epoch()]);
       const config = loadConfig();
       await restoreDatabase(config.database, file).catch((error: unknown) => {
         throw error instanceof BackupError ? new OperatorError(error.message, 1) : error;
@@ -137,11 +119,11 @@ export function registerOperatorCommands(program: Command): void {
       const store = openStore(config.database);
       try {
         await migrateToLatest(store.db);
+        // Any server still running drops what it cached from before the restore.
+        await announce(store.db, 'auth', 'key_set', 'credits');
       } finally {
         await store.close();
       }
-      // Servers started after this see the restored keys; tell any that cache under the shared stamps.
-      for (const stamp of ['authEpoch', 'credits'] as const) await announceChange(config, stamp).catch(() => {});
       console.log(`Restored ${file}. Start the servers.`);
     });
 
@@ -160,18 +142,18 @@ export function registerOperatorCommands(program: Command): void {
         if (!/^\d+$/.test(options.rateLimit) || Number(options.rateLimit) < 1) throw new OperatorError('--rate-limit must be a positive whole number.', 2);
         rateLimit = Number(options.rateLimit);
       }
-      const { recordAudit } = await load.audit();
-      await withStore(async (store, config) => {
+      const [{ recordAudit }, { announce }] = await Promise.all([load.audit(), load.epoch()]);
+      await withStore(async (store) => {
         const found = await orgOrFail(store, ref);
         const now = Date.now();
         await store.db.transaction().execute(async (trx) => {
           await trx.updateTable('organizations').set({ plan: plan as Plan, rate_limit: rateLimit, updated_at: now }).where('id', '=', found.id).execute();
+          await announce(trx, 'auth'); // running servers re-read the key's limit on their next request
           await recordAudit(trx, now, {
             action: 'organization.plan_changed', orgId: found.id, targetType: 'organization', targetId: found.id,
             details: { from: found.plan, to: plan, rate_limit: rateLimit, by: 'operator' },
           });
         });
-        await announceChange(config, 'authEpoch');
         console.log(`${found.slug}: plan ${plan}${rateLimit !== null ? `, ${rateLimit} requests/hour per key` : ''}`);
       });
     });
@@ -188,17 +170,13 @@ export function registerOperatorCommands(program: Command): void {
       const value = Number(amount);
       if (!/^\d+(\.\d{1,6})?$/.test(amount) || !(value > 0)) throw new OperatorError('<amount> must be a positive number with at most 6 decimals.', 2);
       const [{ recordAudit }, { grantCredits, toMicros }] = await Promise.all([load.audit(), load.ledger()]);
-      await withStore(async (store, config) => {
+      await withStore(async (store) => {
         const found = await orgOrFail(store, ref);
         const now = Date.now();
         await grantCredits(store.db, now, { orgId: found.id, micros: toMicros(value), reason: options.reason }, (trx) =>
           recordAudit(trx, now, { action: 'credits.granted', orgId: found.id, targetType: 'organization', targetId: found.id, details: { amount: value, reason: options.reason, by: 'operator' } }),
         );
         console.log(`Granted ${value} credits to ${found.slug}.`);
-        // The grant is committed: a failed announcement must not invite a second grant by re-running.
-        await announceChange(config, 'credits').catch((error: unknown) =>
-          console.error(`Warning: running servers could not be told (${(error as Error).message}); they show the new balance after the next credits change.`),
-        );
       });
     });
 
@@ -209,8 +187,8 @@ export function registerOperatorCommands(program: Command): void {
     .description('Disable a user: their sessions and keys stop working at once')
     .argument('<email>')
     .action(async (email: string) => {
-      const [{ recordAudit }, { normalizeEmail }] = await Promise.all([load.audit(), load.email()]);
-      await withStore(async (store, config) => {
+      const [{ recordAudit }, { normalizeEmail }, { announce }] = await Promise.all([load.audit(), load.email(), load.epoch()]);
+      await withStore(async (store) => {
         const now = Date.now();
         await store.db.transaction().execute(async (trx) => {
           const updated = await trx
@@ -220,9 +198,9 @@ export function registerOperatorCommands(program: Command): void {
             .returning('id')
             .executeTakeFirst();
           if (!updated) throw new OperatorError(`No user with e-mail ${email}.`, 4);
+          await announce(trx, 'auth'); // their keys stop working on the next request at every server
           await recordAudit(trx, now, { action: 'user.disabled', targetType: 'user', targetId: updated.id, details: { by: 'operator' } });
         });
-        await announceChange(config, 'authEpoch');
         console.log(`Disabled ${normalizeEmail(email)}.`);
       });
     });

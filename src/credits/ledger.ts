@@ -3,7 +3,7 @@ import type { Db, Executor } from '../db/index.js';
 import { isUniqueViolation } from '../db/index.js';
 import { LRUCache } from 'lru-cache';
 import { compiledOnce } from '../db/compiled.js';
-import type { Stamp } from '../keys/epoch.js';
+import { announce, type Stamps } from '../keys/epoch.js';
 import { ApiError } from '../http/errors.js';
 import { newId } from '../lib/random.js';
 import { PLANS } from '../orgs/plans.js';
@@ -37,30 +37,26 @@ export async function readBalance(db: Executor, orgId: string): Promise<Balance>
 }
 
 /**
- * readBalance for the hot path (GET /credits/balance): cached per organization while the credits stamp
- * stands still. Every grant and debit, in any process, moves the stamp after it commits, and the stamp
- * is read before the balance, so a cached balance is never older than the last announced change.
- * Without a stamp (PostgreSQL without Redis) every read queries, with a query compiled once.
+ * readBalance for the hot path (GET /credits/balance): cached per organization while the `credits` stamp
+ * stands still. Every grant and debit, in any process, replaces the stamp in its own transaction, and the
+ * stamps a request brings were read after it arrived, so a cached balance is never older than the last
+ * change committed before the request.
  */
 export class BalanceCache {
   private readonly cached = new LRUCache<string, { stamp: string; balance: Balance }>({ max: 10_000 });
   private readonly query: (orgId: string) => Promise<Balance>;
 
-  constructor(
-    db: Db,
-    private readonly stamp: Stamp,
-  ) {
+  constructor(db: Db) {
     const run = compiledOnce(db, (orgId: string) => balanceQuery(db, orgId));
     this.query = async (orgId) => toBalance((await run(orgId))[0]);
   }
 
-  async read(orgId: string): Promise<Balance> {
-    const stamp = await this.stamp.current();
-    if (stamp === null) return this.query(orgId);
-    const hit = this.cached.get(orgId);
-    if (hit?.stamp === stamp) return hit.balance;
+  /** `fresh`: skip the cache (the caller just changed the balance, after its stamps were read). */
+  async read(orgId: string, stamps: Stamps, fresh = false): Promise<Balance> {
+    const hit = fresh ? undefined : this.cached.get(orgId);
+    if (hit?.stamp === stamps.credits) return hit.balance;
     const balance = await this.query(orgId);
-    this.cached.set(orgId, { stamp, balance });
+    this.cached.set(orgId, { stamp: stamps.credits, balance });
     return balance;
   }
 }
@@ -99,6 +95,7 @@ export async function grantCredits(
       .where('org_id', '=', input.orgId)
       .execute();
     await record?.(trx);
+    await announce(trx, 'credits');
     return true;
   });
 }
@@ -118,12 +115,10 @@ export class MonthlyAllowance {
   /** `org:plan` → the end of the month its allowance is known to be granted for. */
   private readonly grantedUntil = new Map<string, number>();
 
-  /** `credits` is moved when this grants (see BalanceCache). */
-  constructor(private readonly credits: Stamp) {}
-
-  async ensure(db: Db, now: number, org: { id: string; plan: Plan }): Promise<void> {
+  /** True when it had to look (and may have granted): a balance read after it must not come from a cache. */
+  async ensure(db: Db, now: number, org: { id: string; plan: Plan }): Promise<boolean> {
     const memo = `${org.id}:${org.plan}`;
-    if ((this.grantedUntil.get(memo) ?? 0) > now) return;
+    if ((this.grantedUntil.get(memo) ?? 0) > now) return false;
     const month = monthOf(now);
     const credits = PLANS[org.plan].monthlyCredits;
     if (credits > 0) {
@@ -133,11 +128,11 @@ export class MonthlyAllowance {
         reason: `${org.plan} plan allowance for ${month}`,
         idempotencyKey: `allowance:${org.plan}:${month}`,
       });
-      await this.credits.bump(); // even when another process granted first: a retry re-announces
     }
     if (this.grantedUntil.size > 100_000) this.grantedUntil.clear(); // bounded memory; worst case one extra no-op insert
     const start = new Date(now);
     this.grantedUntil.set(memo, Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1));
+    return true;
   }
 }
 
@@ -185,6 +180,7 @@ export async function debitCredits(db: Db, now: number, input: DebitInput, recor
       };
       await trx.insertInto('credit_ledger').values(row).execute();
       await record?.(trx, row);
+      await announce(trx, 'credits');
       return row;
     });
     return { entry, replayed: false };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { recordAudit } from '../audit/audit.js';
-import { principalOf } from '../http/auth-gate.js';
+import { principalOf, stampsOf } from '../http/auth-gate.js';
 import { HttpErrors } from '../http/errors.js';
 import { envelope, listEnvelope, PaginationQuery, problems, singleLine, Timestamp } from '../http/schemas.js';
 import { originOf, type Api } from '../http/types.js';
@@ -19,8 +19,8 @@ const Amount = z
   .refine((n) => Math.abs(n * 1e6 - Math.round(n * 1e6)) < 1e-6, 'must have at most 6 decimal places');
 
 export async function creditRoutes(app: Api, ctx: AppContext): Promise<void> {
-  const allowance = new MonthlyAllowance(ctx.stamps.credits);
-  const balances = new BalanceCache(ctx.db, ctx.stamps.credits);
+  const allowance = new MonthlyAllowance();
+  const balances = new BalanceCache(ctx.db);
 
   app.get('/credits/balance', {
     config: { auth: 'any' },
@@ -37,8 +37,8 @@ export async function creditRoutes(app: Api, ctx: AppContext): Promise<void> {
         ? (await accessOrg(ctx.db, principal, request.query.organization)).org
         : (principal.org ?? (await defaultOrg(ctx.db, principal))?.org);
       if (!org) throw HttpErrors.NOT_FOUND({}, { message: 'You are not a member of any organization.' });
-      await allowance.ensure(ctx.db, ctx.clock.now(), org);
-      return balances.read(org.id);
+      const justGranted = await allowance.ensure(ctx.db, ctx.clock.now(), org);
+      return balances.read(org.id, await stampsOf(ctx, request), justGranted);
     },
   });
 
@@ -139,7 +139,6 @@ export async function creditRoutes(app: Api, ctx: AppContext): Promise<void> {
             details: { amount: toCredits(debited.amount_micros), reason: debited.reason },
           }),
       );
-      await ctx.stamps.credits.bump(); // on a replay too: a retry after a failed announcement re-announces
       reply.code(201).header('idempotent-replayed', String(replayed));
       return {
         data: {

@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import type { DatabaseTarget } from '../config.js';
 import { migrations } from './migrations/index.js';
 import { isDatabaseUnavailable } from './unavailable.js';
@@ -16,11 +17,6 @@ export type Executor = Db | Trx;
 export interface Store {
   db: Db;
   kind: DatabaseTarget['kind'];
-  /**
-   * SQLite only: changes whenever another connection (another process, an operator command) commits
-   * to the database file. Cheap (no I/O), so it can be read on every request.
-   */
-  dataVersion: (() => number) | null;
   /** PostgreSQL only: the connection pool's state now (for metrics). */
   poolStats: (() => PoolStats) | null;
   close(): Promise<void>;
@@ -36,30 +32,35 @@ export interface PoolStats {
 export const DB_CONNECT_TIMEOUT_MS = 5_000;
 export const DB_STATEMENT_TIMEOUT_MS = 10_000;
 
+// Each driver is loaded only for its database: a process holds one, not both.
+const require = createRequire(import.meta.url);
+
 // bigint columns (epoch ms, micro-credits) fit in a JS number; read them as numbers, not strings.
 const PG_INT8 = 20;
-const pgTypes = {
-  getTypeParser: (oid: number, format?: 'text' | 'binary') =>
-    oid === PG_INT8 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text'),
-};
+function pgTypes(driver: typeof pg) {
+  return {
+    getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+      oid === PG_INT8 ? (value: string) => Number(value) : driver.types.getTypeParser(oid, format as 'text'),
+  };
+}
 
 export function openStore(target: DatabaseTarget): Store {
   if (target.kind === 'sqlite') {
     if (target.path !== ':memory:') mkdirSync(path.dirname(target.path), { recursive: true });
-    const sqlite = new SqliteDatabase(target.path);
+    const Sqlite = require('better-sqlite3') as typeof SqliteDatabase;
+    const sqlite = new Sqlite(target.path);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL'); // durable against process crashes; WAL + NORMAL is SQLite's recommendation
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-    const dataVersionStatement = sqlite.prepare('PRAGMA data_version').pluck();
-    const dataVersion = () => dataVersionStatement.get() as number;
-    return { db, kind: 'sqlite', dataVersion, poolStats: null, close: () => db.destroy() };
+    return { db, kind: 'sqlite', poolStats: null, close: () => db.destroy() };
   }
-  const pool = new pg.Pool({
+  const driver = require('pg') as typeof pg;
+  const pool = new driver.Pool({
     connectionString: target.url,
     max: 20,
-    types: pgTypes as pg.CustomTypesConfig,
+    types: pgTypes(driver) as pg.CustomTypesConfig,
     // No request waits on PostgreSQL forever: a connection (or a free pool slot) within 5 s, a statement
     // within 10 s, else the request is answered 503 and the client retries.
     connectionTimeoutMillis: DB_CONNECT_TIMEOUT_MS,
@@ -70,7 +71,7 @@ export function openStore(target: DatabaseTarget): Store {
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const poolStats = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount });
-  return { db, kind: 'postgres', dataVersion: null, poolStats, close: () => db.destroy() };
+  return { db, kind: 'postgres', poolStats, close: () => db.destroy() };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
+import type { Stamps } from '../keys/epoch.js';
 import { hashKey, isWellFormedKey } from '../keys/format.js';
 import { requestsPerHour } from '../orgs/plans.js';
 import { decide, resetEpochSeconds, retryAfterSeconds, type LimitDecision } from '../ratelimit/limiter.js';
@@ -21,6 +22,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal: Principal | null;
+    /** The cache stamps for this request, read once (see stampsOf). */
+    stamps: Promise<Stamps> | null;
   }
 }
 
@@ -33,12 +36,21 @@ export function principalOf(request: FastifyRequest): Principal {
 }
 
 /**
+ * The cache stamps as of this request: read after it arrived (so every change committed before it was
+ * sent shows), once per request, shared with the requests that arrived with it.
+ */
+export function stampsOf(ctx: AppContext, request: FastifyRequest): Promise<Stamps> {
+  return (request.stamps ??= ctx.stamps.read());
+}
+
+/**
  * The one auth gate. Runs before the body is parsed, so an unauthenticated caller learns nothing
  * from validation errors. Key-authenticated requests are counted against the key's hourly limit
  * and every response to them carries the X-RateLimit-* headers.
  */
 export function registerAuthGate(app: FastifyInstance, ctx: AppContext, sessions: () => SessionAuthenticator | null): void {
   app.decorateRequest('principal', null);
+  app.decorateRequest('stamps', null);
 
   app.addHook('onRequest', async (request, reply) => {
     const mode = request.routeOptions.config.auth ?? 'public';
@@ -49,11 +61,12 @@ export function registerAuthGate(app: FastifyInstance, ctx: AppContext, sessions
       // A key whose checksum fails is refused before anything is looked up.
       if (typeof key !== 'string' || !isWellFormedKey(key)) throw HttpErrors.INVALID_API_KEY();
       const hash = hashKey(key);
-      // A key the cache knows is counted while the check runs: with Redis, one round trip for both.
+      const stamps = stampsOf(ctx, request);
+      // A key the cache knows is counted while the stamps are read: with Redis, both wait at once.
       const cached = ctx.keys.peek(hash, request.ip);
       const early = cached ? ctx.limiter.hit(limitKey(cached), requestsPerHour(cached.org!), HOUR_MS) : null;
       early?.catch(() => {}); // awaited below when it is used
-      const check = await ctx.keys.check(hash, request.ip);
+      const check = await ctx.keys.check(hash, request.ip, await stamps);
       if (!check.ok) {
         // Refused without counting (unless the cache had just let it count): a blocked address
         // cannot use up the key's hourly allowance.

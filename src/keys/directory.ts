@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { Principal } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
 import type { Clock } from '../lib/time.js';
-import type { Stamp } from './epoch.js';
+import type { StampReader, Stamps } from './epoch.js';
 import { KeyHashFilter } from './filter.js';
 import { compileAllowList, type AllowList } from './ip-allow.js';
 import { isKeyLive } from './store.js';
@@ -25,17 +25,20 @@ const FILTER_SYNC_MARGIN_MS = 5 * 60_000;
 
 /**
  * Resolves key hashes to principals with at most one indexed lookup, usually none:
- * - verified keys are kept in a bounded LRU, valid while the auth epoch is unchanged (any revocation,
- *   role, plan, allow-list or user change anywhere bumps it), and for at most a minute;
+ * - verified keys are kept in a bounded LRU, valid while the `auth` stamp is unchanged (any revocation,
+ *   role, plan, allow-list or user change anywhere replaces it), and for at most a minute;
  * - a Bloom filter of every stored key hash answers "no such key" without the database, so random
- *   well-formed keys cost nothing; keys created by other processes are pulled in when the key-set
- *   version moves.
+ *   well-formed keys cost nothing; keys created by other processes are pulled in when the `key_set`
+ *   stamp moves.
+ * The stamps come with each call, read after the request arrived (see StampReader).
  */
 export class KeyDirectory {
   private readonly known = new LRUCache<string, KeyRecord>({ max: 50_000, ttl: 60_000 });
   private knownEpoch: string | null = null;
+  private knownSeq = 0;
   private filter: KeyHashFilter | null = null;
   private filterVersion: string | null = null;
+  private filterSeq = 0;
   private filterSyncedAt = 0;
   /** Database reads made to resolve keys (for tests and benchmarks). */
   lookups = 0;
@@ -43,15 +46,14 @@ export class KeyDirectory {
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
-    private readonly epoch: Stamp,
-    private readonly keySet: Stamp,
+    private readonly stamps: StampReader,
   ) {}
 
   /** Loads every stored key hash into the filter; call once at start-up. */
   async load(): Promise<void> {
     const count = await this.db.selectFrom('api_keys').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     const filter = new KeyHashFilter(Math.max(100_000, Number(count.n) * 2));
-    const version = await this.keySet.current();
+    const stamps = await this.stamps.read();
     const startedAt = this.clock.now();
     let after = '';
     for (;;) {
@@ -61,30 +63,33 @@ export class KeyDirectory {
       after = page[page.length - 1]!.id;
     }
     this.filter = filter;
-    this.filterVersion = version;
+    this.filterVersion = stamps.key_set;
+    this.filterSeq = stamps.seq;
     this.filterSyncedAt = startedAt;
   }
 
-  /** A key created by this process: it can be used at once, here and (via the version) elsewhere. */
-  async added(hash: string): Promise<void> {
+  /** A key this process just stored (its transaction announced `key_set` to the others): usable here at once. */
+  added(hash: string): void {
     this.filter?.add(hash);
-    await this.keySet.bump();
   }
 
-  async check(hash: string, ip: string): Promise<KeyCheck> {
-    const epoch = await this.epoch.current();
-    if (epoch !== this.knownEpoch) {
-      this.known.clear();
-      this.knownEpoch = epoch;
+  async check(hash: string, ip: string, stamps: Stamps): Promise<KeyCheck> {
+    // A newer read with another `auth` value: everything cached is stale. (An older read, from a request
+    // that waited longer, leaves the cache alone and only uses it if it saw the same value.)
+    if (stamps.seq > this.knownSeq) {
+      if (stamps.auth !== this.knownEpoch) this.known.clear();
+      this.knownEpoch = stamps.auth;
+      this.knownSeq = stamps.seq;
     }
-    let found = epoch === null ? undefined : this.known.get(hash);
+    const current = stamps.auth === this.knownEpoch;
+    let found = current ? this.known.get(hash) : undefined;
     if (!found) {
-      if (!(await this.mightExist(hash))) return { ok: false, reason: 'invalid' };
+      if (!(await this.mightExist(hash, stamps))) return { ok: false, reason: 'invalid' };
       found = (await this.read(hash)) ?? undefined;
       if (!found) return { ok: false, reason: 'invalid' };
-      // Only while the epoch is still the one read before the lookup: a read that raced a revocation
-      // (the epoch moved, and the cache was cleared, while it ran) must not be cached under the new epoch.
-      if (epoch !== null && this.knownEpoch === epoch) this.known.set(hash, found);
+      // Only while the stamp is still the one read before the lookup: a read that raced a revocation
+      // (a newer stamp arrived, and the cache was cleared, while it ran) must not be cached under the new one.
+      if (stamps.auth === this.knownEpoch) this.known.set(hash, found);
     }
     if (!found.principal || !isKeyLive({ expires_at: found.expiresAt, revoked_at: found.revokedAt }, this.clock.now())) {
       return { ok: false, reason: 'invalid' };
@@ -94,7 +99,7 @@ export class KeyDirectory {
   }
 
   /**
-   * What the cache says of a key now, before the epoch is checked: lets the caller start work that
+   * What the cache says of a key now, before the stamps are read: lets the caller start work that
    * depends on the key (counting it) in the same round trip as the check. `check` has the last word.
    */
   peek(hash: string, ip: string): Principal | null {
@@ -103,25 +108,21 @@ export class KeyDirectory {
     return found.allowedByOrg(ip) && found.allowedByKey(ip) ? found.principal : null;
   }
 
-  /** Forget cached lookups in this process at once (the epoch carries the news to the others). */
+  /** Drops every cached lookup in this process (the next request for each key reads the database). */
   forget(): void {
     this.known.clear();
   }
 
-  private async mightExist(hash: string): Promise<boolean> {
+  private async mightExist(hash: string, stamps: Stamps): Promise<boolean> {
     if (!this.filter) return true;
     if (this.filter.mightContain(hash)) return true;
-    // Not in the filter: certain, unless keys were added elsewhere since the last sync.
-    const version = await this.keySet.current();
-    if (version === null) return true; // no way to hear about other processes' keys: ask the database
-    // A concurrent request may have synced while we waited: look again before trusting the version.
-    if (this.filter.mightContain(hash)) return true;
-    if (version === this.filterVersion) return false;
-    await this.sync(version);
+    // Not in the filter: certain, unless keys were added elsewhere since the filter last caught up.
+    if (stamps.key_set === this.filterVersion || stamps.seq < this.filterSeq) return false;
+    await this.sync(stamps);
     return this.filter.mightContain(hash);
   }
 
-  private async sync(version: string | null): Promise<void> {
+  private async sync(stamps: Stamps): Promise<void> {
     const startedAt = this.clock.now();
     const rows = await this.db
       .selectFrom('api_keys')
@@ -129,8 +130,11 @@ export class KeyDirectory {
       .where('created_at', '>=', this.filterSyncedAt - FILTER_SYNC_MARGIN_MS)
       .execute();
     for (const row of rows) this.filter!.add(row.key_hash);
-    this.filterVersion = version;
-    this.filterSyncedAt = startedAt;
+    if (stamps.seq > this.filterSeq) {
+      this.filterVersion = stamps.key_set;
+      this.filterSeq = stamps.seq;
+      this.filterSyncedAt = startedAt;
+    }
     if (this.filter!.full) await this.load();
   }
 

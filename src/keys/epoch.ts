@@ -1,88 +1,86 @@
-import type { Redis } from 'ioredis';
+import type { Db, Executor } from '../db/index.js';
+import { compiledOnce } from '../db/compiled.js';
 import { dependencyUnavailable } from '../http/errors.js';
 import { randomToken } from '../lib/random.js';
+import type { CacheStampsTable } from './tables.js';
 
 /**
- * A stamp that changes whenever something changes that processes cache. Two are used:
- * the auth epoch (a key revoked or rotated, a role changed, a member removed, a plan, allow-list or
- * user changed: cached key lookups are dropped) and the key-set version (keys were added: the key
- * filter pulls them in). Read on the request path, so reading must be cheap.
+ * The stamps processes cache under, one row each in `cache_stamps`:
+ * - `auth`: a key revoked or rotated, a role changed, a member removed, a plan, allow-list or user
+ *   changed: cached key lookups are dropped;
+ * - `key_set`: keys were added: the key filter pulls them in;
+ * - `credits`: a grant or a debit: cached balances are dropped.
  */
-export interface Stamp {
-  /** The current value; null means "cannot hear about changes: do not cache". */
-  current(): Promise<string | null>;
-  /** Announce a change, after its transaction committed. */
-  bump(): Promise<void>;
+export type StampName = CacheStampsTable['name'];
+
+/** The stamps as one read saw them. `seq` orders reads: a later read has a higher one. */
+export type Stamps = Record<StampName, string> & { seq: number };
+
+/**
+ * Announces a change to every process: call it inside the transaction that makes the change, so the
+ * change and its announcement commit together or not at all (nothing to retry, no window in which a
+ * committed change is unannounced). Values are random, never a counter, so a database restored from a
+ * backup never brings back a value some process cached under.
+ */
+export async function announce(trx: Executor, ...names: StampName[]): Promise<void> {
+  await trx.updateTable('cache_stamps').set({ value: randomToken(12) }).where('name', 'in', names).execute();
 }
 
-
 /**
- * Shared by every process on the same Redis: a bump is seen by the very next request anywhere.
- * Values are random, never a counter: if Redis loses its data the stamp does not start over at a value
- * some process already cached under (which would make it trust entries from before a revocation).
+ * Reads the stamps for requests, one read for many. A request may trust only a read that started after it
+ * arrived (then it sees every change committed before its client sent it: "revoked on the next request").
+ * So callers join the next read not yet started; it starts once the I/O of the current event-loop turn
+ * was handled, and answers every request that arrived until then. Under load that is one small query
+ * per turn for many requests; a quiet server pays one per request. At most a few reads run at once, so
+ * a slow database is not flooded (callers then wait for a free slot, still joining one read).
  */
-export class RedisStamp implements Stamp {
+export class StampReader {
+  private next: Promise<Stamps> | null = null;
+  private running = 0;
+  private readonly slotFreed: Array<() => void> = [];
+  private seq = 0;
+  private readonly query: () => Promise<Array<{ name: StampName; value: string }>>;
+  /** Reads made (for tests and benchmarks). */
+  reads = 0;
+
   constructor(
-    private readonly redis: Redis,
-    private readonly key: string,
-  ) {}
-  async current(): Promise<string> {
+    db: Db,
+    private readonly maxRunning = 4,
+  ) {
+    this.query = compiledOnce(db, () => db.selectFrom('cache_stamps').select(['name', 'value']));
+  }
+
+  read(): Promise<Stamps> {
+    this.next ??= this.schedule();
+    return this.next;
+  }
+
+  private async schedule(): Promise<Stamps> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (this.running >= this.maxRunning) await new Promise<void>((resolve) => this.slotFreed.push(resolve));
+    this.next = null; // whoever comes from now on waits for a read that starts after them
+    this.running += 1;
     try {
-      const value = await this.redis.get(this.key);
-      if (value !== null) return value;
-      // First start, or Redis came back empty: a fresh value (the first process to set it wins).
-      await this.redis.set(this.key, randomToken(12), 'NX');
-      const fresh = await this.redis.get(this.key);
-      if (fresh === null) throw new Error('stamp vanished');
-      return fresh;
-    } catch {
-      throw dependencyUnavailable('redis'); // a stale cache must not be trusted
+      return await this.load();
+    } finally {
+      this.running -= 1;
+      this.slotFreed.shift()?.();
     }
   }
-  async bump(): Promise<void> {
+
+  private async load(): Promise<Stamps> {
+    this.reads += 1;
+    const seq = ++this.seq;
+    let rows: Array<{ name: StampName; value: string }>;
     try {
-      await this.redis.set(this.key, randomToken(12));
+      rows = await this.query();
     } catch {
-      // The change is committed but not announced: the caller retries (revoking again re-announces).
-      throw dependencyUnavailable('redis');
+      throw dependencyUnavailable('database'); // a cache must not be trusted without its stamp
     }
+    // A missing row (deleted by hand) must not freeze a stamp: it reads as a value no other read sees.
+    const unknown = `missing:${seq}`;
+    const stamps = { seq, auth: unknown, key_set: unknown, credits: unknown } as Stamps;
+    for (const row of rows) stamps[row.name] = row.value;
+    return stamps;
   }
-}
-
-/**
- * One process without Redis: its own changes bump a counter; on SQLite, commits by any other process
- * on the same file (operator commands, a second server) show in SQLite's data_version.
- */
-export class LocalStamp implements Stamp {
-  private counter = 0;
-  constructor(private readonly dataVersion: () => number) {}
-  async current(): Promise<string> {
-    return `${this.counter}:${this.dataVersion()}`;
-  }
-  async bump(): Promise<void> {
-    this.counter += 1;
-  }
-}
-
-/**
- * PostgreSQL without Redis: nothing tells this process about other processes' changes (revocations,
- * keys they created), so nothing is cached and every key costs one indexed read.
- */
-export const neverCache: Stamp = { current: async () => null, bump: async () => {} };
-
-export interface Stamps {
-  authEpoch: Stamp;
-  keySet: Stamp;
-  /** Moves after every grant and debit: organizations' balances are cached while it stands still. */
-  credits: Stamp;
-}
-
-/** The Redis key (after the prefix) of each stamp; operator commands bump them too. */
-export const STAMP_KEYS: Record<keyof Stamps, string> = { authEpoch: 'auth-epoch', keySet: 'keyset-version', credits: 'credits-version' };
-
-export function createStamps(redis: Redis | null, prefix: string, dataVersion: (() => number) | null): Stamps {
-  const each = (make: (name: keyof Stamps) => Stamp): Stamps => ({ authEpoch: make('authEpoch'), keySet: make('keySet'), credits: make('credits') });
-  if (redis) return each((name) => new RedisStamp(redis, `${prefix}${STAMP_KEYS[name]}`));
-  if (dataVersion) return each(() => new LocalStamp(dataVersion));
-  return each(() => neverCache);
 }

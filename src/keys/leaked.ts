@@ -1,6 +1,7 @@
 import { recordAudit, type RequestOrigin } from '../audit/audit.js';
 import { deliver } from '../accounts/mails.js';
 import type { AppContext } from '../context.js';
+import { announce } from './epoch.js';
 import { adminsOf } from '../orgs/store.js';
 import { clientBucket } from '../ratelimit/limiter.js';
 import { throttle } from '../ratelimit/throttle.js';
@@ -40,6 +41,7 @@ export async function reportLeakedKeys(ctx: AppContext, report: LeakReport, orig
       .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
       .returning(['id', 'org_id', 'user_id', 'name', 'last_four'])
       .execute();
+    if (rows.length > 0) await announce(trx, 'auth'); // committed with the revocations: refused on the next request everywhere
     for (const key of rows) {
       await recordAudit(trx, now, {
         action: 'api_key.revoked', orgId: key.org_id, targetType: 'api_key', targetId: key.id, ip: origin.ip, userAgent: origin.userAgent,
@@ -49,7 +51,6 @@ export async function reportLeakedKeys(ctx: AppContext, report: LeakReport, orig
     return rows;
   });
   if (revoked.length === 0) return;
-  await ctx.invalidateAuth();
   await mailLeakNotices(ctx, revoked, now, origin);
 }
 

@@ -7,6 +7,7 @@ import { HttpErrors } from '../http/errors.js';
 import { lockMembership, ROLE_RANK } from '../orgs/store.js';
 import type { OrgAccess } from '../orgs/access.js';
 import { attenuate, boundsOf, type KeyBounds } from './attenuate.js';
+import { announce } from './epoch.js';
 import { KeyErrors } from './errors.js';
 import { readAllowList } from './ip-allow.js';
 import { insertKey, isKeyLive } from './store.js';
@@ -88,7 +89,7 @@ export async function createKey(ctx: AppContext, access: OrgAccess, principal: P
     });
     return made;
   });
-  await ctx.keys.added(created.row.key_hash);
+  ctx.keys.added(created.row.key_hash);
   return { ...created, view: await getKey(ctx, access, principal, created.row.id) };
 }
 
@@ -105,14 +106,13 @@ export async function revokeKey(ctx: AppContext, access: OrgAccess, principal: P
       .returning('id')
       .executeTakeFirst();
     if (!updated) return;
+    await announce(trx, 'auth');
     await recordAudit(trx, now, {
       action: 'api_key.revoked', orgId: access.org.id, actorUserId: principal.user.id, actorKeyId: principal.apiKey?.id,
       targetType: 'api_key', targetId: key.id, ip: origin.ip, userAgent: origin.userAgent,
       details: { name: key.name, last_four: key.last_four },
     });
   });
-  // Announced even when it was already revoked: a retry after a failed announcement (Redis down) completes it.
-  await ctx.invalidateAuth();
 }
 
 /**
@@ -147,6 +147,7 @@ export async function rotateKey(ctx: AppContext, access: OrgAccess, principal: P
       .returning('id')
       .executeTakeFirst();
     if (!claimed) throw KeyErrors.KEY_ALREADY_REVOKED();
+    await announce(trx, 'auth');
     const made = await insertKey(
       trx,
       ctx.config.keyEnv,
@@ -169,8 +170,7 @@ export async function rotateKey(ctx: AppContext, access: OrgAccess, principal: P
     });
     return made;
   });
-  await ctx.keys.added(rotated.row.key_hash);
-  await ctx.invalidateAuth();
+  ctx.keys.added(rotated.row.key_hash);
   return { ...rotated, previous: { id: old.id, expires_at: diesAt }, view: await getKey(ctx, access, principal, rotated.row.id) };
 }
 

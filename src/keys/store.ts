@@ -1,4 +1,5 @@
 import type { Executor } from '../db/index.js';
+import { announce } from './epoch.js';
 import { newId } from '../lib/random.js';
 import type { Secrets } from '../lib/secrets.js';
 import { generateKey, hashKey, lastFour, type KeyEnv } from './format.js';
@@ -14,7 +15,10 @@ export interface NewKey {
   allowedIps?: string[] | null;
 }
 
-/** Mints a key and stores its hash; returns the stored row and the full key (shown to the caller once). */
+/**
+ * Mints a key and stores its hash; returns the stored row and the full key (shown to the caller once).
+ * The transaction announces the new key to every process's key filter (see epoch.ts).
+ */
 export async function insertKey(
   db: Executor,
   env: KeyEnv,
@@ -42,6 +46,7 @@ export async function insertKey(
     last_used_ip: null,
   };
   await db.insertInto('api_keys').values(row).execute();
+  await announce(db, 'key_set');
   return { row, key };
 }
 

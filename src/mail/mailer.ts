@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { FastifyBaseLogger } from 'fastify';
 import { newId } from '../lib/random.js';
 
@@ -61,20 +61,20 @@ export class OutboxMailer implements Mailer {
 
 /** Real delivery through the SMTP server of SMTP_URL. */
 export class SmtpMailer implements Mailer {
-  private readonly transport: Transporter;
+  // nodemailer is loaded with the first mail: most processes send few, and it need not sit in every idle one.
+  private transport: Promise<Transporter> | null = null;
 
   constructor(
-    smtpUrl: string,
+    private readonly smtpUrl: string,
     private readonly from: string,
-  ) {
-    this.transport = nodemailer.createTransport(smtpUrl);
-  }
+  ) {}
 
   async send(mail: Mail): Promise<void> {
-    await this.transport.sendMail({ from: this.from, to: mail.to, subject: mail.subject, text: mail.text });
+    this.transport ??= import('nodemailer').then((nodemailer) => nodemailer.default.createTransport(this.smtpUrl));
+    await (await this.transport).sendMail({ from: this.from, to: mail.to, subject: mail.subject, text: mail.text });
   }
 
   close(): void {
-    this.transport.close();
+    void this.transport?.then((transport) => transport.close(), () => {});
   }
 }

@@ -4,6 +4,7 @@ import type { AppContext } from '../context.js';
 import { isUniqueViolation, type Trx } from '../db/index.js';
 import { HttpErrors } from '../http/errors.js';
 import { boundsOf } from '../keys/attenuate.js';
+import { announce } from '../keys/epoch.js';
 import { newId, randomToken } from '../lib/random.js';
 import { throttle } from '../ratelimit/throttle.js';
 import { byActor, type Actor } from './actor.js';
@@ -200,6 +201,8 @@ export async function acceptInvitation(ctx: AppContext, principal: Principal, ac
         .executeTakeFirst();
       if (!consumed) throw OrgErrors.INVITATION_INVALID();
       await trx.insertInto('memberships').values({ org_id: invitation.org_id, user_id: actor.userId, role: consumed.role, created_at: now }).execute();
+      // The new member's keys act in the organization from now on, at every process.
+      await announce(trx, 'auth');
       await recordAudit(trx, now, {
         action: 'invitation.accepted', orgId: invitation.org_id, targetType: 'invitation', targetId: invitation.id, ...byActor(actor),
         details: { email: invitation.email, role: consumed.role },
@@ -217,8 +220,6 @@ export async function acceptInvitation(ctx: AppContext, principal: Principal, ac
     if (isUniqueViolation(error)) throw OrgErrors.ALREADY_MEMBER({ email: invitation.email });
     throw error;
   }
-  // After the commit: the new member's keys (the one minted here included) act in the organization now.
-  await ctx.invalidateAuth();
-  if (result.apiKey) await announceKey(ctx, result.apiKey.key);
+  if (result.apiKey) announceKey(ctx, result.apiKey.key);
   return result;
 }

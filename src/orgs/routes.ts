@@ -28,7 +28,7 @@ const MemberParams = z.object({ org: OrgRef, user_id: UserIdParam });
 
 /** Organizations, their members, ownership transfer and the billing view (§6). */
 export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
-  const allowance = new MonthlyAllowance(ctx.stamps.credits);
+  const allowance = new MonthlyAllowance();
 
   app.get('/organizations', {
     config: { auth: 'any' },

@@ -3,6 +3,7 @@ import type { Principal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import { isUniqueViolation, type Executor, type Trx } from '../db/index.js';
 import { HttpErrors } from '../http/errors.js';
+import { announce } from '../keys/epoch.js';
 import { readAllowList, storeAllowList } from '../keys/ip-allow.js';
 import { hashKey } from '../keys/format.js';
 import { attenuate, type KeyBounds } from '../keys/attenuate.js';
@@ -36,9 +37,9 @@ async function ensureAnOwner(trx: Executor, orgId: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------------
 // Organizations
 
-/** After the commit: every process may now accept the minted key (the key filter learns of it). */
-export async function announceKey(ctx: AppContext, key: string): Promise<void> {
-  await ctx.keys.added(hashKey(key));
+/** After the commit: this process's key filter learns of the minted key at once (its transaction told the others). */
+export function announceKey(ctx: AppContext, key: string): void {
+  ctx.keys.added(hashKey(key));
 }
 
 /**
@@ -92,7 +93,7 @@ export async function createOrganization(
       });
       return { org, apiKey: keyBounds ? await mintMemberKey(ctx, trx, now, actor, org, 'organization', keyBounds) : null };
     });
-    if (created.apiKey) await announceKey(ctx, created.apiKey.key);
+    if (created.apiKey) announceKey(ctx, created.apiKey.key);
     return created;
   };
   if (input.slug) {
@@ -177,6 +178,7 @@ export async function updateOrganization(ctx: AppContext, actor: Actor, orgId: s
             ? { from: before[field] === 1, to: after[field] === 1 }
             : { from: before[field], to: after[field] };
       }
+      await announce(trx, 'auth'); // keys carry the organization's name, slug and allow-list
       await recordAudit(trx, now, {
         action: 'organization.updated', orgId, targetType: 'organization', targetId: orgId, ...byActor(actor), details,
       });
@@ -186,7 +188,6 @@ export async function updateOrganization(ctx: AppContext, actor: Actor, orgId: s
     if (isUniqueViolation(error)) throw OrgErrors.SLUG_TAKEN({ slug: patch.slug });
     throw error;
   }
-  await ctx.invalidateAuth(); // keys carry the organization's name, slug and allow-list
   return updated;
 }
 
@@ -197,12 +198,12 @@ export async function deleteOrganization(ctx: AppContext, actor: Actor, orgId: s
     const now = ctx.clock.now();
     const org = (await findOrganization(trx, orgId))!;
     await trx.deleteFrom('organizations').where('id', '=', orgId).execute();
+    await announce(trx, 'auth');
     await recordAudit(trx, now, {
       action: 'organization.deleted', orgId, targetType: 'organization', targetId: orgId, ...byActor(actor),
       details: { name: org.name, slug: org.slug },
     });
   });
-  await ctx.invalidateAuth();
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -253,6 +254,7 @@ export async function changeMemberRole(ctx: AppContext, actor: Actor, orgId: str
     }
     await trx.updateTable('memberships').set({ role }).where('org_id', '=', orgId).where('user_id', '=', targetUserId).execute();
     if (target.role === 'owner') await ensureAnOwner(trx, orgId);
+    await announce(trx, 'auth'); // the member's keys carry their role
     await recordAudit(trx, now, {
       action: 'member.role_changed', orgId, targetType: 'user', targetId: targetUserId, ...byActor(actor),
       details: { email: target.email, from: target.role, to: role },
@@ -260,7 +262,6 @@ export async function changeMemberRole(ctx: AppContext, actor: Actor, orgId: str
     if (ROLE_RANK[role] < ROLE_RANK.admin) await cancelInvitationsBy(trx, now, actor, orgId, targetUserId, 'inviter_demoted');
     return { ...target, role };
   });
-  await ctx.invalidateAuth(); // the member's keys carry their role
   return member;
 }
 
@@ -294,6 +295,7 @@ export async function removeMember(ctx: AppContext, actor: Actor, orgId: string,
       .where((eb) => eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>', now)]))
       .executeTakeFirst();
     await cancelInvitationsBy(trx, now, actor, orgId, targetUserId, leaving ? 'inviter_left' : 'inviter_removed');
+    await announce(trx, 'auth');
     await recordAudit(trx, now, {
       action: leaving ? 'member.left' : 'member.removed', orgId, targetType: 'user', targetId: targetUserId, ...byActor(actor),
       details: {
@@ -304,7 +306,6 @@ export async function removeMember(ctx: AppContext, actor: Actor, orgId: string,
       },
     });
   });
-  await ctx.invalidateAuth();
 }
 
 /** Invitations a member sent stand on their right to invite: once they lose it (removed, left, demoted), pending ones are canceled. */
@@ -337,12 +338,12 @@ export async function transferOwnership(ctx: AppContext, actor: Actor, orgId: st
     await trx.updateTable('memberships').set({ role: 'owner' }).where('org_id', '=', orgId).where('user_id', '=', targetUserId).execute();
     await trx.updateTable('memberships').set({ role: 'admin' }).where('org_id', '=', orgId).where('user_id', '=', actor.userId).execute();
     await ensureAnOwner(trx, orgId);
+    await announce(trx, 'auth');
     await recordAudit(trx, now, {
       action: 'organization.ownership_transferred', orgId, targetType: 'user', targetId: targetUserId, ...byActor(actor),
       details: { from_user_id: actor.userId, to_user_id: targetUserId, to_email: target.email, to_previous_role: target.role, from_new_role: 'admin' },
     });
     return { ...target, role: 'owner' };
   });
-  await ctx.invalidateAuth();
   return member;
 }

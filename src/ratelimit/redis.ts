@@ -2,35 +2,73 @@ import type { Redis } from 'ioredis';
 import { dependencyUnavailable } from '../http/errors.js';
 import { decide, type LimitDecision, type Limiter } from './limiter.js';
 
-// One round trip, one atomic step: count, start the window on the first hit, report what is left of it.
+// One round trip, one atomic step for a batch of hits: each key is counted (the window starts on its first
+// hit) and reports what is left of its window; the last value is Redis's clock. A key named twice in one
+// batch is counted twice, in order, so limit N still admits exactly N.
 const HIT_SCRIPT = `
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
+local out = {}
+for i = 1, #KEYS do
+  local count = redis.call('INCR', KEYS[i])
+  if count == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[i]) end
+  local ttl = redis.call('PTTL', KEYS[i])
+  if ttl < 0 then redis.call('PEXPIRE', KEYS[i], ARGV[i]); ttl = tonumber(ARGV[i]) end
+  out[2 * i - 1] = count
+  out[2 * i] = ttl
+end
 local now = redis.call('TIME')
-return {count, ttl, tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)}
+out[#out + 1] = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+return out
 `;
 
-type HitReply = [number, number, number];
+interface PendingHit {
+  key: string;
+  limit: number;
+  windowMs: number;
+  resolve(decision: LimitDecision): void;
+  reject(error: unknown): void;
+}
 
-/** Limiter shared by every process that uses the same Redis: exact across processes. */
+type HitScript = (keyCount: number, ...keysThenWindows: Array<string | number>) => Promise<number[]>;
+
+/**
+ * Limiter shared by every process that uses the same Redis: exact across processes. The hits of one
+ * event-loop turn go to Redis as one script call: under load, one command (and one reply to parse)
+ * counts many requests.
+ */
 export class RedisLimiter implements Limiter {
+  private batch: PendingHit[] = [];
+  private readonly run: HitScript;
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
   ) {
-    redis.defineCommand('funcspecHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
+    redis.defineCommand('funcspecHits', { lua: HIT_SCRIPT });
+    const command = (redis as unknown as { funcspecHits: HitScript }).funcspecHits;
+    this.run = (...args) => command.apply(redis, args);
   }
 
-  async hit(key: string, limit: number, windowMs: number): Promise<LimitDecision> {
-    const run = (this.redis as unknown as { funcspecHit(key: string, windowMs: number): Promise<HitReply> }).funcspecHit;
-    // Fail closed: without Redis nothing is let through uncounted.
-    const [count, ttl, redisNow] = await run.call(this.redis, `${this.prefix}rl:${key}`, windowMs).catch(() => {
-      throw dependencyUnavailable('redis');
+  hit(key: string, limit: number, windowMs: number): Promise<LimitDecision> {
+    return new Promise((resolve, reject) => {
+      if (this.batch.length === 0) setImmediate(() => this.send());
+      this.batch.push({ key: `${this.prefix}rl:${key}`, limit, windowMs, resolve, reject });
     });
-    // The window end is measured on Redis's clock, so every process reports the same reset time.
-    return decide(count, limit, redisNow + ttl);
+  }
+
+  private send(): void {
+    const hits = this.batch;
+    this.batch = [];
+    this.run(hits.length, ...hits.map((h) => h.key), ...hits.map((h) => h.windowMs)).then(
+      (reply) => {
+        // The window end is measured on Redis's clock, so every process reports the same reset time.
+        const redisNow = reply[reply.length - 1]!;
+        hits.forEach((h, i) => h.resolve(decide(reply[2 * i]!, h.limit, redisNow + reply[2 * i + 1]!)));
+      },
+      // Fail closed: without Redis nothing is let through uncounted.
+      () => {
+        for (const h of hits) h.reject(dependencyUnavailable('redis'));
+      },
+    );
   }
 
   async reset(key: string): Promise<void> {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import type { Reply } from './http.js';
 import type { ReceivedMail } from './mailtrap.js';
-import { uniqueEmail, type TestServer } from './server.js';
+import { uniqueEmail, type ServerPeer, type TestServer } from './server.js';
 
 /** A password that is on no common list. */
 export const GOOD_PASSWORD = 'Orbit-Lantern-Quiet-42';
@@ -56,7 +56,7 @@ export interface WebUser {
 }
 
 /** Sign-up → mail → verification link used in the same browser: a verified web account with a password. */
-export async function verifiedUser(t: TestServer, email = uniqueEmail('web'), password = GOOD_PASSWORD): Promise<WebUser> {
+export async function verifiedUser(t: ServerPeer, email = uniqueEmail('web'), password = GOOD_PASSWORD): Promise<WebUser> {
   const before = t.mail.to(email).length;
   const signUp = await t.request('POST', '/api/v1/auth/sign-up', { body: { email, password } });
   assert.equal(signUp.status, 202, JSON.stringify(signUp.body));
@@ -68,7 +68,7 @@ export async function verifiedUser(t: TestServer, email = uniqueEmail('web'), pa
 }
 
 /** Password login without two-factor; returns the cookie header value. */
-export async function loginCookie(t: TestServer, email: string, password = GOOD_PASSWORD): Promise<string> {
+export async function loginCookie(t: ServerPeer, email: string, password = GOOD_PASSWORD): Promise<string> {
   const reply = await t.request('POST', '/api/v1/auth/login', { body: { email, password } });
   assert.equal(reply.status, 200, JSON.stringify(reply.body));
   return sessionCookieOf(reply);

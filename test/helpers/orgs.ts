@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { loginCookie, verifiedUser } from './accounts.js';
 import type { ReceivedMail } from './mailtrap.js';
 import type { Reply, RequestOptions } from './http.js';
-import { agentKey, uniqueEmail, type TestServer } from './server.js';
+import { agentKey, uniqueEmail, type ServerPeer, type TestServer } from './server.js';
 
 /** A person in the tests: their user id, e-mail and an API key bound to the organization in question. */
 export interface Person {
@@ -23,7 +23,7 @@ export function invitationToken(mail: ReceivedMail): string {
 }
 
 /** A new user with a personal organization and its key (agent flow). */
-export async function newPerson(t: TestServer, label = 'person'): Promise<Person> {
+export async function newPerson(t: ServerPeer, label = 'person'): Promise<Person> {
   const { email, key } = await agentKey(t, uniqueEmail(label));
   const me = await t.request('GET', '/api/v1/me', { key });
   assert.equal(me.status, 200, JSON.stringify(me.body));
@@ -31,7 +31,7 @@ export async function newPerson(t: TestServer, label = 'person'): Promise<Person
 }
 
 /** Invites `email` with `role` through the API and returns the token from the real mail. */
-export async function inviteByMail(t: TestServer, inviter: RequestOptions, org: string, email: string, role: string): Promise<{ id: string; token: string }> {
+export async function inviteByMail(t: ServerPeer, inviter: RequestOptions, org: string, email: string, role: string): Promise<{ id: string; token: string }> {
   const before = t.mail.to(email).length;
   const reply = await t.request('POST', `/api/v1/organizations/${org}/invitations`, { ...inviter, body: { email, role } });
   assert.equal(reply.status, 201, JSON.stringify(reply.body));
@@ -40,12 +40,12 @@ export async function inviteByMail(t: TestServer, inviter: RequestOptions, org: 
 }
 
 /** Accepts with the invitee's own (personal) key; the answer carries a key for the organization joined. */
-export async function accept(t: TestServer, key: string, token: string): Promise<Reply> {
+export async function accept(t: ServerPeer, key: string, token: string): Promise<Reply> {
   return t.request('POST', '/api/v1/invitations/accept', { key, body: { token } });
 }
 
 /** A new person who joined `org` with `role` through the real invitation flow; `key` acts in `org`. */
-export async function joinOrg(t: TestServer, inviter: RequestOptions, org: string, role: 'admin' | 'member' | 'owner', label: string = role): Promise<Person> {
+export async function joinOrg(t: ServerPeer, inviter: RequestOptions, org: string, role: 'admin' | 'member' | 'owner', label: string = role): Promise<Person> {
   const person = await newPerson(t, label);
   const { token } = await inviteByMail(t, inviter, org, person.email, role === 'owner' ? 'admin' : role);
   const accepted = await accept(t, person.personalKey, token);
@@ -101,7 +101,7 @@ export const MANY_AGENTS = {
 };
 
 /** A verified web user signed in with a password: their id, e-mail and session cookie. */
-export async function webPerson(t: TestServer, label = 'web'): Promise<{ email: string; userId: string; cookie: string }> {
+export async function webPerson(t: ServerPeer, label = 'web'): Promise<{ email: string; userId: string; cookie: string }> {
   const user = await verifiedUser(t, uniqueEmail(label));
   return { email: user.email, userId: user.id, cookie: await loginCookie(t, user.email, user.password) };
 }

@@ -27,6 +27,9 @@ export class TestClock implements Clock {
   }
 }
 
+/** What the flow helpers need of a server: its HTTP surface and the mail it sent (also for spawned processes). */
+export type ServerPeer = Pick<TestServer, 'request' | 'mail'>;
+
 export interface TestServer {
   url: string;
   server: RunningServer;
@@ -84,7 +87,7 @@ export function uniqueEmail(label = 'agent'): string {
 }
 
 /** The two-call agent flow; returns the key. */
-export async function agentKey(t: TestServer, email = uniqueEmail()): Promise<{ email: string; key: string }> {
+export async function agentKey(t: ServerPeer, email = uniqueEmail()): Promise<{ email: string; key: string }> {
   const before = t.mail.to(email).length;
   const signUp = await t.request('POST', '/api/v1/agent/sign-up', { body: { email } });
   if (signUp.status !== 200) throw new Error(`sign-up failed: ${JSON.stringify(signUp.body)}`);

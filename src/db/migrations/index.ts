@@ -4,6 +4,7 @@ import * as keyUsage from './20261201_0100_key_usage.js';
 import * as accounts from './20261203_0001_accounts.js';
 import * as orgsProjects from './20261205_0004_orgs_projects.js';
 import * as signupBinding from './20261206_0001_signup_binding.js';
+import * as cacheStamps from './20261207_0001_cache_stamps.js';
 import * as keyHygiene from './20261210_0001_key_hygiene.js';
 
 /** Every migration, by name; they run in name order. Add new ones with a later date prefix. */
@@ -13,5 +14,6 @@ export const migrations: Record<string, Migration> = {
   '20261203_0001_accounts': accounts,
   '20261205_0004_orgs_projects': orgsProjects,
   '20261206_0001_signup_binding': signupBinding,
+  '20261207_0001_cache_stamps': cacheStamps,
   '20261210_0001_key_hygiene': keyHygiene,
 };
