@@ -65,14 +65,24 @@ export function registerAuthGate(app: FastifyInstance, ctx: AppContext, sessions
       const cached = ctx.keys.peek(hash, request.ip);
       const early = cached ? ctx.limiter.hit(limitKey(cached), requestsPerHour(cached.org!), HOUR_MS) : null;
       early?.catch(() => {}); // awaited below when it is used
-      const check = await ctx.keys.check(hash, request.ip, await stamps);
+      // A request refused here is not counted (what was counted early is given back): a blocked address,
+      // a revoked key or a database outage cannot use up the key's hourly allowance.
+      const uncount = () => early?.then(() => ctx.limiter.release(limitKey(cached!)), () => {}).catch(() => {});
+      let check: Awaited<ReturnType<typeof ctx.keys.check>>;
+      try {
+        check = await ctx.keys.check(hash, request.ip, await stamps);
+      } catch (error) {
+        void uncount();
+        throw error;
+      }
       if (!check.ok) {
-        // Refused without counting (unless the cache had just let it count): a blocked address
-        // cannot use up the key's hourly allowance.
+        void uncount();
         throw check.reason === 'invalid' ? HttpErrors.INVALID_API_KEY() : HttpErrors.IP_NOT_ALLOWED({ ip: request.ip });
       }
       request.principal = check.principal;
-      const counted = early && cached!.apiKey!.id === check.principal.apiKey!.id ? await early : null;
+      const sameKey = early !== null && cached!.apiKey!.id === check.principal.apiKey!.id;
+      if (!sameKey) void uncount();
+      const counted = sameKey ? await early : null;
       await countRequest(ctx, check.principal, reply, counted);
       return;
     }

@@ -29,8 +29,14 @@ export async function reportLeakedKeys(ctx: AppContext, report: LeakReport, orig
   // The checksum drops typos and made-up strings before anything is looked up.
   const hashes = [...new Set(report.keys.map((key) => key.trim()).filter(isWellFormedKey))].map(hashKey);
   if (hashes.length === 0) return;
-  const now = ctx.clock.now();
+  let now = ctx.clock.now();
   const revoked = await ctx.db.transaction().execute(async (trx) => {
+    // The reported keys' rows are locked first, and the time read after: a report that waited for another
+    // one's revocation sees it as past (a time read before the wait could be earlier than that revocation,
+    // which would look like a rotation's future end and revoke the key twice). SQLite runs one write
+    // transaction at a time, so it needs no lock.
+    if (ctx.dbKind === 'postgres') await trx.selectFrom('api_keys').select('id').where('key_hash', 'in', hashes).forUpdate().execute();
+    now = ctx.clock.now();
     // One guarded statement: a key already revoked (or expired) is left as it is, and two reports of
     // the same key at once revoke and audit it once. A key in its rotation overlap dies now.
     const rows = await trx

@@ -171,6 +171,7 @@ function countedLimiter(inner: Limiter, count: { allowed: Step; limited: Step; u
         },
       ),
     reset: (key) => inner.reset(key),
+    release: (key) => inner.release(key),
     close: () => inner.close(),
   };
 }

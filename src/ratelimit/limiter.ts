@@ -21,6 +21,8 @@ export interface Limiter {
   hit(key: string, limit: number, windowMs: number): Promise<LimitDecision>;
   /** Forget a key's count (e.g. after a successful login clears failures). */
   reset(key: string): Promise<void>;
+  /** Give back one hit of the current window (a request counted before it was refused for another reason). */
+  release(key: string): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -44,6 +44,11 @@ export class MemoryLimiter implements Limiter {
     this.windows.delete(key);
   }
 
+  async release(key: string): Promise<void> {
+    const window = this.windows.get(key);
+    if (window && window.count > 0 && window.resetAt > this.clock.now()) window.count -= 1;
+  }
+
   /** Room for one more counter: at once while below the bound, else after dropping expired ones (at most once a second). */
   private hasRoom(now: number): boolean {
     if (this.windows.size < this.maxKeys) return true;

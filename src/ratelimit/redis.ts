@@ -20,6 +20,13 @@ out[#out + 1] = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 return out
 `;
 
+// Gives one hit back, only within a live window (never creates a key, never goes below zero).
+const RELEASE_SCRIPT = `
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count > 0 then return redis.call('DECR', KEYS[1]) end
+return 0
+`;
+
 interface PendingHit {
   key: string;
   limit: number;
@@ -44,6 +51,7 @@ export class RedisLimiter implements Limiter {
     private readonly prefix: string,
   ) {
     redis.defineCommand('funcspecHits', { lua: HIT_SCRIPT });
+    redis.defineCommand('funcspecRelease', { lua: RELEASE_SCRIPT, numberOfKeys: 1 });
     const command = (redis as unknown as { funcspecHits: HitScript }).funcspecHits;
     this.run = (...args) => command.apply(redis, args);
   }
@@ -73,6 +81,10 @@ export class RedisLimiter implements Limiter {
 
   async reset(key: string): Promise<void> {
     await this.redis.del(`${this.prefix}rl:${key}`);
+  }
+
+  async release(key: string): Promise<void> {
+    await (this.redis as unknown as { funcspecRelease(key: string): Promise<number> }).funcspecRelease(`${this.prefix}rl:${key}`);
   }
 
   async close(): Promise<void> {}
