@@ -37,7 +37,7 @@ function withEtag(reply: FastifyReply, item: SpecItemsTable) {
 /** Spec items of a project (§6): viewers read, editors write; PATCH and transitions honour If-Match. */
 export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
   app.get('/projects/:id/spec/items', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'items:read' },
     schema: {
       tags: ['Spec items'],
       summary: 'List items with filters, full-text q (title and description), sort and pagination',
@@ -72,7 +72,7 @@ export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.post('/projects/:id/spec/items', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'items:write' },
     schema: {
       tags: ['Spec items'],
       summary: 'Create an item (editor+); it gets the next permalink of its type (F-n or T-n)',
@@ -99,7 +99,7 @@ export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.get('/projects/:id/spec/items/:item', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'items:read' },
     schema: {
       tags: ['Spec items'],
       summary: 'One item by id or permalink; ETag carries its version',
@@ -121,7 +121,7 @@ export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.patch('/projects/:id/spec/items/:item', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'items:write' },
     schema: {
       tags: ['Spec items'],
       summary: 'Edit an item (editor+); with If-Match: "<version>" a stale write gets 412',
@@ -148,7 +148,7 @@ export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.delete('/projects/:id/spec/items/:item', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'items:write' },
     schema: {
       tags: ['Spec items'],
       summary: 'Delete an item (editor+); its permalink is never reused, its children lose their parent',
@@ -165,7 +165,7 @@ export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.post('/projects/:id/spec/items/:item/transition', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'items:write' },
     schema: {
       tags: ['Spec items'],
       summary: 'Move an item through review: draft → inbox → accepted | rejected (editor+)',
@@ -186,7 +186,7 @@ export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.post('/projects/:id/spec/items/:item/transition_implementation', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'items:write' },
     schema: {
       tags: ['Spec items'],
       summary: 'Move implementation status (editor+)',
