@@ -21,6 +21,7 @@ import type { AppContext } from './context.js';
 import { auditRoutes } from './audit/routes.js';
 import { creditRoutes } from './credits/routes.js';
 import { keyRoutes } from './keys/routes.js';
+import { mcpRoutes } from './mcp/routes.js';
 import { SCOPE_DESCRIPTIONS, SCOPE_INCLUDES, SCOPES, type ScopeNeed } from './keys/scopes.js';
 import { registerAuthGate, type AuthMode, type SessionAuthenticator } from './http/auth-gate.js';
 import { isDatabaseUnavailable } from './db/unavailable.js';
@@ -100,7 +101,8 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
         description:
           'Specifications and the access control around them. Authenticate with `X-Api-Key` or the web session cookie. ' +
           'Every error is `application/problem+json` with a stable `error_code` (listed under `x-error-codes`). ' +
-          'For agents, in Markdown: [/llms.txt](/llms.txt) (the index), [/auth.md](/auth.md) (getting and using a key) and [/api.md](/api.md) (every operation and error code).',
+          'For agents, in Markdown: [/llms.txt](/llms.txt) (the index), [/auth.md](/auth.md) (getting, using and limiting a key), ' +
+          '[/api.md](/api.md) (every operation and error code) and [/mcp.md](/mcp.md) (the MCP server at `POST /mcp`).',
       },
       components: {
         securitySchemes: {
@@ -132,6 +134,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   registerAuthGate(app as unknown as FastifyInstance, ctx, () => sessions);
   await app.register(async (root) => systemRoutes(root as Api, ctx));
   await app.register(async (root) => agentDocRoutes(root as Api, ctx, () => openApiDocument(app), BODY_LIMIT));
+  await app.register(async (root) => mcpRoutes(root as Api, ctx, (options) => app.inject(options)));
   await app.register(
     async (api) => {
       const typed = api as Api;

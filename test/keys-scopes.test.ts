@@ -64,6 +64,7 @@ interface Case {
   /** Makes what the call acts on (fresh for every call where the call uses it up). `keyId`: the scoped key's own id. */
   prepare?(f: Fixture): Promise<Call>;
   body?(f: Fixture, call: Call, keyId: string): unknown;
+  headers?: Record<string, string>;
   params?(f: Fixture, call: Call, keyId: string): Record<string, string>;
 }
 
@@ -94,6 +95,11 @@ async function spareOrg(f: Fixture, withMember = false): Promise<Call & { member
 /** Every operation that takes API keys, with a request that succeeds when the key is allowed. */
 const CASES: Case[] = [
   { method: 'GET', path: '/api/v1/me', scope: null, ok: 200 },
+  {
+    // Each tool call is its HTTP operation, checked there (mcp.test.ts); the MCP request itself needs no scope.
+    method: 'POST', path: '/mcp', scope: null, ok: 200, headers: { accept: 'application/json, text/event-stream' },
+    body: () => ({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'matrix', version: '1' } } }),
+  },
   { method: 'GET', path: '/api/v1/credits/balance', scope: 'credits:read', ok: 200 },
   { method: 'GET', path: '/api/v1/organizations/{org}/credits/ledger', scope: 'credits:read', ok: 200 },
   {
@@ -227,7 +233,8 @@ async function callWith(f: Fixture, c: Case, scopes: string[], projectIds?: (cal
   const params: Record<string, string> = { org: call.org ?? f.org, id: project, ...call.params, ...c.params?.(f, call, minted.data.id) };
   const path = c.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name]!));
   const body = call.body ?? c.body?.(f, call, minted.data.id);
-  return { reply: await f.t.request(c.method, path, { key: minted.data.key, ...(body === undefined ? {} : { body }) }), call: { ...call, project } };
+  const reply = await f.t.request(c.method, path, { key: minted.data.key, headers: c.headers, ...(body === undefined ? {} : { body }) });
+  return { reply, call: { ...call, project } };
 }
 
 const label = (c: Case) => `${c.method} ${c.path}`;
@@ -252,7 +259,7 @@ describe('scoped keys', () => {
 
   it('/openapi.json names the scope of every operation that takes keys, and the scopes with what they include', async () => {
     const documented = await documentedOperations(f.t);
-    assert.deepEqual([...documented.keys()].filter((op) => op !== 'POST /mcp').sort(), CASES.map(label).sort(), 'every key-taking operation is in this matrix');
+    assert.deepEqual([...documented.keys()].sort(), CASES.map(label).sort(), 'every key-taking operation is in this matrix');
     for (const c of CASES) {
       assert.deepEqual(documented.get(label(c)), { scope: c.scope, allProjects: c.allProjects === true }, label(c));
     }

@@ -70,14 +70,16 @@ export function registerAuthGate(app: FastifyInstance, ctx: AppContext, sessions
     const mode = config.auth ?? 'public';
     if (mode === 'public') return;
 
-    const key = request.headers['x-api-key'] ?? bearerToken(request.headers.authorization);
+    const key = presentedKey(request);
     if (key !== undefined && mode !== 'session') {
       // A key whose checksum fails is refused before anything is looked up.
       if (typeof key !== 'string' || !isWellFormedKey(key)) throw HttpErrors.INVALID_API_KEY({}, { headers: INVALID_TOKEN_CHALLENGE });
       const hash = hashKey(key);
       const stamps = stampsOf(ctx, request);
+      // A call made inside an MCP request was counted (and is recorded) as that request.
+      const inner = isInnerCall(request);
       // A key the cache knows is counted while the stamps are read: with Redis, both wait at once.
-      const cached = ctx.keys.peek(hash, request.ip);
+      const cached = inner ? null : ctx.keys.peek(hash, request.ip);
       const early = cached ? ctx.limiter.hit(limitKey(cached), requestsPerHour(cached.org!), HOUR_MS) : null;
       early?.catch(() => {}); // awaited below when it is used
       const check = await ctx.keys.check(hash, request.ip, await stamps);
@@ -89,8 +91,7 @@ export function registerAuthGate(app: FastifyInstance, ctx: AppContext, sessions
       const principal = check.principal;
       request.principal = principal;
       const counted = early && cached!.apiKey!.id === principal.apiKey!.id ? await early : null;
-      // A call made inside an MCP request was counted (and is recorded) as that request.
-      if (!isInnerCall(request)) await countRequest(ctx, principal, reply, counted);
+      if (!inner) await countRequest(ctx, principal, reply, counted);
       const limits = principal.apiKey!;
       if (!isUnlimited(limits)) {
         const need = { scope: config.scope ?? 'none', allProjects: config.allProjects === true };
@@ -125,8 +126,11 @@ export function registerAuthGate(app: FastifyInstance, ctx: AppContext, sessions
 const CHALLENGE = { 'www-authenticate': 'Bearer realm="funcspec"' };
 const INVALID_TOKEN_CHALLENGE = { 'www-authenticate': 'Bearer realm="funcspec", error="invalid_token"' };
 
-/** The key in `Authorization: Bearer <key>` (accepted wherever X-Api-Key is), or undefined. */
-function bearerToken(authorization: string | undefined): string | undefined {
+/** The key the request carries: `X-Api-Key`, else `Authorization: Bearer <key>`; undefined if neither. */
+export function presentedKey(request: FastifyRequest): string | string[] | undefined {
+  const key = request.headers['x-api-key'];
+  if (key !== undefined) return key;
+  const authorization = request.headers.authorization;
   if (authorization === undefined) return undefined;
   const match = /^Bearer +(\S+) *$/i.exec(authorization);
   return match ? match[1] : undefined;

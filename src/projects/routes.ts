@@ -33,6 +33,8 @@ import {
 } from './service.js';
 
 const ProjectParams = z.object({ id: ProjectRef });
+/** The query of GET /projects (the MCP tool list_projects takes the same). */
+export const ProjectListQuery = PaginationQuery.extend({ organization: OrgRef.optional() });
 const TeamParams = z.object({ id: ProjectRef, user_id: UserIdParam });
 
 /** Projects and project teams (§6). Org owners and admins are admin on every project; others need a team role. */
@@ -43,7 +45,7 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
       tags: ['Projects'],
       summary: 'Projects visible to me',
       description: 'Every project of the organizations I own or administer, and those whose team I am on. `organization` narrows to one.',
-      querystring: PaginationQuery.extend({ organization: OrgRef.optional() }),
+      querystring: ProjectListQuery,
       response: { 200: listEnvelope(ProjectSchema), ...problems(401, 404, 422, 429) },
     },
     handler: async (request) => {
