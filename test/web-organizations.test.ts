@@ -48,6 +48,16 @@ describe('web app: organizations, members, API keys, usage, audit log and billin
     const nav = await page.getByRole('navigation', { name: 'Organization Settings' }).getByRole('link').allTextContents();
     assert.deepEqual(nav, ['General', 'Members', 'API Keys', 'Usage', 'Security', 'Audit log', 'Billing'], 'an owner sees every section, Billing too');
     assert.equal(await page.getByRole('textbox', { name: 'Name' }).inputValue(), 'Lovelace Analytical');
+
+    // The key hygiene mails are on by default; an admin turns the digest off here.
+    const expiry = page.getByRole('checkbox', { name: "Mail a key's owner a week before the key expires" });
+    const digest = page.getByRole('checkbox', { name: 'Weekly digest of keys unused for 90 days' });
+    assert.deepEqual([await expiry.isChecked(), await digest.isChecked()], [true, true]);
+    await digest.uncheck();
+    await page.getByRole('button', { name: 'Save mail settings' }).click();
+    await page.getByText('Saved.').waitFor();
+    const stored = await rig.t.server.ctx.db.selectFrom('organizations').select(['key_expiry_mails', 'unused_keys_digest']).where('slug', '=', orgSlug).executeTakeFirstOrThrow();
+    assert.deepEqual([Number(stored.key_expiry_mails), Number(stored.unused_keys_digest)], [1, 0]);
     rig.assertNoProblems();
   });
 

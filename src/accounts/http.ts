@@ -20,6 +20,12 @@ export function sessionCookieName(ctx: AppContext): string {
   return httpsOnly(ctx) ? '__Host-funcspec_session' : 'funcspec_session';
 }
 
+/** The request's cookies, parsed on first use: key-authenticated requests never pay for it. */
+function cookiesOf(request: FastifyRequest): Record<string, string | undefined> {
+  request.cookies ??= request.headers.cookie ? request.server.parseCookie(request.headers.cookie) : {};
+  return request.cookies;
+}
+
 function cookieOptions(ctx: AppContext) {
   return { httpOnly: true, sameSite: 'lax' as const, path: '/', secure: httpsOnly(ctx) };
 }
@@ -41,7 +47,7 @@ const SIGN_UP_COOKIE = /^[0-9A-Za-z]{43}$/;
 
 /** The browser's sign-up value: the one it already holds (so several sign-ups in one browser all work), else a new one. */
 export function signUpBrowser(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, maxAgeMs: number): string {
-  const held = request.cookies?.[signUpCookieName(ctx)];
+  const held = cookiesOf(request)[signUpCookieName(ctx)];
   const value = held && SIGN_UP_COOKIE.test(held) ? held : randomToken(32);
   reply.setCookie(signUpCookieName(ctx), value, { ...cookieOptions(ctx), maxAge: Math.floor(maxAgeMs / 1000) });
   return value;
@@ -49,7 +55,7 @@ export function signUpBrowser(ctx: AppContext, request: FastifyRequest, reply: F
 
 /** The sign-up value the browser sent, if any. */
 export function signUpCookie(ctx: AppContext, request: FastifyRequest): string | undefined {
-  const value = request.cookies?.[signUpCookieName(ctx)];
+  const value = cookiesOf(request)[signUpCookieName(ctx)];
   return value && SIGN_UP_COOKIE.test(value) ? value : undefined;
 }
 
@@ -68,13 +74,11 @@ export function rememberDevice(ctx: AppContext, reply: FastifyReply, userId: str
 
 /** Where a request comes from, with the browser's known-device cookie (password guesses are counted by it). */
 export function loginOrigin(ctx: AppContext, request: FastifyRequest): LoginOrigin {
-  return { ...originOf(request), device: request.cookies?.[knownDeviceCookieName(ctx)] || undefined };
+  return { ...originOf(request), device: cookiesOf(request)[knownDeviceCookieName(ctx)] || undefined };
 }
 
 export function sessionCookie(ctx: AppContext, request: FastifyRequest): string | undefined {
-  // Parsed on first use: key-authenticated requests never pay for it.
-  request.cookies ??= request.headers.cookie ? request.server.parseCookie(request.headers.cookie) : {};
-  const value = request.cookies[sessionCookieName(ctx)];
+  const value = cookiesOf(request)[sessionCookieName(ctx)];
   return value ? value : undefined;
 }
 

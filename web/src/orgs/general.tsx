@@ -7,7 +7,7 @@ import { atLeast } from '../shell/context';
 import { usePageTitle } from '../ui/brand';
 import { ConfirmDialog } from '../ui/dialog';
 import { LoadError, Loading, Notice } from '../ui/feedback';
-import { FormError, TextField, useSubmit } from '../ui/forms';
+import { CheckboxField, FormError, TextField, useSubmit } from '../ui/forms';
 import { formatDate } from '../ui/format';
 import { useOrganization, useOrgSettings } from './settings-layout';
 
@@ -20,7 +20,8 @@ export function GeneralSettingsPage() {
   const org = organization.data.data;
   return (
     <>
-      <NameAndSlug key={org.updated_at} org={org} canEdit={atLeast(membership.role, 'admin')} />
+      <NameAndSlug org={org} canEdit={atLeast(membership.role, 'admin')} />
+      <KeyHygieneMails org={org} canEdit={atLeast(membership.role, 'admin')} />
       {membership.role === 'owner' ? <DeleteOrganization org={org} /> : null}
     </>
   );
@@ -68,6 +69,55 @@ function NameAndSlug({ org, canEdit }: { org: { name: string; slug: string; plan
         {canEdit ? (
           <button type="submit" className="btn btn-primary" disabled={save.busy}>
             Save changes
+          </button>
+        ) : (
+          <p className="small muted">Only owners and admins can change these.</p>
+        )}
+      </form>
+    </div>
+  );
+}
+
+/** The two key hygiene mails, each of which an admin can turn off for the organization. */
+function KeyHygieneMails({ org, canEdit }: { org: { slug: string; key_expiry_mails: boolean; unused_keys_digest: boolean }; canEdit: boolean }) {
+  const queryClient = useQueryClient();
+  const [expiry, setExpiry] = useState(org.key_expiry_mails);
+  const [digest, setDigest] = useState(org.unused_keys_digest);
+  const [saved, setSaved] = useState(false);
+  useEffect(() => setSaved(false), [expiry, digest]);
+  const save = useSubmit(
+    () => call(api.PATCH('/api/v1/organizations/{org}', { params: { path: { org: org.slug } }, body: { key_expiry_mails: expiry, unused_keys_digest: digest } })),
+    async () => {
+      setSaved(true);
+      await queryClient.invalidateQueries({ queryKey: ['organization'] });
+    },
+  );
+  return (
+    <div className="card">
+      <h2>Key hygiene mails</h2>
+      <form onSubmit={save.run} noValidate>
+        <CheckboxField
+          label="Mail a key's owner a week before the key expires"
+          checked={expiry}
+          disabled={!canEdit}
+          onChange={(e) => setExpiry(e.target.checked)}
+        />
+        <CheckboxField
+          label="Weekly digest of keys unused for 90 days"
+          hint="Sent to the organization's owners and admins, so forgotten keys get revoked."
+          checked={digest}
+          disabled={!canEdit}
+          onChange={(e) => setDigest(e.target.checked)}
+        />
+        <FormError message={save.formError} />
+        {saved ? (
+          <Notice kind="success" live>
+            Saved.
+          </Notice>
+        ) : null}
+        {canEdit ? (
+          <button type="submit" className="btn btn-primary" disabled={save.busy}>
+            Save mail settings
           </button>
         ) : (
           <p className="small muted">Only owners and admins can change these.</p>

@@ -41,6 +41,24 @@ export function TextAreaField({ label, hint, error, ...input }: Labelled & Texta
   );
 }
 
+/** A checkbox with its label beside it and a hint under it. */
+export function CheckboxField({ label, hint, ...input }: Omit<Labelled, 'error'> & Omit<InputHTMLAttributes<HTMLInputElement>, 'type'>) {
+  const id = useId();
+  return (
+    <div className="field check">
+      <div className="check-row">
+        <input id={id} type="checkbox" aria-describedby={hint ? `${id}-hint` : undefined} {...input} />
+        <label htmlFor={id}>{label}</label>
+      </div>
+      {hint ? (
+        <span className="hint" id={`${id}-hint`}>
+          {hint}
+        </span>
+      ) : null}
+    </div>
+  );
+}
+
 export function SelectField({
   label,
   hint,
