@@ -102,8 +102,13 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
         name: singleLine(100),
         expires_at: z.iso.datetime({ offset: true }).nullable().optional(),
         allowed_ips: AllowListSchema.optional(),
-        scopes: z.array(GrantSchema).min(1).max(SCOPES.length + 1).optional(),
-        project_ids: z.array(z.string().min(1).max(100)).min(1).max(MAX_KEY_PROJECTS).nullable().optional(),
+        scopes: z.array(GrantSchema).min(1, 'must name at least one scope (leave it out for everything)').max(SCOPES.length + 1).optional(),
+        project_ids: z
+          .array(z.string().min(1).max(100))
+          .min(1, 'must name at least one project (leave it out for every project)')
+          .max(MAX_KEY_PROJECTS)
+          .nullable()
+          .optional(),
       }),
       response: { 201: envelope(KeySchema.extend({ key: z.string() })), ...problems(401, 404, 422, 429) },
     },
