@@ -1,6 +1,5 @@
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyReply, FastifyRequest, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
@@ -11,6 +10,21 @@ import type { Api } from '../http/types.js';
 import { cliVersion } from '../cli/version.js';
 import { McpErrors } from './errors.js';
 import { argumentsSchema, describe, splitArguments, TOOLS, TOOLS_BY_NAME, type HttpCall, type Tool } from './tools.js';
+
+/** The SDK, loaded with the first MCP request: a process nobody reaches over MCP does not hold it. */
+const loadSdk = (() => {
+  let loaded: ReturnType<typeof load> | null = null;
+  const load = async () => {
+    const [server, transport, types] = await Promise.all([
+      import('@modelcontextprotocol/sdk/server/index.js'),
+      import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'),
+      import('@modelcontextprotocol/sdk/types.js'),
+    ]);
+    return { Server: server.Server, Transport: transport.WebStandardStreamableHTTPServerTransport, ...types };
+  };
+  return () => (loaded ??= load());
+})();
+type Sdk = Awaited<ReturnType<typeof loadSdk>>;
 
 /** Makes a request through the whole app in-process (Fastify's inject), as the HTTP server would receive it. */
 export type Inject = (options: InjectOptions) => Promise<LightMyRequestResponse>;
@@ -55,8 +69,9 @@ export async function mcpRoutes(app: Api, ctx: AppContext, inject: Inject): Prom
       },
     },
     handler: async (request, reply) => {
-      const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-      const server = toolServer((call) => innerCall(inject, request, call));
+      const sdk = await loadSdk();
+      const transport = new sdk.Transport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+      const server = toolServer(sdk, (call) => innerCall(inject, request, call));
       try {
         await server.connect(transport);
         const answer = await transport.handleRequest(asWebRequest(request), { parsedBody: request.body });
@@ -82,11 +97,11 @@ export async function mcpRoutes(app: Api, ctx: AppContext, inject: Inject): Prom
 }
 
 /** An MCP server for one request: tools/list and tools/call (the HTTP routes validate the arguments). */
-function toolServer(call: (request: HttpCall) => Promise<{ status: number; body: unknown }>): Server {
+function toolServer(sdk: Sdk, call: (request: HttpCall) => Promise<{ status: number; body: unknown }>): Server {
   // The low-level Server rather than McpServer: McpServer would validate the arguments itself and answer in
   // its own words; here the operation's route does, so a bad argument is VALIDATION_FAILED as over HTTP.
-  const server = new Server({ name: 'funcspec', title: 'FuncSpec', version: cliVersion() }, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
-  server.setRequestHandler(ListToolsRequestSchema, () => ({
+  const server = new sdk.Server({ name: 'funcspec', title: 'FuncSpec', version: cliVersion() }, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
+  server.setRequestHandler(sdk.ListToolsRequestSchema, () => ({
     tools: TOOLS.map((tool) => ({
       name: tool.name,
       title: tool.title,
@@ -95,9 +110,9 @@ function toolServer(call: (request: HttpCall) => Promise<{ status: number; body:
       annotations: { title: tool.title, readOnlyHint: tool.readOnly, destructiveHint: tool.name === 'update_item', openWorldHint: false },
     })),
   }));
-  server.setRequestHandler(CallToolRequestSchema, async (message) => {
+  server.setRequestHandler(sdk.CallToolRequestSchema, async (message) => {
     const tool = TOOLS_BY_NAME.get(message.params.name);
-    if (!tool) throw new McpError(ErrorCode.InvalidParams, `No tool named ${message.params.name}; tools/list names them.`);
+    if (!tool) throw new sdk.McpError(sdk.ErrorCode.InvalidParams, `No tool named ${message.params.name}; tools/list names them.`);
     return callTool(tool, message.params.arguments ?? {}, call);
   });
   return server;
