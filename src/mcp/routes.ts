@@ -15,12 +15,16 @@ import { argumentsSchema, describe, splitArguments, TOOLS, TOOLS_BY_NAME, type H
 const loadSdk = (() => {
   let loaded: ReturnType<typeof load> | null = null;
   const load = async () => {
-    const [server, transport, types] = await Promise.all([
+    const [server, transport, types, validation] = await Promise.all([
       import('@modelcontextprotocol/sdk/server/index.js'),
       import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'),
       import('@modelcontextprotocol/sdk/types.js'),
+      import('@modelcontextprotocol/sdk/validation/ajv'),
     ]);
-    return { Server: server.Server, Transport: transport.WebStandardStreamableHTTPServerTransport, ...types };
+    // One JSON Schema validator for every request's server (each would otherwise build its own Ajv:
+    // most of the CPU of a tool call, measured).
+    const jsonSchemaValidator = new validation.AjvJsonSchemaValidator();
+    return { Server: server.Server, Transport: transport.WebStandardStreamableHTTPServerTransport, jsonSchemaValidator, ...types };
   };
   return () => (loaded ??= load());
 })();
@@ -100,16 +104,12 @@ export async function mcpRoutes(app: Api, ctx: AppContext, inject: Inject): Prom
 function toolServer(sdk: Sdk, call: (request: HttpCall) => Promise<{ status: number; body: unknown }>): Server {
   // The low-level Server rather than McpServer: McpServer would validate the arguments itself and answer in
   // its own words; here the operation's route does, so a bad argument is VALIDATION_FAILED as over HTTP.
-  const server = new sdk.Server({ name: 'funcspec', title: 'FuncSpec', version: cliVersion() }, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
-  server.setRequestHandler(sdk.ListToolsRequestSchema, () => ({
-    tools: TOOLS.map((tool) => ({
-      name: tool.name,
-      title: tool.title,
-      description: describe(tool),
-      inputSchema: argumentsSchema(tool) as { type: 'object' },
-      annotations: { title: tool.title, readOnlyHint: tool.readOnly, destructiveHint: tool.name === 'update_item', openWorldHint: false },
-    })),
-  }));
+  const server = new sdk.Server({ name: 'funcspec', title: 'FuncSpec', version: cliVersion() }, {
+    capabilities: { tools: {} },
+    instructions: INSTRUCTIONS,
+    jsonSchemaValidator: sdk.jsonSchemaValidator,
+  });
+  server.setRequestHandler(sdk.ListToolsRequestSchema, () => ({ tools: toolList() }));
   server.setRequestHandler(sdk.CallToolRequestSchema, async (message) => {
     const tool = TOOLS_BY_NAME.get(message.params.name);
     if (!tool) throw new sdk.McpError(sdk.ErrorCode.InvalidParams, `No tool named ${message.params.name}; tools/list names them.`);
@@ -117,6 +117,19 @@ function toolServer(sdk: Sdk, call: (request: HttpCall) => Promise<{ status: num
   });
   return server;
 }
+
+/** What tools/list answers: the same for every caller, so built once. */
+const toolList = (() => {
+  let built: Array<Record<string, unknown> & { name: string; inputSchema: { type: 'object' } }> | null = null;
+  return () =>
+    (built ??= TOOLS.map((tool) => ({
+      name: tool.name,
+      title: tool.title,
+      description: describe(tool),
+      inputSchema: argumentsSchema(tool) as { type: 'object' },
+      annotations: { title: tool.title, readOnlyHint: tool.readOnly, destructiveHint: tool.name === 'update_item', openWorldHint: false },
+    })));
+})();
 
 async function callTool(tool: Tool, args: Record<string, unknown>, call: (request: HttpCall) => Promise<{ status: number; body: unknown }>): Promise<CallToolResult> {
   const split = splitArguments(tool, args);
