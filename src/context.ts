@@ -39,6 +39,8 @@ export interface AppContext {
   secrets: Secrets;
   mailer: Mailer;
   limiter: Limiter;
+  /** Counters kept in this process only: where a shared counter may fall back while Redis is down (session allowances). */
+  localLimiter: Limiter;
   redis: Redis | null;
   log: Logger;
   secondFactor: SecondFactor;
@@ -92,7 +94,8 @@ export async function createContext(config: Config, options: ContextOptions = {}
   redis?.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
   await redis?.connect();
   // (No auto-pipelining: the limiter already sends the hits of an event-loop turn as one command.)
-  const limiter = redis ? new RedisLimiter(redis, config.redisPrefix) : new MemoryLimiter(clock, config.limiterMaxKeys);
+  const localLimiter = new MemoryLimiter(clock, config.limiterMaxKeys);
+  const limiter = redis ? new RedisLimiter(redis, config.redisPrefix) : localLimiter;
   const stamps = new StampReader(store.db);
   const keys = new KeyDirectory(store.db, clock, stamps);
   const usage = new UsageRecorder(store.db, clock, log, config.usageFlushIntervalMs);
@@ -106,6 +109,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
     secrets,
     mailer,
     limiter,
+    localLimiter,
     redis,
     log,
     secondFactor: noSecondFactor,
@@ -115,6 +119,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
     async close() {
       await usage.stop();
       await limiter.close();
+      if (localLimiter !== limiter) await localLimiter.close();
       mailer.close();
       redis?.disconnect();
       await store.close();

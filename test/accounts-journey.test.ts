@@ -26,7 +26,7 @@ describe('web accounts: the whole journey', () => {
     assert.equal(early.body.error_code, 'EMAIL_NOT_VERIFIED');
 
     // The page the link opens changes nothing by itself; the confirm button POSTs the token.
-    const page = await fetch(`${t.url}/verify-email?token=${encodeURIComponent(token)}`);
+    const page = await fetch(`${t.url}/verify-email?token=${encodeURIComponent(token)}`, { headers: { accept: 'text/html' } });
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
     const verified = await t.request('POST', '/api/v1/auth/verify-email', { body: { token }, cookie: signUpCookieOf(signUp) });

@@ -56,8 +56,11 @@ export function registerOperatorCommands(program: Command): void {
       const [{ loadConfig }, { startServer }] = await Promise.all([load.config(), load.server()]);
       const server = await startServer(loadConfig());
       server.ctx.log.info(`FuncSpec listening on ${server.url} (public URL ${server.ctx.config.publicUrl})`);
-      // The one line a person starting the server needs, plain on stdout whatever the log format.
-      console.log(`\nFuncSpec is running. Open ${server.ctx.config.publicUrl} in your browser to sign up or log in.\n`);
+      // The one line a person starting the server needs, in plain words on a terminal; where stdout is a log
+      // (a pipe, a process manager) it stays one JSON line like every other, so log shippers can read it.
+      const open = `FuncSpec is running. Open ${server.ctx.config.publicUrl} in your browser to sign up or log in.`;
+      if (process.stdout.isTTY) console.log(`\n${open}\n`);
+      else server.ctx.log.info({ url: server.ctx.config.publicUrl }, open);
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;

@@ -6,7 +6,6 @@ import { hashKey, isWellFormedKey } from '../keys/format.js';
 import { isUnlimited, refusal, type ScopeNeed, type ScopeRefusal } from '../keys/scopes.js';
 import { requestsPerHour } from '../orgs/plans.js';
 import { decide, resetEpochSeconds, retryAfterSeconds, type LimitDecision } from '../ratelimit/limiter.js';
-import { throttle } from '../ratelimit/throttle.js';
 import { HttpErrors, rateLimited } from './errors.js';
 
 /** Who may call a route: nobody needs to be signed in, an API key only, a web session only, or either. */
@@ -106,8 +105,7 @@ export function registerAuthGate(app: FastifyInstance, ctx: AppContext, sessions
       const principal = await sessions()?.authenticate(request, reply);
       if (principal) {
         request.principal = principal;
-        // People in a browser get a generous hourly allowance per user, so a session cannot be used to flood the server.
-        await throttle(ctx, `session:user:${principal.user.id}`, ctx.config.sessionRequestsPerHour, HOUR_MS);
+        await countSessionRequest(ctx, principal.user.id);
         return;
       }
     }
@@ -169,4 +167,16 @@ async function countRequest(ctx: AppContext, principal: Principal, reply: Fastif
   };
   reply.headers(headers);
   if (!decision.allowed) throw rateLimited(retryAfterSeconds(decision, ctx.clock.now()), headers);
+}
+
+/**
+ * People in a browser get a generous hourly allowance per user, so a session cannot be used to flood the
+ * server. It is counted where the other counters are (Redis, when set); while Redis is down it is counted
+ * in this process instead, so the web app (and an admin revoking a key) keeps working through the outage.
+ */
+async function countSessionRequest(ctx: AppContext, userId: string): Promise<void> {
+  const key = `session:user:${userId}`;
+  const limit = ctx.config.sessionRequestsPerHour;
+  const decision = await ctx.limiter.hit(key, limit, HOUR_MS).catch(() => ctx.localLimiter.hit(key, limit, HOUR_MS));
+  if (!decision.allowed) throw rateLimited(retryAfterSeconds(decision, ctx.clock.now()));
 }
