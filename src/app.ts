@@ -21,6 +21,8 @@ import type { AppContext } from './context.js';
 import { auditRoutes } from './audit/routes.js';
 import { creditRoutes } from './credits/routes.js';
 import { keyRoutes } from './keys/routes.js';
+import { mcpRoutes } from './mcp/routes.js';
+import { SCOPE_DESCRIPTIONS, SCOPE_INCLUDES, SCOPES, type ScopeNeed } from './keys/scopes.js';
 import { registerAuthGate, type AuthMode, type SessionAuthenticator } from './http/auth-gate.js';
 import { isDatabaseUnavailable } from './db/unavailable.js';
 import { ApiError, dependencyUnavailable, errorRegistry, HttpErrors } from './http/errors.js';
@@ -99,26 +101,28 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
         description:
           'Specifications and the access control around them. Authenticate with `X-Api-Key` or the web session cookie. ' +
           'Every error is `application/problem+json` with a stable `error_code` (listed under `x-error-codes`). ' +
-          'For agents, in Markdown: [/llms.txt](/llms.txt) (the index), [/auth.md](/auth.md) (getting and using a key) and [/api.md](/api.md) (every operation and error code).',
+          'For agents, in Markdown: [/llms.txt](/llms.txt) (the index), [/auth.md](/auth.md) (getting, using and limiting a key), ' +
+          '[/api.md](/api.md) (every operation and error code) and [/mcp.md](/mcp.md) (the MCP server at `POST /mcp`).',
       },
       components: {
         securitySchemes: {
-          apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
-          session: { type: 'apiKey', in: 'cookie', name: 'funcspec_session' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key', description: KEY_SCHEME_DESCRIPTION },
+          bearer: { type: 'http', scheme: 'bearer', description: 'The same API key, as `Authorization: Bearer <key>`.' },
+          session: { type: 'apiKey', in: 'cookie', name: 'funcspec_session', description: 'The web session; not limited by scopes.' },
         },
       },
     },
     transform: (input) => {
       const out = jsonSchemaTransform(input);
-      const auth = (input.route.config as { auth?: AuthMode } | undefined)?.auth ?? 'public';
-      const schemes: Record<AuthMode, Array<Record<string, string[]>> | undefined> = {
-        public: undefined,
-        api_key: [{ apiKey: [] }],
-        session: [{ session: [] }],
-        any: [{ apiKey: [] }, { session: [] }],
-      };
-      const security = schemes[auth];
-      return security ? { ...out, schema: { ...out.schema, security } } : out;
+      const config = (input.route.config ?? {}) as { auth?: AuthMode; scope?: ScopeNeed; allProjects?: boolean };
+      const auth = config.auth ?? 'public';
+      if (auth === 'public') return out;
+      // Each operation names the scope a key needs (x-scope, null: none) in its security requirement too.
+      const scopes: string[] = config.scope && config.scope !== 'none' ? [config.scope] : [];
+      const keys: Array<Record<string, string[]>> = [{ apiKey: scopes }, { bearer: scopes }];
+      const security: Array<Record<string, string[]>> = auth === 'session' ? [{ session: [] }] : auth === 'api_key' ? keys : [...keys, { session: [] }];
+      const scoped = auth === 'session' ? {} : { 'x-scope': scopes[0] ?? null, ...(config.allProjects ? { 'x-all-projects': true } : {}) };
+      return { ...out, schema: { ...out.schema, security, ...scoped } };
     },
     transformObject: jsonSchemaTransformObject,
   });
@@ -130,6 +134,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   registerAuthGate(app as unknown as FastifyInstance, ctx, () => sessions);
   await app.register(async (root) => systemRoutes(root as Api, ctx));
   await app.register(async (root) => agentDocRoutes(root as Api, ctx, () => openApiDocument(app), BODY_LIMIT));
+  await app.register(async (root) => mcpRoutes(root as Api, ctx, (options) => app.inject(options)));
   await app.register(
     async (api) => {
       const typed = api as Api;
@@ -213,8 +218,15 @@ function fastSerializerCompiler(route: Parameters<typeof serializerCompiler>[0])
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
 export function openApiDocument(app: Api): Record<string, unknown> {
   const errorCodes = [...errorRegistry].map(([code, { status, message }]) => ({ error_code: code, status, message }));
-  return { ...(app.swagger() as unknown as Record<string, unknown>), 'x-error-codes': errorCodes };
+  const scopes = SCOPES.map((scope) => ({ scope, description: SCOPE_DESCRIPTIONS[scope], includes: SCOPE_INCLUDES[scope] ? [SCOPE_INCLUDES[scope]] : [] }));
+  return { ...(app.swagger() as unknown as Record<string, unknown>), 'x-error-codes': errorCodes, 'x-scopes': scopes };
 }
+
+const KEY_SCHEME_DESCRIPTION =
+  'An API key. A key may be limited to some scopes and projects (`scopes`, `project_ids` when it is made): each operation names the ' +
+  'scope it needs in `x-scope` (null: any key) and in its security requirement; a write scope includes the read scope of the same ' +
+  'things (`x-scopes`). An operation marked `x-all-projects` needs a key that is not limited to some projects. Anything a key does not ' +
+  'cover is 403 `INSUFFICIENT_SCOPE` with `details.required_scope`.';
 
 /** The path (`a.b.0`, prefixed with `prefix.`) of a string inside `value` that contains U+0000, or null. */
 function fieldWithNul(value: unknown, prefix: string): string | null {

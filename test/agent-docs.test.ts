@@ -25,7 +25,7 @@ async function markdownProblems(name: string, text: string): Promise<string[]> {
   return results[name]!.map((problem) => `${name}:${problem.lineNumber} ${problem.ruleNames.join('/')} ${problem.ruleDescription} ${problem.errorDetail ?? ''}`);
 }
 
-describe('docs an agent can read: /llms.txt, /auth.md, /api.md', () => {
+describe('docs an agent can read: /llms.txt, /auth.md, /api.md, /mcp.md', () => {
   let t: TestServer;
   let base: string;
   before(async () => {
@@ -37,7 +37,7 @@ describe('docs an agent can read: /llms.txt, /auth.md, /api.md', () => {
   after(() => t.close());
 
   it('agent docs: each page is valid Markdown, public, served as text/markdown; llms.txt follows llmstxt.org and every link answers', async () => {
-    for (const path of ['/llms.txt', '/auth.md', '/api.md']) {
+    for (const path of ['/llms.txt', '/auth.md', '/api.md', '/mcp.md']) {
       const reply = await t.request('GET', path);
       assert.equal(reply.status, 200, path);
       assert.equal(reply.headers.get('content-type'), 'text/markdown; charset=utf-8', path);
@@ -50,7 +50,7 @@ describe('docs an agent can read: /llms.txt, /auth.md, /api.md', () => {
     const sections = index.split(/^## /m).slice(1);
     assert.deepEqual(sections.map((section) => section.split('\n')[0]), ['Docs', 'Optional']);
     const links = [...index.matchAll(/^- \[([^\]]+)\]\(([^)]+)\)(: .+)?$/gm)].map((match) => match[2]!);
-    assert.ok(links.includes(`${base}/auth.md`) && links.includes(`${base}/api.md`) && links.includes(`${base}/openapi.json`), links.join(' '));
+    for (const page of ['auth.md', 'api.md', 'mcp.md', 'openapi.json']) assert.ok(links.includes(`${base}/${page}`), `${page} in ${links.join(' ')}`);
     for (const link of links) {
       assert.ok(link.startsWith(`${base}/`), `${link} is on this server`);
       assert.equal((await fetch(link)).status, 200, link);
@@ -90,11 +90,13 @@ describe('docs an agent can read: /llms.txt, /auth.md, /api.md', () => {
       const { status } = doc['x-error-codes'].find((entry: { error_code: string }) => entry.error_code === code);
       assert.match(auth, new RegExp(`\\| ${status} \\| \`${code}\` \\|`), `${code} is in /auth.md with its status`);
     }
-    for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, unknown>>)) {
-      for (const method of Object.keys(item)) {
-        assert.match(api, new RegExp(`\\| ${method.toUpperCase()} \\| \`${path.replace(/[{}]/g, '\\$&')}\` \\|`), `${method} ${path} is in /api.md`);
+    for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, { 'x-scope'?: string | null }>>)) {
+      for (const [method, operation] of Object.entries(item)) {
+        const scope = operation['x-scope'] ? `\`${operation['x-scope']}\`` : '';
+        assert.match(api, new RegExp(`\\| ${method.toUpperCase()} \\| \`${path.replace(/[{}]/g, '\\$&')}\` \\|.*\\| ${scope}`), `${method} ${path} is in /api.md with its scope`);
       }
     }
+    for (const { scope } of doc['x-scopes'] as Array<{ scope: string }>) assert.match(auth, new RegExp(`\\| \`${scope}\` \\|`), `${scope} is in /auth.md`);
     assert.match(doc.info.description, /\/llms\.txt/, 'the API description (and so /docs) links the agent pages');
   });
 });

@@ -37,7 +37,7 @@ describe('API keys: create, list, view, revoke, rotate', () => {
     const { hashKey } = await import('../src/keys/format.js');
     assert.ok(!text.includes(hashKey(made.key)), 'nor its hash');
     assert.deepEqual(Object.keys(list.body.data[0]).sort(), [
-      'allowed_ips', 'created_at', 'created_by', 'expires_at', 'id', 'kind', 'last_four', 'last_used_at', 'last_used_ip', 'name', 'revoked_at',
+      'allowed_ips', 'created_at', 'created_by', 'expires_at', 'id', 'kind', 'last_four', 'last_used_at', 'last_used_ip', 'name', 'project_ids', 'revoked_at', 'scopes',
     ]);
     const view = await t.request('GET', `/api/v1/organizations/${org}/api-keys/${made.id}`, { key: agent });
     assert.equal(view.status, 200);

@@ -41,7 +41,7 @@ describe('CLI: API keys, usage and logout', () => {
       assert.equal(out.code, 0, out.stderr);
       for (const secret of [key, asJson.key, me.key]) assert.ok(!out.stdout.includes(secret), `no full key in: ${out.stdout}`);
     }
-    assert.match(table.stdout, /^ID\s+NAME\s+KIND\s+KEY\s+OWNER\s+CREATED\s+LAST_USED\s+EXPIRES\s+ALLOWED_IPS$/m);
+    assert.match(table.stdout, /^ID\s+NAME\s+KIND\s+KEY\s+OWNER\s+CREATED\s+LAST_USED\s+EXPIRES\s+ALLOWED_IPS\s+SCOPES\s+PROJECTS$/m);
     assert.ok(table.stdout.includes(`…${key.slice(-4)}`));
     assert.match(one.stdout, /^requests_24h\s+\d+ \(2xx: \d+/m);
 
@@ -60,6 +60,43 @@ describe('CLI: API keys, usage and logout', () => {
     assert.match(unknown.stderr, /^error: KEY_NOT_FOUND: /m);
     const noConfirm = await home.run(['keys', 'revoke', asJson.id], me.env);
     assert.equal(noConfirm.code, 2, 'revoke needs --yes without a terminal');
+  });
+
+  it('keys create --scope items:read --project P: a CI key that reads one project\'s items and nothing else; listings show its scopes and projects', async () => {
+    home = new CliHome();
+    const me = await person();
+    for (const name of ['Checkout', 'Billing']) {
+      assert.equal((await t.request('POST', '/api/v1/projects', { key: me.key, body: { name } })).status, 201);
+    }
+    const created = await home.run(['keys', 'create', 'CI reader', '--scope', 'items:read', '--project', 'checkout'], me.env);
+    assert.equal(created.code, 0, created.stderr);
+    const key = created.stdout.trim();
+    assert.equal((await t.request('GET', '/api/v1/projects/checkout/spec/items', { key })).status, 200);
+    for (const [path, required] of [['/api/v1/projects/billing/spec/items', 'items:read'], ['/api/v1/organizations', 'org:read']] as const) {
+      const refused = await t.request('GET', path, { key });
+      assert.equal(refused.status, 403, path);
+      assert.deepEqual([refused.body.error_code, refused.body.details.required_scope], ['INSUFFICIENT_SCOPE', required], path);
+    }
+    const checkout = (await t.request('GET', '/api/v1/projects/checkout', { key: me.key })).body.data.id;
+
+    const listed = (await home.json(['keys', 'list'], me.env)).find((k: { name: string }) => k.name === 'CI reader');
+    assert.deepEqual([listed.scopes, listed.project_ids], [['items:read'], [checkout]]);
+    const table = await home.ok(['keys', 'list'], me.env);
+    assert.match(table, new RegExp(`CI reader .*items:read\\s+${checkout}\\s*$`, 'm'));
+    assert.match(table, /^\S+\s+Agent key .*\s\*\s+all\s*$/m, 'an unlimited key shows * and all');
+    const one = await home.ok(['keys', 'get', listed.id], me.env);
+    assert.match(one, /^scopes\s+items:read$/m);
+    assert.match(one, new RegExp(`^projects\\s+${checkout}$`, 'm'));
+
+    const several = await home.json(['keys', 'create', 'Agent writer', '--scope', 'items:write', '--scope', 'projects:read'], me.env);
+    assert.deepEqual([several.scopes, several.project_ids], [['projects:read', 'items:write'], null]);
+    const typo = await home.run(['keys', 'create', 'Oops', '--scope', 'items:delete'], me.env);
+    assert.equal(typo.code, 2, typo.stderr);
+    assert.match(typo.stderr, /"items:delete" is not a scope; use one of \*, org:read/);
+    const unknown = await home.run(['keys', 'create', 'Oops', '--project', 'no-such-project'], me.env);
+    assert.equal(unknown.code, 1, unknown.stderr);
+    assert.match(unknown.stderr, /VALIDATION_FAILED/);
+    assert.match(unknown.stderr, /no-such-project/);
   });
 
   it('rotating the key the CLI itself uses keeps the config working: the new key is saved in its place', async () => {

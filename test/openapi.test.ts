@@ -19,8 +19,9 @@ describe('the API describes itself', () => {
     const verify = doc.paths['/api/v1/agent/verify'].post;
     assert.deepEqual(verify.requestBody.content['application/json'].schema.required.sort(), ['email', 'otp_code']);
     assert.ok(verify.responses['422'].content['application/problem+json']);
-    assert.deepEqual(doc.paths['/api/v1/me'].get.security, [{ apiKey: [] }, { session: [] }]);
+    assert.deepEqual(doc.paths['/api/v1/me'].get.security, [{ apiKey: [] }, { bearer: [] }, { session: [] }]);
     assert.equal(doc.components.securitySchemes.apiKey.name, 'X-Api-Key');
+    assert.deepEqual(doc.components.securitySchemes.bearer, { type: 'http', scheme: 'bearer', description: doc.components.securitySchemes.bearer.description });
   });
 
   it('every error code the server can answer is listed in x-error-codes and documented in the README', async () => {

@@ -229,4 +229,42 @@ describe('web app: organizations, members, API keys, usage, audit log and billin
     assert.equal(ledger[0]![3], '+100');
     rig.assertNoProblems();
   });
+
+  it('a scoped key from the Create API Key dialog: items:read on one project reads that project\'s items and nothing else; the table shows its access', async () => {
+    for (const name of ['Handbook', 'Roadmap']) {
+      const made = await page.request.post(`${rig.t.url}/api/v1/projects`, { data: { name, organization_id: orgSlug } });
+      assert.equal(made.status(), 201, await made.text());
+    }
+    await settings('API Keys').click();
+    await page.getByRole('button', { name: 'Create API Key' }).click();
+    const create = page.getByRole('dialog', { name: 'Create API Key' });
+    await create.getByRole('textbox', { name: 'Name' }).fill('Docs reader');
+    const may = create.getByRole('group', { name: 'What it may do' });
+    assert.equal(await may.getByRole('radio', { name: 'Everything you may do' }).isChecked(), true, 'by default a key may do everything');
+    await may.getByRole('radio', { name: 'Only what is ticked below' }).check();
+    await create.getByRole('button', { name: 'Create' }).click();
+    await may.getByText('must name at least one scope').waitFor(); // nothing ticked: said in the group
+    await may.getByRole('checkbox', { name: /^items:read: / }).check();
+    const reach = create.getByRole('group', { name: 'Projects it reaches' });
+    await reach.getByRole('radio', { name: 'Only the projects ticked below' }).check();
+    await reach.getByRole('checkbox', { name: 'Handbook' }).check();
+    await create.getByRole('button', { name: 'Create' }).click();
+
+    const reveal = page.getByRole('dialog', { name: 'API key Docs reader created' });
+    const key = ((await reveal.getByLabel('New API key').textContent()) ?? '').trim();
+    await reveal.getByRole('button', { name: 'Done' }).click();
+    const get = (path: string) => rig.t.request('GET', path, { headers: { 'X-API-Key': key } });
+    assert.equal((await get('/api/v1/projects/handbook/spec/items')).status, 200, 'it reads the items of its project');
+    for (const [path, scope] of [['/api/v1/projects/roadmap/spec/items', 'items:read'], ['/api/v1/organizations', 'org:read']] as const) {
+      const refused = await get(path);
+      assert.deepEqual([refused.status, refused.body.error_code, refused.body.details.required_scope], [403, 'INSUFFICIENT_SCOPE', scope], path);
+    }
+
+    const table = page.getByRole('table', { name: 'API keys' });
+    const row = table.locator('tbody tr').filter({ hasText: 'Docs reader' });
+    await row.locator('td').nth(6).filter({ hasText: 'Handbook' }).waitFor(); // the project by name, once the names are loaded
+    assert.equal((await row.locator('td').nth(6).innerText()).trim(), 'items:read\nHandbook');
+    assert.equal((await table.locator('thead th').nth(6).textContent())?.trim(), 'Access');
+    rig.assertNoProblems();
+  });
 });

@@ -1,5 +1,7 @@
 import type { Config } from '../config.js';
 import type { ErrorDefinition } from '../http/errors.js';
+import { SCOPE_DESCRIPTIONS, SCOPE_INCLUDES, SCOPES } from '../keys/scopes.js';
+import { TOOLS } from '../mcp/tools.js';
 import { PLANS } from '../orgs/plans.js';
 import type { Plan } from '../orgs/tables.js';
 
@@ -11,6 +13,15 @@ export interface Operation {
   summary: string;
   /** Which credentials it takes: none, an API key, a web session, or either. */
   auth: 'none' | 'key' | 'session' | 'key or session';
+  /** The scope a key needs (null: none, or keys are not taken). */
+  scope: string | null;
+}
+
+/** An MCP tool, as the MCP server lists it. */
+export interface ToolFact {
+  name: string;
+  description: string;
+  scope: string;
 }
 
 /**
@@ -31,9 +42,11 @@ export interface DocFacts {
   bodyLimitBytes: number;
   errors: ReadonlyMap<string, ErrorDefinition>;
   operations: Operation[];
+  scopes: Array<{ scope: string; description: string; includes: string | null }>;
+  tools: ToolFact[];
 }
 
-type OpenApiOperation = { tags?: string[]; summary?: string; security?: Array<Record<string, unknown>> };
+type OpenApiOperation = { tags?: string[]; summary?: string; security?: Array<Record<string, unknown>>; 'x-scope'?: string | null };
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 
@@ -51,7 +64,14 @@ export function operationsOf(openApi: Record<string, unknown>): Operation[] {
   return Object.entries(paths).flatMap(([path, item]) =>
     METHODS.filter((method) => item[method]).map((method) => {
       const operation = item[method]!;
-      return { method: method.toUpperCase(), path, tag: operation.tags?.[0] ?? 'Other', summary: operation.summary ?? '', auth: authOf(operation.security) };
+      return {
+        method: method.toUpperCase(),
+        path,
+        tag: operation.tags?.[0] ?? 'Other',
+        summary: operation.summary ?? '',
+        auth: authOf(operation.security),
+        scope: operation['x-scope'] ?? null,
+      };
     }),
   );
 }
@@ -71,5 +91,7 @@ export function docFacts(config: Config, openApi: Record<string, unknown>, error
     bodyLimitBytes,
     errors,
     operations: operationsOf(openApi),
+    scopes: SCOPES.map((scope) => ({ scope, description: SCOPE_DESCRIPTIONS[scope], includes: SCOPE_INCLUDES[scope] ?? null })),
+    tools: TOOLS.map((tool) => ({ name: tool.name, description: tool.description, scope: tool.scope })),
   };
 }

@@ -6,11 +6,14 @@ export const AGENT_PAGES = {
   '/llms.txt': llmsTxt,
   '/auth.md': authMarkdown,
   '/api.md': apiMarkdown,
+  '/mcp.md': mcpMarkdown,
 } as const satisfies Record<string, (facts: DocFacts) => string>;
 
 /** Codes an agent meets while getting a key, and while using it, in the order a reader needs them. */
 const SIGN_UP_CODES = ['OTP_EXPIRED', 'OTP_INVALID', 'OTP_MAX_ATTEMPTS', 'RATE_LIMITED', 'TWO_FACTOR_REQUIRED', 'TWO_FACTOR_INVALID', 'VALIDATION_FAILED', 'MAIL_DELIVERY_FAILED', 'INTERNAL_ERROR'];
-const KEY_USE_CODES = ['UNAUTHORIZED', 'INVALID_API_KEY', 'FORBIDDEN', 'IP_NOT_ALLOWED', 'NOT_FOUND', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE'];
+const KEY_USE_CODES = ['UNAUTHORIZED', 'INVALID_API_KEY', 'FORBIDDEN', 'INSUFFICIENT_SCOPE', 'IP_NOT_ALLOWED', 'NOT_FOUND', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE'];
+/** What a refused MCP request or tool call says, besides the codes of using a key. */
+const MCP_CODES = ['VALIDATION_FAILED', 'VERSION_CONFLICT', 'INVALID_TRANSITION', 'NOT_ACCEPTABLE', 'METHOD_NOT_ALLOWED'];
 
 const EXAMPLE_EMAIL = 'founder@example.com';
 /** Stands for the mailed code in the verify example; the reader puts theirs in its place. */
@@ -51,7 +54,8 @@ An agent gets an API key in two calls (sign-up, then verify with the 6-digit cod
 ## Docs
 
 - [Authentication for agents](${base}/auth.md): get a key in two calls, the error codes, the limits, using the key, and what to do when it leaks
-- [API reference](${base}/api.md): every operation with its method, path and credentials, and every error code
+- [API reference](${base}/api.md): every operation with its method, path, credentials and key scope, and every error code
+- [MCP server](${base}/mcp.md): connect a Model Context Protocol client to \`${base}/mcp\` with the same key; the tools and the scopes they need
 - [OpenAPI document](${base}/openapi.json): the same API, machine-readable (OpenAPI 3.1)
 
 ## Optional
@@ -154,6 +158,12 @@ ${table(['status', 'error_code', 'meaning'], errorRows(facts, KEY_USE_CODES))}
 
 Every other code is in [api.md](${base}/api.md).
 
+## Limit a key
+
+A key can do everything its owner's role allows, in every project of its organization. Give a narrower one to a job or a sub-agent: \`POST ${base}/api/v1/organizations/{org}/api-keys\` with \`{"name": "…", "scopes": […], "project_ids": […]}\` (project ids or slugs) answers a new key, shown once. A key made with a key never gets more than that key has. Anything a key's scopes or projects do not cover is 403 \`INSUFFICIENT_SCOPE\` with \`details.required_scope\`; each operation's scope is in [api.md](${base}/api.md).
+
+${table(['scope', 'lets a key'], facts.scopes.map(({ scope, description, includes }) => [`\`${scope}\``, includes ? `${description} (and \`${includes}\`)` : description]))}
+
 ## Limits
 
 ${table(['what', 'limit'], [
@@ -184,8 +194,8 @@ export function apiMarkdown(facts: DocFacts): string {
   const sections = [...byTag].map(
     ([tag, operations]) =>
       `## ${tag}\n\n${table(
-        ['method', 'path', 'what', 'credentials'],
-        operations.map((op) => [op.method, `\`${op.path}\``, op.summary, AUTH_WORDS[op.auth]]),
+        ['method', 'path', 'what', 'credentials', 'key scope'],
+        operations.map((op) => [op.method, `\`${op.path}\``, op.summary, AUTH_WORDS[op.auth], op.scope ? `\`${op.scope}\`` : op.auth.includes('key') ? 'any' : 'n/a']),
       )}`,
   );
   const codes = [...facts.errors.keys()].sort((a, b) => facts.errors.get(a)!.status - facts.errors.get(b)!.status || a.localeCompare(b));
@@ -193,12 +203,44 @@ export function apiMarkdown(facts: DocFacts): string {
 
 > Every operation of the FuncSpec API at \`${facts.baseUrl}/api/v1\`, and every error code it answers. Request and response schemas are in [openapi.json](${facts.baseUrl}/openapi.json).
 
-Send the API key as \`X-API-Key\` (how to get one: [auth.md](${facts.baseUrl}/auth.md)). Organizations and projects are named in paths by id or slug, spec items by id or permalink (\`F-3\`, \`T-12\`).
+Send the API key as \`X-API-Key\` (how to get one: [auth.md](${facts.baseUrl}/auth.md)). A key limited to some scopes needs the one in the last column (a write scope includes the read scope of the same things). Organizations and projects are named in paths by id or slug, spec items by id or permalink (\`F-3\`, \`T-12\`).
 
 ${sections.join('\n\n')}
 
 ## Error codes
 
 ${table(['status', 'error_code', 'meaning'], errorRows(facts, codes))}
+`;
+}
+
+/** `/mcp.md`: the MCP server: where, how to authenticate, the tools with their scopes, what a refusal looks like. */
+export function mcpMarkdown(facts: DocFacts): string {
+  const base = facts.baseUrl;
+  const config = JSON.stringify({ mcpServers: { funcspec: { type: 'http', url: `${base}/mcp`, headers: { 'X-API-Key': `${facts.keyPrefix}…` } } } }, null, 2);
+  return `# FuncSpec MCP server
+
+> A Model Context Protocol server at \`${base}/mcp\` that reads and writes this FuncSpec's specifications with the same API key as the HTTP API, under the same roles, scopes, allow-lists and rate limit.
+
+Transport: Streamable HTTP, stateless (no session to keep; any server process answers), answers in JSON. Send \`X-API-Key: <key>\` or \`Authorization: Bearer <key>\` on every request (how to get a key: [auth.md](${base}/auth.md)). Most MCP clients take a configuration like this one:
+
+\`\`\`json
+${config}
+\`\`\`
+
+## Tools
+
+Each tool is one operation of the HTTP API, with that operation's arguments and answer ([api.md](${base}/api.md)). A key limited to some scopes needs the tool's.
+
+${table(['tool', 'what', 'key scope'], facts.tools.map((tool) => [`\`${tool.name}\``, tool.description, `\`${tool.scope}\``]))}
+
+Projects are named by id or slug, spec items by id or permalink (\`F-3\`, \`T-12\`). To edit an item, read it with \`get_item\` and pass its \`version\` to \`update_item\`: if someone changed it since, nothing is written and the tool answers \`VERSION_CONFLICT\`; read it again and reapply.
+
+## Errors and limits
+
+A tool call the operation refuses is a tool error (\`isError\`): its text starts with the \`error_code\` and status, and \`structuredContent\` is the HTTP API's problem (\`status\`, \`error_code\`, \`message\`, \`details\`, \`request_id\`). A request refused as a whole is an HTTP error with the same problem body: 401 without a key or with a bad one (\`WWW-Authenticate\` says so), 403 from an address the key is not allowed from, 429 over the rate limit (\`Retry-After\`).
+
+Every MCP request counts as one request against the key's hourly limit (${count(facts.plans.free.requestsPerHour)} on the free plan), a tool call included: one JSON-RPC message per request (batches are refused).
+
+${table(['status', 'error_code', 'meaning'], errorRows(facts, [...KEY_USE_CODES, ...MCP_CODES].sort((a, b) => facts.errors.get(a)!.status - facts.errors.get(b)!.status)))}
 `;
 }

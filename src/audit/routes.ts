@@ -26,7 +26,7 @@ const AuditEntrySchema = z
 /** Who did what in an organization, when, from where, with what outcome (admins and owners). */
 export async function auditRoutes(app: Api, ctx: AppContext): Promise<void> {
   app.get('/organizations/:org/audit-log', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'audit:read' },
     schema: {
       tags: ['Audit log'],
       summary: "The organization's audit log, newest first (admin+)",

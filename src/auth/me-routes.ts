@@ -6,7 +6,7 @@ import type { Api } from '../http/types.js';
 
 export async function meRoutes(app: Api, _ctx: AppContext): Promise<void> {
   app.get('/me', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'none' },
     schema: {
       tags: ['Auth'],
       summary: 'Who is calling',

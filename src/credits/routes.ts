@@ -23,7 +23,7 @@ export async function creditRoutes(app: Api, ctx: AppContext): Promise<void> {
   const balances = new BalanceCache(ctx.db);
 
   app.get('/credits/balance', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'credits:read' },
     schema: {
       tags: ['Credits'],
       summary: "The caller's organization's credits",
@@ -43,7 +43,7 @@ export async function creditRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.get('/organizations/:org/credits/ledger', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'credits:read' },
     schema: {
       tags: ['Credits'],
       summary: 'Every grant and debit of the organization\'s credits, newest first (owner)',
@@ -95,7 +95,7 @@ export async function creditRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.post('/organizations/:org/credits/debits', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'credits:write' },
     schema: {
       tags: ['Credits'],
       summary: 'Spend credits (admin+); the same idempotency_key never debits twice',

@@ -3,6 +3,7 @@ import type { Principal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import type { Stamps } from '../keys/epoch.js';
 import { hashKey, isWellFormedKey } from '../keys/format.js';
+import { isUnlimited, refusal, type ScopeNeed, type ScopeRefusal } from '../keys/scopes.js';
 import { requestsPerHour } from '../orgs/plans.js';
 import { decide, resetEpochSeconds, retryAfterSeconds, type LimitDecision } from '../ratelimit/limiter.js';
 import { HttpErrors, rateLimited } from './errors.js';
@@ -18,6 +19,10 @@ export interface SessionAuthenticator {
 declare module 'fastify' {
   interface FastifyContextConfig {
     auth?: AuthMode;
+    /** What a key needs to call the route (required wherever keys are accepted); sessions are not scope-limited. */
+    scope?: ScopeNeed;
+    /** The route reaches past any list of projects (see RouteNeed): a key bound to projects may not call it. */
+    allProjects?: boolean;
   }
   interface FastifyRequest {
     principal: Principal | null;
@@ -51,18 +56,29 @@ export function registerAuthGate(app: FastifyInstance, ctx: AppContext, sessions
   app.decorateRequest('principal', null);
   app.decorateRequest('stamps', null);
 
+  // Every route that takes keys says what a key needs to call it: forgetting is a start-up error, not an open door.
+  app.addHook('onRoute', (route) => {
+    const config = (route.config ?? {}) as { auth?: AuthMode; scope?: ScopeNeed };
+    if ((config.auth === 'any' || config.auth === 'api_key') && config.scope === undefined) {
+      throw new Error(`${route.method} ${route.url} takes API keys but declares no scope (config.scope)`);
+    }
+  });
+
   app.addHook('onRequest', async (request, reply) => {
-    const mode = request.routeOptions.config.auth ?? 'public';
+    const config = request.routeOptions.config;
+    const mode = config.auth ?? 'public';
     if (mode === 'public') return;
 
-    const key = request.headers['x-api-key'];
+    const key = presentedKey(request);
     if (key !== undefined && mode !== 'session') {
       // A key whose checksum fails is refused before anything is looked up.
-      if (typeof key !== 'string' || !isWellFormedKey(key)) throw HttpErrors.INVALID_API_KEY();
+      if (typeof key !== 'string' || !isWellFormedKey(key)) throw HttpErrors.INVALID_API_KEY({}, { headers: INVALID_TOKEN_CHALLENGE });
       const hash = hashKey(key);
       const stamps = stampsOf(ctx, request);
+      // A call made inside an MCP request was counted (and is recorded) as that request.
+      const inner = isInnerCall(request);
       // A key the cache knows is counted while the stamps are read: with Redis, both wait at once.
-      const cached = ctx.keys.peek(hash, request.ip);
+      const cached = inner ? null : ctx.keys.peek(hash, request.ip);
       const early = cached ? ctx.limiter.hit(limitKey(cached), requestsPerHour(cached.org!), HOUR_MS) : null;
       early?.catch(() => {}); // awaited below when it is used
       // A request refused here is not counted (what was counted early is given back): a blocked address,
@@ -77,13 +93,21 @@ export function registerAuthGate(app: FastifyInstance, ctx: AppContext, sessions
       }
       if (!check.ok) {
         void uncount();
-        throw check.reason === 'invalid' ? HttpErrors.INVALID_API_KEY() : HttpErrors.IP_NOT_ALLOWED({ ip: request.ip });
+        throw check.reason === 'invalid' ? HttpErrors.INVALID_API_KEY({}, { headers: INVALID_TOKEN_CHALLENGE }) : HttpErrors.IP_NOT_ALLOWED({ ip: request.ip });
       }
-      request.principal = check.principal;
-      const sameKey = early !== null && cached!.apiKey!.id === check.principal.apiKey!.id;
+      const principal = check.principal;
+      request.principal = principal;
+      const sameKey = early !== null && cached!.apiKey!.id === principal.apiKey!.id;
       if (!sameKey) void uncount();
       const counted = sameKey ? await early : null;
-      await countRequest(ctx, check.principal, reply, counted);
+      if (!inner) await countRequest(ctx, principal, reply, counted);
+      const limits = principal.apiKey!;
+      if (!isUnlimited(limits)) {
+        const need = { scope: config.scope ?? 'none', allProjects: config.allProjects === true };
+        const refused = refusal(limits, need);
+        if (refused) throw HttpErrors.INSUFFICIENT_SCOPE(refused, { message: insufficientScopeMessage(refused) });
+        if (limits.project_ids !== null && need.scope !== 'none') request.principal = { ...principal, routeScope: need.scope };
+      }
       return;
     }
 
@@ -95,16 +119,47 @@ export function registerAuthGate(app: FastifyInstance, ctx: AppContext, sessions
         return;
       }
     }
-    throw HttpErrors.UNAUTHORIZED();
+    throw HttpErrors.UNAUTHORIZED({}, { headers: CHALLENGE });
   });
 
   // Usage monitoring: counted in memory here, flushed in batches (no write on the request path).
   app.addHook('onResponse', (request, reply, done) => {
     const principal = request.principal;
-    if (principal?.apiKey && principal.org) ctx.usage.record(principal.apiKey.id, principal.org.id, reply.statusCode, request.ip);
+    if (principal?.apiKey && principal.org && !isInnerCall(request)) ctx.usage.record(principal.apiKey.id, principal.org.id, reply.statusCode, request.ip);
     done();
   });
 }
+
+// RFC 9110 asks a 401 to say how to authenticate; MCP clients read it (RFC 6750 words for a bad token).
+const CHALLENGE = { 'www-authenticate': 'Bearer realm="funcspec"' };
+const INVALID_TOKEN_CHALLENGE = { 'www-authenticate': 'Bearer realm="funcspec", error="invalid_token"' };
+
+/** The key the request carries: `X-Api-Key`, else `Authorization: Bearer <key>`; undefined if neither. */
+export function presentedKey(request: FastifyRequest): string | string[] | undefined {
+  const key = request.headers['x-api-key'];
+  if (key !== undefined) return key;
+  const authorization = request.headers.authorization;
+  if (authorization === undefined) return undefined;
+  const match = /^Bearer +(\S+) *$/i.exec(authorization);
+  return match ? match[1] : undefined;
+}
+
+function insufficientScopeMessage(refused: ScopeRefusal): string {
+  return refused.reason === 'all_projects'
+    ? 'This API key is limited to some projects; this operation reaches every project of the organization (or another organization), so it needs a key that is not.'
+    : `This API key lacks the ${refused.required_scope} scope this operation needs.`;
+}
+
+/**
+ * A request made in-process on behalf of an MCP request (see mcp/): the MCP request was counted against
+ * the key's limit and recorded in its usage, so this one is not again. Only code in this process can make
+ * such a request (Fastify's inject); the header says which of those it is.
+ */
+export function isInnerCall(request: FastifyRequest): boolean {
+  return request.headers[INNER_CALL_HEADER] !== undefined && (request.raw as { isLightMyRequest?: boolean }).isLightMyRequest === true;
+}
+
+export const INNER_CALL_HEADER = 'x-funcspec-inner-call';
 
 function limitKey(principal: Principal): string {
   return `key:${principal.apiKey!.id}`;

@@ -58,6 +58,7 @@ export const HttpErrors = defineErrors({
   INVALID_API_KEY: { status: 401, message: 'The API key is invalid, expired or revoked.' },
   FORBIDDEN: { status: 403, message: 'You are not allowed to do this.' },
   IP_NOT_ALLOWED: { status: 403, message: 'Requests with this API key are not allowed from your IP address.' },
+  INSUFFICIENT_SCOPE: { status: 403, message: "This API key's scopes or projects do not cover this request; see details.required_scope." },
   NOT_FOUND: { status: 404, message: 'No such resource.' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is larger than 1 MiB.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send request bodies as JSON with Content-Type: application/json.' },

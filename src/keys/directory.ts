@@ -5,6 +5,7 @@ import type { Clock } from '../lib/time.js';
 import type { StampReader, Stamps } from './epoch.js';
 import { KeyHashFilter } from './filter.js';
 import { compileAllowList, type AllowList } from './ip-allow.js';
+import { readProjectIds, readScopes } from './scopes.js';
 import { isKeyLive } from './store.js';
 
 /** What one stored key resolves to; `principal` is null when the key exists but cannot act (owner left or disabled). */
@@ -148,6 +149,7 @@ export class KeyDirectory {
       .leftJoin('memberships as m', (join) => join.onRef('m.org_id', '=', 'k.org_id').onRef('m.user_id', '=', 'k.user_id'))
       .select([
         'k.id as key_id', 'k.name as key_name', 'k.last_four', 'k.allowed_ips as key_allowed_ips', 'k.expires_at', 'k.revoked_at',
+        'k.scopes', 'k.project_ids',
         'u.id as user_id', 'u.email', 'u.name as user_name', 'u.disabled_at',
         'o.id as org_id', 'o.name as org_name', 'o.slug', 'o.plan', 'o.rate_limit', 'o.allowed_ips as org_allowed_ips',
         'm.role',
@@ -163,7 +165,15 @@ export class KeyDirectory {
             user: { id: row.user_id, email: row.email, name: row.user_name },
             org: { id: row.org_id, name: row.org_name, slug: row.slug, plan: row.plan, rate_limit: row.rate_limit, allowed_ips: row.org_allowed_ips },
             role: row.role,
-            apiKey: { id: row.key_id, name: row.key_name, last_four: row.last_four, allowed_ips: row.key_allowed_ips, ends_at: endOf(row.expires_at, row.revoked_at) },
+            apiKey: {
+              id: row.key_id,
+              name: row.key_name,
+              last_four: row.last_four,
+              allowed_ips: row.key_allowed_ips,
+              ends_at: endOf(row.expires_at, row.revoked_at),
+              scopes: readScopes(row.scopes),
+              project_ids: readProjectIds(row.project_ids),
+            },
             session: null,
           }
         : null,

@@ -8,6 +8,7 @@ import { isoTime } from '../lib/time.js';
 import { accessOrg } from '../orgs/access.js';
 import { AllowListSchema, readAllowList } from './ip-allow.js';
 import { reportLeakedKeys } from './leaked.js';
+import { GrantSchema, readProjectIds, readScopes, SCOPES } from './scopes.js';
 import { createKey, getKey, keyUsageSince, listKeys, revokeKey, rotateKey, usageRows, type KeyView } from './service.js';
 
 const MAX_OVERLAP_SECONDS = 7 * 24 * 3600;
@@ -26,6 +27,8 @@ const KeySchema = z
     expires_at: Timestamp.nullable(),
     revoked_at: Timestamp.nullable().meta({ description: 'Set when revoked; in the future while a rotated key is still in its overlap' }),
     allowed_ips: z.array(z.string()),
+    scopes: z.array(GrantSchema).meta({ description: '`["*"]`: everything its owner may do; see `x-scopes`' }),
+    project_ids: z.array(z.string()).nullable().meta({ description: 'The projects it reaches; null: every project of the organization' }),
   })
   .meta({ id: 'ApiKey' });
 
@@ -44,6 +47,8 @@ function keyOut(row: KeyView) {
     expires_at: isoTime(row.expires_at),
     revoked_at: isoTime(row.revoked_at),
     allowed_ips: readAllowList(row.allowed_ips),
+    scopes: readScopes(row.scopes),
+    project_ids: readProjectIds(row.project_ids),
   };
 }
 
@@ -60,12 +65,13 @@ function futureTime(field: string, iso: string | null | undefined, now: number):
 
 const OrgParams = z.object({ org: z.string().max(100) });
 const MAX_REPORTED_KEYS = 100;
+const MAX_KEY_PROJECTS = 100;
 const KeyParams = OrgParams.extend({ id: z.string().max(100) });
 
 /** API key management (§6): create, list, view with usage, revoke, rotate; and the usage report. */
 export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
   app.get('/organizations/:org/api-keys', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'org:read' },
     schema: {
       tags: ['API keys'],
       summary: "The organization's API keys (admins and owners: all; members: their own)",
@@ -83,15 +89,26 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.post('/organizations/:org/api-keys', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'keys:write' },
     schema: {
       tags: ['API keys'],
       summary: 'Create a key for yourself; the full key is in this response only',
       params: OrgParams,
+      description:
+        '`scopes` (default `["*"]`, everything you may do) and `project_ids` (ids or slugs; default every project) limit what the key may do. ' +
+        'Made with an API key, the new key never gets more than that key has: what is not given is inherited from it, and asking for more ' +
+        '(a later expiry, other addresses, another scope or project) is refused with 422.',
       body: z.object({
         name: singleLine(100),
         expires_at: z.iso.datetime({ offset: true }).nullable().optional(),
         allowed_ips: AllowListSchema.optional(),
+        scopes: z.array(GrantSchema).min(1, 'must name at least one scope (leave it out for everything)').max(SCOPES.length + 1).optional(),
+        project_ids: z
+          .array(z.string().min(1).max(100))
+          .min(1, 'must name at least one project (leave it out for every project)')
+          .max(MAX_KEY_PROJECTS)
+          .nullable()
+          .optional(),
       }),
       response: { 201: envelope(KeySchema.extend({ key: z.string() })), ...problems(401, 404, 422, 429) },
     },
@@ -99,14 +116,15 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
       const principal = principalOf(request);
       const access = await accessOrg(ctx.db, principal, request.params.org);
       const expiresAt = futureTime('expires_at', request.body.expires_at, ctx.clock.now());
-      const { key, view } = await createKey(ctx, access, principal, { name: request.body.name, expiresAt, allowedIps: request.body.allowed_ips ?? null }, originOf(request));
+      const { name, allowed_ips, scopes, project_ids } = request.body;
+      const { key, view } = await createKey(ctx, access, principal, { name, expiresAt, allowedIps: allowed_ips ?? null, scopes, projects: project_ids }, originOf(request));
       reply.code(201);
       return { data: { ...keyOut(view), key } };
     },
   });
 
   app.get('/organizations/:org/api-keys/:id', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'org:read' },
     schema: {
       tags: ['API keys'],
       summary: 'One key, with its requests over the last 24 hours',
@@ -126,7 +144,7 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.delete('/organizations/:org/api-keys/:id', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'keys:write' },
     schema: {
       tags: ['API keys'],
       summary: 'Revoke a key: it fails on the next request, on every server process',
@@ -142,7 +160,7 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.post('/organizations/:org/api-keys/:id/rotate', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'keys:write' },
     schema: {
       tags: ['API keys'],
       summary: 'Replace your own key with a new one; the old one keeps working for previous_expires_in_seconds (default 0)',
@@ -163,7 +181,7 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.get('/organizations/:org/usage', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'org:read' },
     schema: {
       tags: ['API keys'],
       summary: 'Requests per key per hour (admins and owners: every key; members: their own)',

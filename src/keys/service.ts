@@ -10,7 +10,9 @@ import { attenuate, boundsOf, type KeyBounds } from './attenuate.js';
 import { announce } from './epoch.js';
 import { KeyErrors } from './errors.js';
 import { readAllowList } from './ip-allow.js';
+import { readProjectIds, readScopes, type Grant } from './scopes.js';
 import { insertKey, isKeyLive } from './store.js';
+import { projectIdsIn } from '../projects/service.js';
 import type { ApiKeysTable } from './tables.js';
 import { countRows, offsetOf } from '../db/paging.js';
 
@@ -61,12 +63,22 @@ export interface CreateKeyInput {
   name: string;
   expiresAt: number | null;
   allowedIps: string[] | null;
+  /** Undefined: as the maker (everything, through a session). */
+  scopes?: Grant[];
+  /** Project ids or slugs of this organization; undefined: as the maker; null: every project. */
+  projects?: string[] | null;
 }
 
 /** A new key for the caller, acting with the caller's role in the organization. */
 export async function createKey(ctx: AppContext, access: OrgAccess, principal: Principal, input: CreateKeyInput, origin: RequestOrigin) {
+  let projectIds: string[] | null | undefined = input.projects;
+  if (projectIds) {
+    const found = await projectIdsIn(ctx.db, access.org.id, projectIds);
+    if (found.unknown.length > 0) throw HttpErrors.VALIDATION_FAILED({ fields: { project_ids: `no project ${found.unknown.join(', ')} in this organization` } });
+    projectIds = found.ids;
+  }
   // Made through a key, the new key is bounded by it: what was not asked for is inherited, more is refused.
-  const bounded = attenuate(boundsOf(principal), { expiresAt: input.expiresAt, allowedIps: input.allowedIps });
+  const bounded = attenuate(boundsOf(principal), { expiresAt: input.expiresAt, allowedIps: input.allowedIps, scopes: input.scopes, projectIds });
   if (!bounded.ok) throw HttpErrors.VALIDATION_FAILED({ fields: { [bounded.field]: bounded.problem } });
   const now = ctx.clock.now();
   const created = await ctx.db.transaction().execute(async (trx) => {
@@ -81,11 +93,16 @@ export async function createKey(ctx: AppContext, access: OrgAccess, principal: P
       createdBy: principal.user.id,
       expiresAt: bounded.expiresAt,
       allowedIps: bounded.allowedIps,
+      scopes: bounded.scopes,
+      projectIds: bounded.projectIds,
     });
     await recordAudit(trx, now, {
       action: 'api_key.created', orgId: access.org.id, actorUserId: principal.user.id, actorKeyId: principal.apiKey?.id,
       targetType: 'api_key', targetId: made.row.id, ip: origin.ip, userAgent: origin.userAgent,
-      details: { name: input.name, last_four: made.row.last_four, expires_at: bounded.expiresAt, allowed_ips: bounded.allowedIps },
+      details: {
+        name: input.name, last_four: made.row.last_four, expires_at: bounded.expiresAt, allowed_ips: bounded.allowedIps,
+        scopes: bounded.scopes, project_ids: bounded.projectIds,
+      },
     });
     return made;
   });
@@ -126,12 +143,16 @@ export async function rotateKey(ctx: AppContext, access: OrgAccess, principal: P
   if (old.user_id !== principal.user.id) {
     throw HttpErrors.FORBIDDEN({}, { message: "Only the key's owner can rotate it; an admin or owner can revoke it instead." });
   }
-  // Through a key, only a key no stronger than it: rotating hands out the new secret, and a short-lived
-  // or address-bound key must not get one that outlives it or works from anywhere.
+  // Through a key, only a key no stronger than it: rotating hands out the new secret, and a short-lived,
+  // address-bound or scoped key must not get one that outlives it, works from anywhere or does more.
   if (principal.apiKey && principal.apiKey.id !== old.id && !isWithin(principal.apiKey, old)) {
     throw HttpErrors.FORBIDDEN(
       { reason: 'key_attenuation' },
-      { message: 'A key can only rotate keys that end no later and are allowed from no more addresses than itself; rotate it with a session or that key.' },
+      {
+        message:
+          'A key can only rotate keys that end no later, are allowed from no more addresses, and hold no more scopes and projects than itself; ' +
+          'rotate it with a session or that key.',
+      },
     );
   }
   const now = ctx.clock.now();
@@ -160,6 +181,8 @@ export async function rotateKey(ctx: AppContext, access: OrgAccess, principal: P
         createdBy: principal.user.id,
         expiresAt: old.expires_at,
         allowedIps: old.allowed_ips ? (JSON.parse(old.allowed_ips) as string[]) : null,
+        scopes: readScopes(old.scopes),
+        projectIds: readProjectIds(old.project_ids),
       },
       ctx.secrets,
     );
@@ -215,13 +238,13 @@ export async function keyUsageSince(ctx: AppContext, keyId: string, since: numbe
 }
 
 /**
- * Does `key` end no later, and is it allowed from no more addresses, than `caller` (a key of the same
- * organization, so the organization's allow-list binds both alike)?
+ * Does `key` end no later, is it allowed from no more addresses, and does it hold no more scopes and
+ * projects than `caller` (a key of the same organization, so the organization's allow-list binds both alike)?
  */
-function isWithin(caller: { ends_at: number | null; allowed_ips: string | null }, key: Pick<ApiKeysTable, 'expires_at' | 'allowed_ips'>): boolean {
+function isWithin(caller: NonNullable<Principal['apiKey']>, key: Pick<ApiKeysTable, 'expires_at' | 'allowed_ips' | 'scopes' | 'project_ids'>): boolean {
   const callerIps = readAllowList(caller.allowed_ips);
-  const bounds: KeyBounds = { endsAt: caller.ends_at, allowedIps: callerIps.length > 0 ? callerIps : null };
+  const bounds: KeyBounds = { endsAt: caller.ends_at, allowedIps: callerIps.length > 0 ? callerIps : null, scopes: caller.scopes, projectIds: caller.project_ids };
   const own = readAllowList(key.allowed_ips);
-  const checked = attenuate(bounds, { expiresAt: key.expires_at, allowedIps: own });
+  const checked = attenuate(bounds, { expiresAt: key.expires_at, allowedIps: own, scopes: readScopes(key.scopes), projectIds: readProjectIds(key.project_ids) });
   return checked.ok && checked.expiresAt === key.expires_at && (bounds.allowedIps === null || own.length > 0);
 }

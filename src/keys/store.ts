@@ -3,6 +3,7 @@ import { announce } from './epoch.js';
 import { newId } from '../lib/random.js';
 import type { Secrets } from '../lib/secrets.js';
 import { generateKey, hashKey, lastFour, type KeyEnv } from './format.js';
+import { ALL_SCOPES, normalizeScopes, type Grant } from './scopes.js';
 import type { ApiKeyKind, ApiKeysTable } from './tables.js';
 
 export interface NewKey {
@@ -13,6 +14,10 @@ export interface NewKey {
   createdBy: string;
   expiresAt?: number | null;
   allowedIps?: string[] | null;
+  /** Default `*`: everything the owner may do. */
+  scopes?: readonly Grant[];
+  /** Default null: every project of the organization. */
+  projectIds?: readonly string[] | null;
 }
 
 /**
@@ -38,6 +43,8 @@ export async function insertKey(
     // Only agent keys are kept sealed: agent verify gives the same key back on recovery.
     sealed_key: input.kind === 'agent' && secrets ? secrets.seal(key) : null,
     allowed_ips: input.allowedIps ? JSON.stringify(input.allowedIps) : null,
+    scopes: JSON.stringify(normalizeScopes(input.scopes ?? [ALL_SCOPES])),
+    project_ids: input.projectIds ? JSON.stringify(input.projectIds) : null,
     created_by: input.createdBy,
     created_at: now,
     expires_at: input.expiresAt ?? null,

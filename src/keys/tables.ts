@@ -15,6 +15,10 @@ export interface ApiKeysTable {
   sealed_key: string | null;
   /** JSON array of IPs/CIDRs; null = any address. */
   allowed_ips: string | null;
+  /** JSON array of scopes (keys/scopes.ts); `["*"]` = everything the owner may do. */
+  scopes: string;
+  /** JSON array of project ids the key reaches; null = every project of its organization. */
+  project_ids: string | null;
   created_by: string;
   created_at: number;
   expires_at: number | null;

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onResponseHookHandl
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AppContext } from '../context.js';
 import { ping } from '../db/index.js';
+import { presentedKey } from '../http/auth-gate.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { Limiter } from '../ratelimit/limiter.js';
 
@@ -108,7 +109,7 @@ export function registerMetrics(app: FastifyInstance, ctx: AppContext): void {
         byStatus.set(status, child);
       }
       child.observe(reply.elapsedTime / 1000);
-      if (takesKeys && request.headers['x-api-key'] !== undefined) {
+      if (takesKeys && presentedKey(request) !== undefined) {
         const outcome = keyCheckOutcome(status, request.principal?.apiKey != null);
         if (outcome) outcomes[outcome].inc();
       }

@@ -40,7 +40,7 @@ export async function invitationRoutes(app: Api, ctx: AppContext): Promise<void>
   const OrgParams = z.object({ org: OrgRef });
 
   app.get('/organizations/:org/invitations', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'org:read' },
     schema: {
       tags: ['Invitations'],
       summary: 'Pending invitations (admin+)',
@@ -59,7 +59,7 @@ export async function invitationRoutes(app: Api, ctx: AppContext): Promise<void>
   });
 
   app.post('/organizations/:org/invitations', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'members:write' },
     schema: {
       tags: ['Invitations'],
       summary: 'Invite an e-mail address with a role (admin+); mails a link valid 7 days, once',
@@ -79,7 +79,7 @@ export async function invitationRoutes(app: Api, ctx: AppContext): Promise<void>
   });
 
   app.delete('/organizations/:org/invitations/:id', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'members:write' },
     schema: {
       tags: ['Invitations'],
       summary: 'Cancel an invitation (admin+)',
@@ -96,7 +96,7 @@ export async function invitationRoutes(app: Api, ctx: AppContext): Promise<void>
   });
 
   app.post('/invitations/accept', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'members:write', allProjects: true },
     schema: {
       tags: ['Invitations'],
       summary: 'Accept an invitation as the invited person (session, or any API key of theirs)',

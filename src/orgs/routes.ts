@@ -31,7 +31,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
   const allowance = new MonthlyAllowance();
 
   app.get('/organizations', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'org:read' },
     schema: {
       tags: ['Organizations'],
       summary: 'My organizations (with an API key: the key\'s organization)',
@@ -46,7 +46,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.post('/organizations', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'org:write', allProjects: true },
     schema: {
       tags: ['Organizations'],
       summary: 'Create an organization; the caller becomes its owner',
@@ -68,7 +68,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.get('/organizations/:org', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'org:read' },
     schema: {
       tags: ['Organizations'],
       summary: 'One organization (by id or slug)',
@@ -82,7 +82,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.patch('/organizations/:org', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'org:write' },
     schema: {
       tags: ['Organizations'],
       summary: 'Rename, change the slug, the allowed IPs or the key hygiene mails (admin+)',
@@ -111,7 +111,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.delete('/organizations/:org', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'org:write', allProjects: true },
     schema: {
       tags: ['Organizations'],
       summary: 'Delete the organization with its projects, keys and invitations (owner)',
@@ -128,7 +128,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.get('/organizations/:org/billing', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'credits:read' },
     schema: {
       tags: ['Organizations'],
       summary: 'Plan, rate limit and credits (owner)',
@@ -155,7 +155,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.get('/organizations/:org/members', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'org:read' },
     schema: {
       tags: ['Members'],
       summary: 'Members and their roles',
@@ -172,7 +172,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.get('/organizations/:org/members/:user_id', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'org:read' },
     schema: {
       tags: ['Members'],
       summary: 'One member',
@@ -188,7 +188,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.patch('/organizations/:org/members/:user_id', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'members:write' },
     schema: {
       tags: ['Members'],
       summary: "Change a member's role (admin+; only an owner makes or unmakes owners)",
@@ -206,7 +206,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.delete('/organizations/:org/members/:user_id', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'members:write' },
     schema: {
       tags: ['Members'],
       summary: 'Remove a member (admin+; only an owner removes an owner), or leave when it is you',
@@ -224,7 +224,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.post('/organizations/:org/transfer-ownership', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'members:write' },
     schema: {
       tags: ['Members'],
       summary: 'Make another member owner; the caller stays on as admin (owner)',

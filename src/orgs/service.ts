@@ -6,7 +6,7 @@ import { HttpErrors } from '../http/errors.js';
 import { announce } from '../keys/epoch.js';
 import { readAllowList, storeAllowList } from '../keys/ip-allow.js';
 import { hashKey } from '../keys/format.js';
-import { attenuate, type KeyBounds } from '../keys/attenuate.js';
+import { attenuate, type Attenuated, type KeyBounds } from '../keys/attenuate.js';
 import { insertKey } from '../keys/store.js';
 import { slugify, uniqueSlug } from '../lib/slug.js';
 import { byActor, type Actor } from './actor.js';
@@ -56,13 +56,15 @@ export async function mintMemberKey(
   via: 'organization' | 'invitation',
   bounds: KeyBounds,
 ): Promise<{ id: string; name: string; key: string }> {
-  const { expiresAt, allowedIps } = attenuate(bounds, {}) as { expiresAt: number | null; allowedIps: string[] | null };
+  // The maker's projects are in another organization (the gate refuses keys bound to projects here): none carry over.
+  const { expiresAt, allowedIps, scopes } = attenuate(bounds, {}) as Extract<Attenuated, { ok: true }>;
   const { row, key } = await insertKey(trx, ctx.config.keyEnv, now, {
-    orgId: org.id, userId: actor.userId, name: `Key for ${org.slug}`.slice(0, 100), kind: 'user', createdBy: actor.userId, expiresAt, allowedIps,
+    orgId: org.id, userId: actor.userId, name: `Key for ${org.slug}`.slice(0, 100), kind: 'user', createdBy: actor.userId, expiresAt, allowedIps, scopes,
+    projectIds: bounds.projectIds === null ? null : [],
   });
   await recordAudit(trx, now, {
     action: 'api_key.created', orgId: org.id, targetType: 'api_key', targetId: row.id, ...byActor(actor),
-    details: { name: row.name, kind: row.kind, last_four: row.last_four, via },
+    details: { name: row.name, kind: row.kind, last_four: row.last_four, via, scopes },
   });
   return { id: row.id, name: row.name, key };
 }

@@ -1,6 +1,7 @@
 import type { Principal } from '../auth/principal.js';
 import type { Executor } from '../db/index.js';
 import { HttpErrors } from '../http/errors.js';
+import { projectNotCovered, reachesProject } from '../keys/scopes.js';
 import type { OrgRole } from '../orgs/tables.js';
 import { ProjectErrors } from './errors.js';
 import type { ProjectRole, ProjectsTable } from './tables.js';
@@ -52,6 +53,7 @@ export async function accessProject(db: Executor, principal: Principal, ref: str
     chosen = visible[0] ?? chosen;
   }
   const { org_name, org_slug, org_role, team_role: _team, ...project } = chosen.row;
+  if (principal.apiKey && !reachesProject(principal.apiKey, project.id)) throw projectNotCovered(principal, project.id);
   return { project, org: { id: project.org_id, name: org_name, slug: org_slug }, orgRole: org_role, role: chosen.role };
 }
 

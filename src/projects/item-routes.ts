@@ -29,6 +29,37 @@ const ItemParams = z.object({ id: ProjectRef, item: ItemRef });
 const SORTS = SORT_FIELDS.flatMap((field) => [field, `-${field}`]) as [string, ...string[]];
 const IfMatchHeader = z.looseObject({ 'if-match': z.string().max(100).optional().meta({ description: 'The item version in quotes, e.g. "3"' }) });
 
+/** The request schemas of the item operations (the MCP tools offer the same fields; see mcp/tools.ts). */
+export const ItemListQuery = PaginationQuery.extend({
+  type_of: ItemTypeSchema.optional(),
+  state: ItemStateSchema.optional(),
+  implementation_status: ImplementationStatusSchema.optional(),
+  tag: z.string().max(50).optional(),
+  q: z.string().max(200).optional().meta({ description: 'Words to find in the title or description' }),
+  parent_id: ParentRef.optional(),
+  sort: z.enum(SORTS).default('created_at'),
+});
+export const NewItemBody = z.strictObject({
+  type_of: ItemTypeSchema,
+  title: TitleSchema,
+  description: ItemDescriptionSchema.default(''),
+  priority: PrioritySchema.default('medium'),
+  tags: TagsSchema.default([]),
+  parent_id: ParentRef.nullable().default(null),
+  state: z.enum(['draft', 'inbox']).default('draft'),
+});
+export const ItemEditBody = z
+  .strictObject({
+    title: TitleSchema.optional(),
+    description: ItemDescriptionSchema.optional(),
+    priority: PrioritySchema.optional(),
+    tags: TagsSchema.optional(),
+    parent_id: ParentRef.nullable().optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, 'at least one of title, description, priority, tags, parent_id is required');
+export const StateBody = z.strictObject({ state: ItemStateSchema });
+export const ImplementationBody = z.strictObject({ implementation_status: ImplementationStatusSchema });
+
 function withEtag(reply: FastifyReply, item: SpecItemsTable) {
   reply.header('etag', `"${item.version}"`);
   return { data: itemView(item) };
@@ -37,7 +68,7 @@ function withEtag(reply: FastifyReply, item: SpecItemsTable) {
 /** Spec items of a project (§6): viewers read, editors write; PATCH and transitions honour If-Match. */
 export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
   app.get('/projects/:id/spec/items', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'items:read' },
     schema: {
       tags: ['Spec items'],
       summary: 'List items with filters, full-text q (title and description), sort and pagination',
@@ -45,15 +76,7 @@ export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
         '`parent_id` takes an item id or permalink, or `none` for top-level items. `sort` is a field, `-field` for descending: ' +
         `${SORT_FIELDS.join(', ')} (default created_at).`,
       params: ProjectParams,
-      querystring: PaginationQuery.extend({
-        type_of: ItemTypeSchema.optional(),
-        state: ItemStateSchema.optional(),
-        implementation_status: ImplementationStatusSchema.optional(),
-        tag: z.string().max(50).optional(),
-        q: z.string().max(200).optional(),
-        parent_id: ParentRef.optional(),
-        sort: z.enum(SORTS).default('created_at'),
-      }),
+      querystring: ItemListQuery,
       response: { 200: listEnvelope(SpecItemSchema), ...problems(401, 403, 404, 409, 422, 429) },
     },
     handler: async (request) => {
@@ -72,20 +95,12 @@ export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.post('/projects/:id/spec/items', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'items:write' },
     schema: {
       tags: ['Spec items'],
       summary: 'Create an item (editor+); it gets the next permalink of its type (F-n or T-n)',
       params: ProjectParams,
-      body: z.strictObject({
-        type_of: ItemTypeSchema,
-        title: TitleSchema,
-        description: ItemDescriptionSchema.default(''),
-        priority: PrioritySchema.default('medium'),
-        tags: TagsSchema.default([]),
-        parent_id: ParentRef.nullable().default(null),
-        state: z.enum(['draft', 'inbox']).default('draft'),
-      }),
+      body: NewItemBody,
       response: { 201: envelope(SpecItemSchema), ...problems(401, 403, 404, 409, 415, 422, 429) },
     },
     handler: async (request, reply) => {
@@ -99,7 +114,7 @@ export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.get('/projects/:id/spec/items/:item', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'items:read' },
     schema: {
       tags: ['Spec items'],
       summary: 'One item by id or permalink; ETag carries its version',
@@ -121,22 +136,14 @@ export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.patch('/projects/:id/spec/items/:item', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'items:write' },
     schema: {
       tags: ['Spec items'],
       summary: 'Edit an item (editor+); with If-Match: "<version>" a stale write gets 412',
       description: 'state and implementation_status change only through the transition endpoints.',
       params: ItemParams,
       headers: IfMatchHeader,
-      body: z
-        .strictObject({
-          title: TitleSchema.optional(),
-          description: ItemDescriptionSchema.optional(),
-          priority: PrioritySchema.optional(),
-          tags: TagsSchema.optional(),
-          parent_id: ParentRef.nullable().optional(),
-        })
-        .refine((body) => Object.keys(body).length > 0, 'at least one of title, description, priority, tags, parent_id is required'),
+      body: ItemEditBody,
       response: { 200: envelope(SpecItemSchema), ...problems(401, 403, 404, 409, 412, 415, 422, 429) },
     },
     handler: async (request, reply) => {
@@ -148,7 +155,7 @@ export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.delete('/projects/:id/spec/items/:item', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'items:write' },
     schema: {
       tags: ['Spec items'],
       summary: 'Delete an item (editor+); its permalink is never reused, its children lose their parent',
@@ -165,7 +172,7 @@ export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.post('/projects/:id/spec/items/:item/transition', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'items:write' },
     schema: {
       tags: ['Spec items'],
       summary: 'Move an item through review: draft → inbox → accepted | rejected (editor+)',
@@ -174,7 +181,7 @@ export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
         'Anything else is 409 INVALID_TRANSITION with details.allowed.',
       params: ItemParams,
       headers: IfMatchHeader,
-      body: z.strictObject({ state: ItemStateSchema }),
+      body: StateBody,
       response: { 200: envelope(SpecItemSchema), ...problems(401, 403, 404, 409, 412, 415, 422, 429) },
     },
     handler: async (request, reply) => {
@@ -186,7 +193,7 @@ export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.post('/projects/:id/spec/items/:item/transition_implementation', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'items:write' },
     schema: {
       tags: ['Spec items'],
       summary: 'Move implementation status (editor+)',
@@ -196,7 +203,7 @@ export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
         'in_progress, implemented and verified need the item to be accepted. Anything else is 409 INVALID_TRANSITION.',
       params: ItemParams,
       headers: IfMatchHeader,
-      body: z.strictObject({ implementation_status: ImplementationStatusSchema }),
+      body: ImplementationBody,
       response: { 200: envelope(SpecItemSchema), ...problems(401, 403, 404, 409, 412, 415, 422, 429) },
     },
     handler: async (request, reply) => {

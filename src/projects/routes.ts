@@ -33,17 +33,19 @@ import {
 } from './service.js';
 
 const ProjectParams = z.object({ id: ProjectRef });
+/** The query of GET /projects (the MCP tool list_projects takes the same). */
+export const ProjectListQuery = PaginationQuery.extend({ organization: OrgRef.optional() });
 const TeamParams = z.object({ id: ProjectRef, user_id: UserIdParam });
 
 /** Projects and project teams (§6). Org owners and admins are admin on every project; others need a team role. */
 export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
   app.get('/projects', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'projects:read' },
     schema: {
       tags: ['Projects'],
       summary: 'Projects visible to me',
       description: 'Every project of the organizations I own or administer, and those whose team I am on. `organization` narrows to one.',
-      querystring: PaginationQuery.extend({ organization: OrgRef.optional() }),
+      querystring: ProjectListQuery,
       response: { 200: listEnvelope(ProjectSchema), ...problems(401, 404, 422, 429) },
     },
     handler: async (request) => {
@@ -60,7 +62,7 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.post('/projects', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'projects:write', allProjects: true },
     schema: {
       tags: ['Projects'],
       summary: 'Create a project (org admin+)',
@@ -86,7 +88,7 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.get('/projects/:id', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'projects:read' },
     schema: {
       tags: ['Projects'],
       summary: 'One project (by id or slug), with item counts',
@@ -102,7 +104,7 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.patch('/projects/:id', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'projects:write' },
     schema: {
       tags: ['Projects'],
       summary: 'Rename, change the slug or the description (project admin)',
@@ -123,7 +125,7 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.delete('/projects/:id', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'projects:write' },
     schema: {
       tags: ['Projects'],
       summary: 'Delete the project and its items (project admin)',
@@ -140,7 +142,7 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.get('/projects/:id/members', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'projects:read' },
     schema: {
       tags: ['Project teams'],
       summary: 'The project team (explicit roles; org owners and admins are admin besides)',
@@ -158,7 +160,7 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.post('/projects/:id/members', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'members:write' },
     schema: {
       tags: ['Project teams'],
       summary: 'Add an organization member to the team (project admin)',
@@ -180,7 +182,7 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.patch('/projects/:id/members/:user_id', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'members:write' },
     schema: {
       tags: ['Project teams'],
       summary: "Change a team member's project role (project admin)",
@@ -198,7 +200,7 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.delete('/projects/:id/members/:user_id', {
-    config: { auth: 'any' },
+    config: { auth: 'any', scope: 'members:write' },
     schema: {
       tags: ['Project teams'],
       summary: 'Take someone off the team (project admin), or leave it yourself',

@@ -74,6 +74,9 @@ export async function listVisibleProjects(
       ]),
     );
   if (principal.org) base = base.where('p.org_id', '=', principal.org.id);
+  // A key bound to some projects lists those only.
+  const reach = principal.apiKey?.project_ids;
+  if (reach) base = reach.length > 0 ? base.where('p.id', 'in', reach) : base.where(sql<boolean>`1 = 0`);
   if (filter.orgId) base = base.where('p.org_id', '=', filter.orgId);
   const [rows, total] = await Promise.all([
     base
@@ -87,6 +90,23 @@ export async function listVisibleProjects(
     countRows(base),
   ]);
   return { rows, total };
+}
+
+/**
+ * The ids of the projects `refs` (ids or slugs) name in one organization, in the order given; the refs
+ * that name none of its projects are in `unknown`.
+ */
+export async function projectIdsIn(db: Executor, orgId: string, refs: readonly string[]): Promise<{ ids: string[]; unknown: string[] }> {
+  if (refs.length === 0) return { ids: [], unknown: [] };
+  const rows = await db
+    .selectFrom('projects')
+    .select(['id', 'slug'])
+    .where('org_id', '=', orgId)
+    .where((eb) => eb.or([eb('id', 'in', refs), eb('slug', 'in', refs)]))
+    .execute();
+  const byRef = new Map(rows.flatMap((row) => [[row.id, row.id], [row.slug, row.id]] as const));
+  const ids = [...new Set(refs.flatMap((ref) => byRef.get(ref) ?? []))];
+  return { ids, unknown: refs.filter((ref) => !byRef.has(ref)) };
 }
 
 async function slugFree(db: Executor, orgId: string, slug: string): Promise<boolean> {

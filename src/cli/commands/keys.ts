@@ -3,6 +3,7 @@ import { apiCommand, collect, context, nonNegativeInt, notice, orgOf, orgOption,
 import { updateConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import { seg } from '../http.js';
+import { ALL_SCOPES, SCOPES } from '../../keys/scopes.js';
 import type { Column } from '../output.js';
 import { confirmOrAbort } from '../prompts.js';
 
@@ -18,8 +19,18 @@ const keyColumns: Column<Row>[] = [
   { header: 'LAST_USED', value: (k) => k.last_used_at },
   { header: 'EXPIRES', value: (k) => k.expires_at },
   { header: 'ALLOWED_IPS', value: (k) => k.allowed_ips },
+  { header: 'SCOPES', value: (k) => k.scopes },
+  { header: 'PROJECTS', value: (k) => k.project_ids ?? 'all' },
   { header: 'REVOKED', value: (k) => k.revoked_at },
 ];
+
+/** A `--scope` value, checked here so a typo is a usage error that lists the scopes. */
+function scope(value: string, previous: string[] = []): string[] {
+  if (value !== ALL_SCOPES && !(SCOPES as readonly string[]).includes(value)) {
+    throw new UsageError(`"${value}" is not a scope; use one of ${[ALL_SCOPES, ...SCOPES].join(', ')}`);
+  }
+  return collect(value, previous);
+}
 
 /** The one place a full key reaches the terminal: on stdout alone (so `$(funcspec keys create …)` works), notes on stderr. */
 function showNewKey(ctx: Ctx, data: Row, verb: string): void {
@@ -71,6 +82,8 @@ export function registerKeyCommands(program: Command): void {
         expires_at: key.expires_at,
         revoked_at: key.revoked_at,
         allowed_ips: key.allowed_ips,
+        scopes: key.scopes,
+        projects: key.project_ids ?? 'all',
         requests_24h: key.usage_24h ? `${key.usage_24h.requests} (${Object.entries(key.usage_24h.by_status ?? {}).map(([k, v]) => `${k}: ${v}`).join(', ')})` : null,
       });
     });
@@ -79,10 +92,14 @@ export function registerKeyCommands(program: Command): void {
     .argument('<name>', 'what it is for, e.g. "CI deploy"')
     .option('--expires-at <date>', 'when it stops working (ISO 8601)')
     .option('--allowed-ip <ip-or-cidr>', 'only accept requests from here (repeat for several)', collect)
-    .action(async (name: string, options: { org?: string; expiresAt?: string; allowedIp?: string[] }, command: Command) => {
+    .option('--scope <scope>', `only allow this kind of operation (repeat for several; default everything): ${SCOPES.join(', ')}`, scope)
+    .option('--project <id-or-slug>', 'only reach this project (repeat for several; default every project)', collect)
+    .action(async (name: string, options: { org?: string; expiresAt?: string; allowedIp?: string[]; scope?: string[]; project?: string[] }, command: Command) => {
       const body: Row = { name };
       if (options.expiresAt) body.expires_at = isoTime(options.expiresAt);
       if (options.allowedIp) body.allowed_ips = options.allowedIp;
+      if (options.scope) body.scopes = options.scope;
+      if (options.project) body.project_ids = options.project;
       const ctx = context(command);
       const api = ctx.api();
       const created = await api.post<{ data: Row }>(`/organizations/${await orgOf(api, options.org)}/api-keys`, body);

@@ -6,6 +6,7 @@ import * as orgsProjects from './20261205_0004_orgs_projects.js';
 import * as signupBinding from './20261206_0001_signup_binding.js';
 import * as cacheStamps from './20261207_0001_cache_stamps.js';
 import * as keyHygiene from './20261210_0001_key_hygiene.js';
+import * as keyScopes from './20261215_0001_key_scopes.js';
 
 /** Every migration, by name; they run in name order. Add new ones with a later date prefix. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '20261206_0001_signup_binding': signupBinding,
   '20261207_0001_cache_stamps': cacheStamps,
   '20261210_0001_key_hygiene': keyHygiene,
+  '20261215_0001_key_scopes': keyScopes,
 };

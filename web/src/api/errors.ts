@@ -24,6 +24,12 @@ const WORDS: Record<string, string | ((details: Record<string, unknown>) => stri
       ? `Your role does not allow this: it needs ${String(d.required_role ?? d.required_project_role)} or higher. Ask an owner or admin.`
       : 'Your role does not allow this. Ask an owner or admin of the organization.',
   IP_NOT_ALLOWED: 'Requests from your address are not allowed by this organization\'s or key\'s IP allow-list.',
+  INSUFFICIENT_SCOPE: (d) =>
+    typeof d.required_scope === 'string'
+      ? `This API key is not allowed to do this: it needs the ${d.required_scope} scope${d.project_id ? ' on this project' : ''}.`
+      : 'This API key is not allowed to do this.',
+  METHOD_NOT_ALLOWED: 'The server does not take this kind of request here.',
+  NOT_ACCEPTABLE: 'The server cannot answer in a form this client accepts.',
   NOT_FOUND: 'This was not found. It may have been deleted, or you may not have access to it.',
   PAYLOAD_TOO_LARGE: 'That is too large to save (the limit is 1 MiB).',
   UNSUPPORTED_MEDIA_TYPE: 'The request was sent in a form the server does not accept. Reload the page and try again.',
@@ -75,7 +81,6 @@ const WORDS: Record<string, string | ((details: Record<string, unknown>) => stri
   VERSION_CONFLICT: 'Someone else changed this item while you were editing it. Reload to see their changes, then edit again.',
   KEY_NOT_FOUND: 'This API key was not found. It may have been revoked or deleted.',
   KEY_ALREADY_REVOKED: 'This API key is already revoked or rotated.',
-  INSUFFICIENT_SCOPE: 'This key\'s scopes do not allow that.',
   NETWORK_ERROR: 'The server could not be reached. Check your connection and try again.',
 };
 

@@ -88,6 +88,136 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/mcp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Model Context Protocol server (Streamable HTTP, stateless): tools for a spec workspace agent
+         * @description Authenticate with `X-API-Key` or `Authorization: Bearer`; send `Accept: application/json, text/event-stream`. One JSON-RPC message per request (each counts as one request against the key's limit); answers are JSON. Each tool call is the HTTP operation it names, with the same roles, scopes, allow-lists and audit log; a refusal comes back as a tool error carrying the operation's problem (`error_code`, `message`, `details`). Tools:
+         *
+         *     - `list_organizations` (scope `org:read`): The organization the key acts in (a key belongs to one), with the caller's role in it.
+         *     - `list_projects` (scope `projects:read`): The projects the caller can see (a key bound to some projects: those), with item counts.
+         *     - `list_items` (scope `items:read`): Spec items of a project, filtered by type, state, implementation status, tag or parent, searched with `q` (title and description), sorted (`sort`: a field, `-field` descending) and paged (`page`, `per` up to 100).
+         *     - `get_item` (scope `items:read`): One spec item by id or permalink (F-3, T-12): its Markdown description, its version (needed to edit it) and the transitions allowed from where it is.
+         *     - `create_item` (scope `items:write`): A new functional (F-n) or technical (T-n) spec item in a project, as draft (default) or inbox. Needs the editor role on the project.
+         *     - `update_item` (scope `items:write`): Changes the title, description, priority, tags or parent of an item, given the version you read. If the item changed since, nothing is written and the answer is VERSION_CONFLICT: read it again with get_item and reapply your change. Needs the editor role.
+         *     - `transition_item` (scope `items:write`): Changes the review state: draft → inbox; inbox → accepted, rejected or draft; accepted → inbox; rejected → inbox or draft (INVALID_TRANSITION otherwise, with the allowed ones). With `version`, refused (VERSION_CONFLICT) if the item changed since.
+         *     - `set_implementation_status` (scope `items:write`): pending → in_progress or not_applicable; in_progress → implemented, pending or not_applicable; implemented → verified or in_progress; verified → in_progress; not_applicable → pending. in_progress, implemented and verified need the item accepted.
+         *     - `get_credits_balance` (scope `credits:read`): The credits of the key's organization: total_credits, credits_used, credits_left.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        jsonrpc: "2.0";
+                        method?: string;
+                        id?: (string | number) | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description The JSON-RPC response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description A notification or response was accepted */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Bad request (see error_code) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not authenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error */
+                406: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed (details.fields) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Rate limited (Retry-After) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/agent/sign-up": {
         parameters: {
             query?: never;
@@ -717,7 +847,10 @@ export interface paths {
             };
         };
         put?: never;
-        /** Create a key for yourself; the full key is in this response only */
+        /**
+         * Create a key for yourself; the full key is in this response only
+         * @description `scopes` (default `["*"]`, everything you may do) and `project_ids` (ids or slugs; default every project) limit what the key may do. Made with an API key, the new key never gets more than that key has: what is not given is inherited from it, and asking for more (a later expiry, other addresses, another scope or project) is refused with 422.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -740,6 +873,8 @@ export interface paths {
                          *     ]
                          */
                         allowed_ips?: string[] | null;
+                        scopes?: ("*" | "org:read" | "org:write" | "members:write" | "keys:write" | "projects:read" | "projects:write" | "items:read" | "items:write" | "credits:read" | "credits:write" | "audit:read")[];
+                        project_ids?: string[] | null;
                     };
                 };
             };
@@ -773,6 +908,10 @@ export interface paths {
                                 /** @description Set when revoked; in the future while a rotated key is still in its overlap */
                                 revoked_at: string | null;
                                 allowed_ips: string[];
+                                /** @description `["*"]`: everything its owner may do; see `x-scopes` */
+                                scopes: ("*" | "org:read" | "org:write" | "members:write" | "keys:write" | "projects:read" | "projects:write" | "items:read" | "items:write" | "credits:read" | "credits:write" | "audit:read")[];
+                                /** @description The projects it reaches; null: every project of the organization */
+                                project_ids: string[] | null;
                                 key: string;
                             };
                         };
@@ -871,6 +1010,10 @@ export interface paths {
                                 /** @description Set when revoked; in the future while a rotated key is still in its overlap */
                                 revoked_at: string | null;
                                 allowed_ips: string[];
+                                /** @description `["*"]`: everything its owner may do; see `x-scopes` */
+                                scopes: ("*" | "org:read" | "org:write" | "members:write" | "keys:write" | "projects:read" | "projects:write" | "items:read" | "items:write" | "credits:read" | "credits:write" | "audit:read")[];
+                                /** @description The projects it reaches; null: every project of the organization */
+                                project_ids: string[] | null;
                                 usage_24h: {
                                     requests: number;
                                     by_status: {
@@ -1027,6 +1170,10 @@ export interface paths {
                                 /** @description Set when revoked; in the future while a rotated key is still in its overlap */
                                 revoked_at: string | null;
                                 allowed_ips: string[];
+                                /** @description `["*"]`: everything its owner may do; see `x-scopes` */
+                                scopes: ("*" | "org:read" | "org:write" | "members:write" | "keys:write" | "projects:read" | "projects:write" | "items:read" | "items:write" | "credits:read" | "credits:write" | "audit:read")[];
+                                /** @description The projects it reaches; null: every project of the organization */
+                                project_ids: string[] | null;
                                 key: string;
                                 previous: {
                                     id: string;
@@ -5455,6 +5602,7 @@ export interface paths {
                     state?: "draft" | "inbox" | "accepted" | "rejected";
                     implementation_status?: "pending" | "in_progress" | "implemented" | "verified" | "not_applicable";
                     tag?: string;
+                    /** @description Words to find in the title or description */
                     q?: string;
                     /** @description Item id or permalink of the parent (same project) */
                     parent_id?: string;
@@ -6232,55 +6380,6 @@ export interface components {
             };
             request_id: string;
         };
-        AuditEntryInput: {
-            id: string;
-            /** @example api_key.revoked */
-            action: string;
-            /** @enum {string} */
-            outcome: "success" | "failure";
-            actor: {
-                user_id: string | null;
-                email: string | null;
-                api_key_id: string | null;
-            };
-            target: {
-                type: string | null;
-                id: string | null;
-            };
-            ip: string | null;
-            user_agent: string | null;
-            details: {
-                [key: string]: unknown;
-            };
-            /**
-             * Format: date-time
-             * @example 2026-03-15T14:32:11Z
-             */
-            created_at: string;
-        };
-        ApiKeyInput: {
-            id: string;
-            name: string;
-            /** @enum {string} */
-            kind: "agent" | "user" | "cli";
-            last_four: string;
-            /**
-             * Format: date-time
-             * @example 2026-03-15T14:32:11Z
-             */
-            created_at: string;
-            created_by: {
-                id: string;
-                email: string | null;
-                name: string | null;
-            };
-            last_used_at: string | null;
-            last_used_ip: string | null;
-            expires_at: string | null;
-            /** @description Set when revoked; in the future while a rotated key is still in its overlap */
-            revoked_at: string | null;
-            allowed_ips: string[];
-        };
         OrganizationInput: {
             id: string;
             name: string;
@@ -6322,26 +6421,6 @@ export interface components {
              * @example 2026-03-15T14:32:11Z
              */
             created_at: string;
-        };
-        InvitationInput: {
-            id: string;
-            email: string;
-            /** @enum {string} */
-            role: "admin" | "member";
-            /** @enum {string} */
-            status: "pending" | "accepted" | "canceled" | "expired";
-            /** @description User id of the inviter */
-            invited_by: string;
-            /**
-             * Format: date-time
-             * @example 2026-03-15T14:32:11Z
-             */
-            created_at: string;
-            /**
-             * Format: date-time
-             * @example 2026-03-15T14:32:11Z
-             */
-            expires_at: string;
         };
         ProjectInput: {
             id: string;
@@ -6413,17 +6492,7 @@ export interface components {
              */
             updated_at: string;
         };
-        Problem: {
-            status: number;
-            /** @example VALIDATION_FAILED */
-            error_code: string;
-            message: string;
-            details: {
-                [key: string]: unknown;
-            };
-            request_id: string;
-        };
-        AuditEntry: {
+        AuditEntryInput: {
             id: string;
             /** @example api_key.revoked */
             action: string;
@@ -6449,7 +6518,7 @@ export interface components {
              */
             created_at: string;
         };
-        ApiKey: {
+        ApiKeyInput: {
             id: string;
             name: string;
             /** @enum {string} */
@@ -6471,6 +6540,40 @@ export interface components {
             /** @description Set when revoked; in the future while a rotated key is still in its overlap */
             revoked_at: string | null;
             allowed_ips: string[];
+            /** @description `["*"]`: everything its owner may do; see `x-scopes` */
+            scopes: ("*" | "org:read" | "org:write" | "members:write" | "keys:write" | "projects:read" | "projects:write" | "items:read" | "items:write" | "credits:read" | "credits:write" | "audit:read")[];
+            /** @description The projects it reaches; null: every project of the organization */
+            project_ids: string[] | null;
+        };
+        InvitationInput: {
+            id: string;
+            email: string;
+            /** @enum {string} */
+            role: "admin" | "member";
+            /** @enum {string} */
+            status: "pending" | "accepted" | "canceled" | "expired";
+            /** @description User id of the inviter */
+            invited_by: string;
+            /**
+             * Format: date-time
+             * @example 2026-03-15T14:32:11Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-03-15T14:32:11Z
+             */
+            expires_at: string;
+        };
+        Problem: {
+            status: number;
+            /** @example VALIDATION_FAILED */
+            error_code: string;
+            message: string;
+            details: {
+                [key: string]: unknown;
+            };
+            request_id: string;
         };
         Organization: {
             id: string;
@@ -6513,26 +6616,6 @@ export interface components {
              * @example 2026-03-15T14:32:11Z
              */
             created_at: string;
-        };
-        Invitation: {
-            id: string;
-            email: string;
-            /** @enum {string} */
-            role: "admin" | "member";
-            /** @enum {string} */
-            status: "pending" | "accepted" | "canceled" | "expired";
-            /** @description User id of the inviter */
-            invited_by: string;
-            /**
-             * Format: date-time
-             * @example 2026-03-15T14:32:11Z
-             */
-            created_at: string;
-            /**
-             * Format: date-time
-             * @example 2026-03-15T14:32:11Z
-             */
-            expires_at: string;
         };
         Project: {
             id: string;
@@ -6603,6 +6686,79 @@ export interface components {
              * @example 2026-03-15T14:32:11Z
              */
             updated_at: string;
+        };
+        AuditEntry: {
+            id: string;
+            /** @example api_key.revoked */
+            action: string;
+            /** @enum {string} */
+            outcome: "success" | "failure";
+            actor: {
+                user_id: string | null;
+                email: string | null;
+                api_key_id: string | null;
+            };
+            target: {
+                type: string | null;
+                id: string | null;
+            };
+            ip: string | null;
+            user_agent: string | null;
+            details: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: date-time
+             * @example 2026-03-15T14:32:11Z
+             */
+            created_at: string;
+        };
+        ApiKey: {
+            id: string;
+            name: string;
+            /** @enum {string} */
+            kind: "agent" | "user" | "cli";
+            last_four: string;
+            /**
+             * Format: date-time
+             * @example 2026-03-15T14:32:11Z
+             */
+            created_at: string;
+            created_by: {
+                id: string;
+                email: string | null;
+                name: string | null;
+            };
+            last_used_at: string | null;
+            last_used_ip: string | null;
+            expires_at: string | null;
+            /** @description Set when revoked; in the future while a rotated key is still in its overlap */
+            revoked_at: string | null;
+            allowed_ips: string[];
+            /** @description `["*"]`: everything its owner may do; see `x-scopes` */
+            scopes: ("*" | "org:read" | "org:write" | "members:write" | "keys:write" | "projects:read" | "projects:write" | "items:read" | "items:write" | "credits:read" | "credits:write" | "audit:read")[];
+            /** @description The projects it reaches; null: every project of the organization */
+            project_ids: string[] | null;
+        };
+        Invitation: {
+            id: string;
+            email: string;
+            /** @enum {string} */
+            role: "admin" | "member";
+            /** @enum {string} */
+            status: "pending" | "accepted" | "canceled" | "expired";
+            /** @description User id of the inviter */
+            invited_by: string;
+            /**
+             * Format: date-time
+             * @example 2026-03-15T14:32:11Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-03-15T14:32:11Z
+             */
+            expires_at: string;
         };
     };
     responses: never;

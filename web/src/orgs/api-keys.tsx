@@ -1,6 +1,6 @@
 import { TableFrame } from '../ui/table-frame';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useId, useState } from 'react';
 import { api, call } from '../api/client';
 import type { paths } from '../api/schema';
 import { useSignedIn } from '../shell/context';
@@ -8,11 +8,29 @@ import { usePageTitle } from '../ui/brand';
 import { CopyButton } from '../ui/copy';
 import { ConfirmDialog, Dialog } from '../ui/dialog';
 import { EmptyState, LoadError, Loading, Notice } from '../ui/feedback';
-import { FormError, SelectField, TextAreaField, TextField, useSubmit } from '../ui/forms';
+import { CheckboxField, FormError, SelectField, TextAreaField, TextField, useSubmit } from '../ui/forms';
 import { formatDate, formatDateTime, relativeTime } from '../ui/format';
 import { useOrgSettings } from './settings-layout';
 
 type ApiKey = paths['/api/v1/organizations/{org}/api-keys']['get']['responses'][200]['content']['application/json']['data'][number];
+type Grant = ApiKey['scopes'][number];
+type Scope = Exclude<Grant, '*'>;
+
+/** The scopes a key can be limited to, in the API's order, in words (the type makes a new scope a build error here until it has words). */
+const SCOPE_WORDS: Record<Scope, string> = {
+  'org:read': 'Read the organization, members, invitations, keys and usage',
+  'org:write': 'Change or delete the organization, create organizations',
+  'members:write': 'Invite, change roles, remove members, change project teams',
+  'keys:write': 'Create, rotate and revoke API keys',
+  'projects:read': 'Read projects and their teams',
+  'projects:write': 'Create, rename and delete projects',
+  'items:read': 'Read and search spec items',
+  'items:write': 'Create, edit and move spec items',
+  'credits:read': 'Read credits and billing',
+  'credits:write': 'Spend credits',
+  'audit:read': 'Read the audit log',
+};
+const SCOPES = Object.keys(SCOPE_WORDS) as Scope[];
 
 const NINETY_DAYS_MS = 90 * 24 * 60 * 60 * 1000;
 
@@ -92,6 +110,7 @@ export function ApiKeysPage() {
                 <th scope="col">Last used</th>
                 <th scope="col">Expires</th>
                 <th scope="col">Allowed IPs</th>
+                <th scope="col">Access</th>
                 <th scope="col">
                   <span className="sr-only">Actions</span>
                 </th>
@@ -120,6 +139,9 @@ export function ApiKeysPage() {
                   </td>
                   <td>{key.expires_at ? formatDate(key.expires_at) : <span className="muted">Never</span>}</td>
                   <td className="mono small">{key.allowed_ips.length ? key.allowed_ips.join(', ') : <span className="muted">Any</span>}</td>
+                  <td className="small">
+                    <KeyAccess apiKey={key} />
+                  </td>
                   <td>
                     <div className="row">
                       {key.created_by.id === session.user.id && !key.revoked_at ? (
@@ -141,6 +163,7 @@ export function ApiKeysPage() {
       {creating ? (
         <CreateKeyDialog
           slug={slug}
+          orgId={membership.organization.id}
           onClose={() => setCreating(false)}
           onCreated={(key, name) => {
             setCreating(false);
@@ -178,10 +201,41 @@ export function ApiKeysPage() {
   );
 }
 
-function CreateKeyDialog({ slug, onClose, onCreated }: { slug: string; onClose: () => void; onCreated: (key: string, name: string) => void }) {
+/** What a key may do: everything, or its scopes; and where: every project, or the ones it names (by name when known). */
+function KeyAccess({ apiKey }: { apiKey: ApiKey }) {
+  const { membership } = useOrgSettings();
+  const projects = useOrgProjects(membership.organization.id, apiKey.project_ids !== null);
+  const names = new Map((projects.data?.data ?? []).map((project) => [project.id, project.name]));
+  return (
+    <>
+      <div className={apiKey.scopes.includes('*') ? 'muted' : 'mono'}>{apiKey.scopes.includes('*') ? 'Everything' : apiKey.scopes.join(', ')}</div>
+      <div className="muted">{apiKey.project_ids === null ? 'All projects' : apiKey.project_ids.map((id) => names.get(id) ?? id).join(', ')}</div>
+    </>
+  );
+}
+
+/** The organization's projects (the same query as its overview page, so they share the cache). */
+function useOrgProjects(orgId: string, enabled = true) {
+  return useQuery({
+    queryKey: ['projects', orgId],
+    queryFn: () => call(api.GET('/api/v1/projects', { params: { query: { organization: orgId, per: 100 } } })),
+    enabled,
+  });
+}
+
+function toggle<T>(list: T[], value: T, on: boolean): T[] {
+  return on ? [...list, value] : list.filter((item) => item !== value);
+}
+
+function CreateKeyDialog({ slug, orgId, onClose, onCreated }: { slug: string; orgId: string; onClose: () => void; onCreated: (key: string, name: string) => void }) {
   const [name, setName] = useState('');
   const [expires, setExpires] = useState('');
   const [addresses, setAddresses] = useState('');
+  const [limitScopes, setLimitScopes] = useState(false);
+  const [scopes, setScopes] = useState<Scope[]>([]);
+  const [limitProjects, setLimitProjects] = useState(false);
+  const [projectIds, setProjectIds] = useState<string[]>([]);
+  const projects = useOrgProjects(orgId, limitProjects);
   const create = useSubmit(
     () =>
       call(
@@ -191,11 +245,16 @@ function CreateKeyDialog({ slug, onClose, onCreated }: { slug: string; onClose: 
             name,
             ...(expires ? { expires_at: new Date(`${expires}T23:59:59`).toISOString() } : {}),
             ...(addresses.trim() ? { allowed_ips: parseAddressList(addresses) } : {}),
+            // In the API's order, so the key shows its scopes as the server lists them.
+            ...(limitScopes ? { scopes: SCOPES.filter((scope) => scopes.includes(scope)) } : {}),
+            ...(limitProjects ? { project_ids: projectIds } : {}),
           },
         }),
       ),
     (answer) => onCreated(answer.data.key, answer.data.name),
   );
+  const scopesError = create.fieldError('scopes');
+  const projectsError = create.fieldError('project_ids');
   return (
     <Dialog title="Create API Key" description="The key is shown once, right after you create it." onClose={onClose}>
       <form onSubmit={create.run} noValidate>
@@ -209,6 +268,58 @@ function CreateKeyDialog({ slug, onClose, onCreated }: { slug: string; onClose: 
           hint="Addresses or CIDR ranges, separated by commas or lines. Empty: any address."
           error={create.fieldError('allowed_ips')}
         />
+        <fieldset className="field" aria-describedby={scopesError ? 'key-scopes-error' : undefined}>
+          <legend>What it may do</legend>
+          <RadioChoice name="key-scopes" checked={!limitScopes} onChange={() => setLimitScopes(false)} label="Everything you may do" />
+          <RadioChoice name="key-scopes" checked={limitScopes} onChange={() => setLimitScopes(true)} label="Only what is ticked below" />
+          {limitScopes ? (
+            <div className="choices">
+              {SCOPES.map((scope) => (
+                <CheckboxField
+                  key={scope}
+                  label={`${scope}: ${SCOPE_WORDS[scope]}`}
+                  checked={scopes.includes(scope)}
+                  onChange={(e) => setScopes(toggle(scopes, scope, e.target.checked))}
+                />
+              ))}
+            </div>
+          ) : null}
+          {scopesError ? (
+            <span className="field-error" id="key-scopes-error">
+              {scopesError}
+            </span>
+          ) : null}
+        </fieldset>
+        <fieldset className="field" aria-describedby={projectsError ? 'key-projects-error' : undefined}>
+          <legend>Projects it reaches</legend>
+          <RadioChoice name="key-projects" checked={!limitProjects} onChange={() => setLimitProjects(false)} label="Every project" />
+          <RadioChoice name="key-projects" checked={limitProjects} onChange={() => setLimitProjects(true)} label="Only the projects ticked below" />
+          {limitProjects ? (
+            <div className="choices">
+              {projects.isPending ? (
+                <Loading />
+              ) : projects.isError ? (
+                <LoadError error={projects.error} />
+              ) : projects.data.data.length === 0 ? (
+                <p className="muted small">This organization has no projects yet.</p>
+              ) : (
+                projects.data.data.map((project) => (
+                  <CheckboxField
+                    key={project.id}
+                    label={project.name}
+                    checked={projectIds.includes(project.id)}
+                    onChange={(e) => setProjectIds(toggle(projectIds, project.id, e.target.checked))}
+                  />
+                ))
+              )}
+            </div>
+          ) : null}
+          {projectsError ? (
+            <span className="field-error" id="key-projects-error">
+              {projectsError}
+            </span>
+          ) : null}
+        </fieldset>
         <FormError message={create.formError} />
         <div className="dialog-actions">
           <button type="button" className="btn" onClick={onClose}>
@@ -220,6 +331,16 @@ function CreateKeyDialog({ slug, onClose, onCreated }: { slug: string; onClose: 
         </div>
       </form>
     </Dialog>
+  );
+}
+
+function RadioChoice({ name, checked, onChange, label }: { name: string; checked: boolean; onChange: () => void; label: string }) {
+  const id = useId();
+  return (
+    <div className="check-row">
+      <input id={id} type="radio" name={name} checked={checked} onChange={onChange} />
+      <label htmlFor={id}>{label}</label>
+    </div>
   );
 }
 
