@@ -11,7 +11,7 @@ const run = promisify(execFile);
 
 /** The fenced blocks of one language, in page order. */
 function fenced(markdown: string, language: string): string[] {
-  return [...markdown.matchAll(new RegExp('^```' + language + '\\n([\\s\\S]*?)\\n```$', 'gm'))].map((match) => match[1]!);
+  return [...markdown.matchAll(new RegExp(`^\`\`\`${language}\\n([\\s\\S]*?)\\n\`\`\`$`, 'gm'))].map((match) => match[1]!);
 }
 
 async function bash(script: string): Promise<string> {

@@ -118,7 +118,7 @@ describe('CLI: API keys, usage and logout', () => {
     const me = await person();
     for (let i = 0; i < 3; i += 1) await home.ok(['credits', 'balance'], me.env);
     const usage = await home.json(['usage'], me.env);
-    const direct = await t.request('GET', '/api/v1/organizations/' + (await t.request('GET', '/api/v1/me', { key: me.key })).body.data.organization.id + '/usage', { key: me.key });
+    const direct = await t.request('GET', `/api/v1/organizations/${(await t.request('GET', '/api/v1/me', { key: me.key })).body.data.organization.id}/usage`, { key: me.key });
     assert.ok(usage.length >= 1);
     assert.deepEqual(Object.keys(usage[0]).sort(), Object.keys(direct.body.data[0]).sort());
     assert.ok(usage[0].requests >= 3);

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Command, CommanderError } from 'commander';
+import type { Command, CommanderError } from 'commander';
 import { buildProgram } from '../src/cli/main.js';
 import { generateKey } from '../src/keys/format.js';
 import { CliHome, ensureBuilt, readToml, type CliResult } from './helpers/cli.js';
@@ -322,7 +322,7 @@ describe('CLI: auth login --with-key, auth status, credits, output and errors', 
   it('on 429 it waits Retry-After and retries, saying so on stderr', async () => {
     home = new CliHome();
     let calls = 0;
-    const stub: Server = createServer((request, response) => {
+    const stub: Server = createServer((_request, response) => {
       calls += 1;
       if (calls === 1) {
         response.writeHead(429, { 'content-type': 'application/problem+json', 'retry-after': '1' });

@@ -93,12 +93,12 @@ describe('cluster soak: mixed traffic through nginx for a bounded time', { skip 
       `# soak ${SOAK_MS / 1000} s through nginx to 2 processes: ${samples.length} requests (${(samples.length / (SOAK_MS / 1000)).toFixed(0)}/s), ` +
         `p50 ${percentile(steady.map((s) => s.ms), 0.5)} ms, p99 ${percentile(steady.map((s) => s.ms), 0.99)} ms after warm-up; p99 by kind ${JSON.stringify(byKind)}; ${JSON.stringify(tally(samples))}`,
     );
-    tc.cluster.nodes.forEach((_, i) =>
+    for (const i of tc.cluster.nodes.keys()) {
       console.log(
         `# process ${i + 1} RSS: mean ${mb(warm[i]!)} MB over the ${WINDOW_MS / 1000} s after warm-up (${WARM_UP_MS / 1000} s), mean ${mb(end[i]!)} MB over the last ${WINDOW_MS / 1000} s ` +
           `(${(((end[i]! - warm[i]!) / warm[i]!) * 100).toFixed(1)} %); swings between ${mb(Math.min(...range(i)))} and ${mb(Math.max(...range(i)))} MB`,
-      ),
-    );
+      );
+    }
     const failures = samples.filter((s) => s.status === 0 || s.status >= 500);
     assert.deepEqual(failures.slice(0, 5), [], `${failures.length} answers were 5xx or no answer`);
     assert.ok(samples.every((s) => s.status < 400), `every request succeeds: ${JSON.stringify(tally(samples.filter((s) => s.status >= 400)))}`);

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
 import { usingPostgres } from './helpers/databases.js';
+import type { Reply } from './helpers/http.js';
 import { agentKey, startTestServer } from './helpers/server.js';
 
 describe('database busy', { skip: usingPostgres ? 'the SQLite run proves this (PostgreSQL: cluster-faults.test.ts)' : false }, () => {
@@ -19,7 +20,7 @@ describe('database busy', { skip: usingPostgres ? 'the SQLite run proves this (P
       const items = `/api/v1/projects/${project.id}/spec/items`;
       const other = new SqliteDatabase(t.env.DATABASE_URL!.slice('sqlite:'.length));
       other.exec('begin immediate'); // another writer holds the file
-      let reply;
+      let reply: Reply;
       try {
         reply = await t.request('POST', items, { key, body: { type_of: 'functional', title: 'waits for the lock' } });
       } finally {

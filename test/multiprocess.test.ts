@@ -5,7 +5,7 @@ import { freshDatabase, type TestDatabase } from './helpers/databases.js';
 import { client } from './helpers/http.js';
 import { codeFrom, MailTrap } from './helpers/mailtrap.js';
 import { runFuncspec } from './helpers/operator.js';
-import { freePort, spawnPair, type ServerProcess } from './helpers/process.js';
+import { spawnPair, type ServerProcess } from './helpers/process.js';
 import { redisAnswers, redisServerInstalled, startPrivateRedis } from './helpers/services.js';
 import { startTestServer, uniqueEmail } from './helpers/server.js';
 

@@ -15,7 +15,7 @@ import { freshDatabase, type TestDatabase } from './helpers/databases.js';
 import { client } from './helpers/http.js';
 import { MailTrap } from './helpers/mailtrap.js';
 import { invitationToken } from './helpers/orgs.js';
-import { freePort, spawnPair, type ServerProcess } from './helpers/process.js';
+import { spawnPair, type ServerProcess } from './helpers/process.js';
 import { startPrivateRedis, type PrivateRedis } from './helpers/services.js';
 import { uniqueEmail } from './helpers/server.js';
 

@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { FORMATS } from './config.js';
 import { CliError, EXIT, UsageError } from './errors.js';
 import { ApiClient, seg } from './http.js';

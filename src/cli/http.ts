@@ -142,7 +142,7 @@ export class ApiClient {
         throw new CliError(`cannot reach the FuncSpec server at ${url}: ${reason}`, EXIT.OTHER, 'check base_url (`funcspec config get base_url`) and that the server is up');
       }
       const text = await response.text().catch(() => '');
-      let parsed: unknown = undefined;
+      let parsed: unknown;
       if (text) {
         try {
           parsed = JSON.parse(text);

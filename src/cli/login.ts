@@ -4,7 +4,7 @@ import { isWellFormedKey } from '../keys/format.js';
 import { notice, whoAmI, type Ctx, type Me } from './common.js';
 import { checkProfileName, updateConfig } from './config.js';
 import { ApiCallError, CliError, EXIT, UsageError } from './errors.js';
-import { ApiClient, seg } from './http.js';
+import { ApiClient } from './http.js';
 import { openableUrl, openBrowser } from './browser.js';
 import { clean, maskKey } from './output.js';
 import { ask, choose, interactive, say, secret } from './prompts.js';

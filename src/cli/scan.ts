@@ -35,7 +35,7 @@ async function* walk(root: string): AsyncGenerator<string> {
   const pending = [root];
   while (pending.length > 0) {
     const dir = pending.pop()!;
-    let entries;
+    let entries: Awaited<ReturnType<typeof opendir>>;
     try {
       entries = await opendir(dir, { bufferSize: 256 });
     } catch {
@@ -54,7 +54,7 @@ async function* walk(root: string): AsyncGenerator<string> {
 
 /** The keys in one file, read in chunks so a file of any size costs bounded memory. */
 async function scanFile(file: string, stats: ScanStats): Promise<Finding[]> {
-  let handle;
+  let handle: Awaited<ReturnType<typeof open>>;
   try {
     handle = await open(file, 'r');
   } catch {

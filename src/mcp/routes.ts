@@ -53,7 +53,7 @@ const JsonRpcMessage = z.looseObject({
  * recorded like any key-authenticated request; each tool call is then made as its HTTP request through the
  * app, with the caller's key and address, so roles, scopes, allow-lists and the audit log are the HTTP ones.
  */
-export async function mcpRoutes(app: Api, ctx: AppContext, inject: Inject): Promise<void> {
+export async function mcpRoutes(app: Api, _ctx: AppContext, inject: Inject): Promise<void> {
   app.post('/mcp', {
     config: { auth: 'api_key', scope: 'none' },
     schema: {

@@ -1,7 +1,7 @@
 import { recordAudit } from '../audit/audit.js';
 import type { Principal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
-import { isUniqueViolation, type Trx } from '../db/index.js';
+import { isUniqueViolation } from '../db/index.js';
 import { HttpErrors } from '../http/errors.js';
 import { boundsOf } from '../keys/attenuate.js';
 import { announce } from '../keys/epoch.js';

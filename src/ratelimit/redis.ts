@@ -70,7 +70,7 @@ export class RedisLimiter implements Limiter {
       (reply) => {
         // The window end is measured on Redis's clock, so every process reports the same reset time.
         const redisNow = reply[reply.length - 1]!;
-        hits.forEach((h, i) => h.resolve(decide(reply[2 * i]!, h.limit, redisNow + reply[2 * i + 1]!)));
+        for (const [i, h] of hits.entries()) h.resolve(decide(reply[2 * i]!, h.limit, redisNow + reply[2 * i + 1]!));
       },
       // Fail closed: without Redis nothing is let through uncounted.
       () => {

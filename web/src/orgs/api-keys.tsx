@@ -386,6 +386,7 @@ function RevealKeyDialog({ secret, name, rotated, onClose }: { secret: string; n
   return (
     <Dialog title={rotated ? `New key for ${name}` : `API key ${name} created`} onClose={onClose}>
       <Notice kind="warning">Copy the key now: it is shown only this once. FuncSpec keeps only a hash of it.</Notice>
+      {/* biome-ignore lint/a11y/useAriaPropsSupportedByRole: the browser tests and screen readers find the key by this name */}
       <p className="secret" aria-label="New API key">
         {secret}
       </p>

@@ -99,6 +99,7 @@ export function UsagePage() {
                   <tr key={h.hour}>
                     <th scope="row">{new Date(h.hour).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}</th>
                     {h.counts.map((count, i) => (
+                      // biome-ignore lint/suspicious/noArrayIndexKey: the columns are the fixed status classes, in order
                       <td key={i} className="num">
                         {count}
                       </td>

@@ -79,6 +79,7 @@ function Items({ project }: { project: Project }) {
   return (
     <>
       <ProjectHeader project={project} actions={newItem} />
+      {/* biome-ignore lint/a11y/useSemanticElements: <search> is not yet announced by every screen reader */}
       <form className="filters" role="search" aria-label="Filter items" onSubmit={(e) => e.preventDefault()}>
         <TextField label="Search" type="search" placeholder="Title or description" value={search} onChange={(e) => setSearch(e.target.value)} />
         <SelectField label="Type" value={filter.type_of} onChange={(e) => update('type_of', e.target.value)} options={[{ value: '', label: 'Any type' }, ...options(TYPE_LABELS)]} />

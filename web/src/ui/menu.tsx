@@ -11,6 +11,7 @@ export function MenuButton({ label, buttonText, children, align = 'right' }: { l
   const root = useRef<HTMLDivElement>(null);
   const button = useRef<HTMLButtonElement>(null);
   const location = useLocation();
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a navigation closes the menu
   useEffect(() => setOpen(false), [location.pathname]);
   useEffect(() => {
     if (!open) return;
@@ -36,6 +37,7 @@ export function MenuButton({ label, buttonText, children, align = 'right' }: { l
         <span className="truncate">{buttonText}</span>
         <span aria-hidden="true">▾</span>
       </button>
+      {/* biome-ignore lint/a11y/noStaticElementInteractions lint/a11y/useKeyWithClickEvents: a click that reached a link or button inside closes the panel; the keyboard works through those controls */}
       <div id={panelId} className={`menu-panel ${align}`} hidden={!open} onClick={(event) => (event.target as HTMLElement).closest('a,button') && setOpen(false)}>
         {children}
       </div>
