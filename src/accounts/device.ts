@@ -4,7 +4,7 @@ import { recordAudit, type RequestOrigin } from '../audit/audit.js';
 import type { Principal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import { isUniqueViolation } from '../db/index.js';
-import { insertKey } from '../keys/store.js';
+import { issuingKeys } from '../keys/issue.js';
 import { newId, randomToken } from '../lib/random.js';
 import { accessOrg } from '../orgs/access.js';
 import { clientBucket } from '../ratelimit/limiter.js';
@@ -134,7 +134,7 @@ export async function pollDeviceToken(ctx: AppContext, deviceCode: string, origi
   if (polled.status === 'denied') throw AccountErrors.ACCESS_DENIED();
   if (polled.status !== 'approved') throw AccountErrors.EXPIRED_TOKEN();
 
-  const grant = await ctx.db.transaction().execute(async (trx) => {
+  return issuingKeys(ctx, async (trx, issueKey) => {
     const claimed = await trx
       .updateTable('device_codes')
       .set({ status: 'consumed', consumed_at: now })
@@ -154,28 +154,16 @@ export async function pollDeviceToken(ctx: AppContext, deviceCode: string, origi
       .where('m.org_id', '=', claimed.org_id)
       .executeTakeFirst();
     if (!member || member.disabled_at !== null) throw AccountErrors.ACCESS_DENIED();
-    const { row: key, key: apiKey } = await insertKey(trx, ctx.config.keyEnv, now, {
+    const { key } = await issueKey({
       orgId: claimed.org_id,
       userId: claimed.user_id,
       name: `funcspec CLI on ${claimed.client_name}`,
       kind: 'cli',
-      createdBy: claimed.user_id,
+      by: { userId: claimed.user_id, keyId: null, ip: origin.ip, userAgent: origin.userAgent },
+      via: 'device_authorization',
     });
-    await recordAudit(trx, now, {
-      action: 'api_key.created',
-      orgId: claimed.org_id,
-      actorUserId: claimed.user_id,
-      targetType: 'api_key',
-      targetId: key.id,
-      ip: origin.ip,
-      userAgent: origin.userAgent,
-      details: { name: key.name, kind: 'cli', via: 'device_authorization', last_four: key.last_four },
-    });
-    return { keyHash: key.key_hash, grant: { api_key: apiKey, organization: { id: member.id, name: member.name, slug: member.slug } } };
+    return { api_key: key, organization: { id: member.id, name: member.name, slug: member.slug } };
   });
-  // After the commit (its transaction told the other processes): this process's key filter learns of it.
-  ctx.keys.added(grant.keyHash);
-  return grant.grant;
 }
 
 async function countUserCodeGuess(ctx: AppContext, principal: Principal, origin: RequestOrigin): Promise<void> {

@@ -2,8 +2,8 @@ import { recordAudit, type RequestOrigin } from '../audit/audit.js';
 import type { AppContext } from '../context.js';
 import { sql } from 'kysely';
 import type { Trx } from '../db/index.js';
-import { hashKey } from '../keys/format.js';
-import { insertKey, isKeyLive } from '../keys/store.js';
+import { issuingKeys, type IssueKey } from '../keys/issue.js';
+import { isKeyLive } from '../keys/store.js';
 import { newId, randomDigits } from '../lib/random.js';
 import { sameDigest } from '../lib/secrets.js';
 import { uniqueSlug } from '../lib/slug.js';
@@ -113,7 +113,7 @@ export async function verifyAgent(ctx: AppContext, input: AgentVerifyInput, orig
     }
   }
 
-  const issued = await ctx.db.transaction().execute(async (trx) => {
+  return issuingKeys(ctx, async (trx, issueKey) => {
     const consumed = await trx
       .updateTable('agent_otps')
       .set({ consumed_at: now })
@@ -126,13 +126,10 @@ export async function verifyAgent(ctx: AppContext, input: AgentVerifyInput, orig
 
     const { userId, isNewUser } = await findOrCreateUser(trx, now, email);
     const current = await currentAgentKey(ctx, trx, userId, now);
-    const apiKey = current ?? (await mintAgentKey(ctx, trx, userId, email, now, origin));
+    const apiKey = current ?? (await mintAgentKey(issueKey, trx, userId, email, now, origin));
     await recordAudit(trx, now, { action: 'agent.verify', actorUserId: userId, ip: origin.ip, userAgent: origin.userAgent, details: { is_new_user: isNewUser } });
-    return { result: { email, api_key: apiKey, is_new_user: isNewUser }, minted: current === null };
+    return { email, api_key: apiKey, is_new_user: isNewUser };
   });
-  // After the commit (its transaction told the other processes): this process's key filter learns of it.
-  if (issued.minted) ctx.keys.added(hashKey(issued.result.api_key));
-  return issued.result;
 }
 
 async function findOrCreateUser(trx: Trx, now: number, email: string): Promise<{ userId: string; isNewUser: boolean }> {
@@ -173,7 +170,7 @@ async function currentAgentKey(ctx: AppContext, trx: Trx, userId: string, now: n
 }
 
 /** A new agent key in the first organization the user owns, or in a new personal organization. */
-async function mintAgentKey(ctx: AppContext, trx: Trx, userId: string, email: string, now: number, origin: RequestOrigin): Promise<string> {
+async function mintAgentKey(issueKey: IssueKey, trx: Trx, userId: string, email: string, now: number, origin: RequestOrigin): Promise<string> {
   const owned = await trx
     .selectFrom('memberships')
     .select('org_id')
@@ -189,7 +186,8 @@ async function mintAgentKey(ctx: AppContext, trx: Trx, userId: string, email: st
     await recordAudit(trx, now, { action: 'organization.created', orgId: org.id, actorUserId: userId, targetType: 'organization', targetId: org.id, ip: origin.ip, userAgent: origin.userAgent });
     orgId = org.id;
   }
-  const { row, key } = await insertKey(trx, ctx.config.keyEnv, now, { orgId, userId, name: AGENT_KEY_NAME, kind: 'agent', createdBy: userId }, ctx.secrets);
-  await recordAudit(trx, now, { action: 'api_key.created', orgId, actorUserId: userId, targetType: 'api_key', targetId: row.id, ip: origin.ip, userAgent: origin.userAgent, details: { name: row.name, kind: 'agent', last_four: row.last_four } });
+  const { key } = await issueKey({
+    orgId, userId, name: AGENT_KEY_NAME, kind: 'agent', by: { userId, keyId: null, ip: origin.ip, userAgent: origin.userAgent }, via: 'agent',
+  });
   return key;
 }

@@ -3,7 +3,7 @@ import type { AppContext } from '../context.js';
 import { ping } from '../db/index.js';
 import { OutboxMailer } from '../mail/mailer.js';
 import { EmailSchema } from '../lib/email.js';
-import { compileAllowList } from '../keys/ip-allow.js';
+import { compileAllowList } from '../lib/allow-list.js';
 import { HttpErrors } from './errors.js';
 import { problems } from './schemas.js';
 import type { Api } from './types.js';

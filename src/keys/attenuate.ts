@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import type { Principal } from '../auth/principal.js';
-import { readAllowList } from './ip-allow.js';
+import { readAllowList } from '../lib/allow-list.js';
 import { ALL_SCOPES, normalizeScopes, projectsBeyond, scopesBeyond, type Grant } from './scopes.js';
 
 /**

@@ -4,7 +4,7 @@ import type { Db } from '../db/index.js';
 import type { Clock } from '../lib/time.js';
 import type { StampReader, Stamps } from './epoch.js';
 import { KeyHashFilter } from './filter.js';
-import { compileAllowList, type AllowList } from './ip-allow.js';
+import { compileAllowList, type AllowList } from '../lib/allow-list.js';
 import { readProjectIds, readScopes } from './scopes.js';
 import { isKeyLive } from './store.js';
 

@@ -6,7 +6,7 @@ import { envelope, listEnvelope, PaginationQuery, problems, singleLine, Timestam
 import { originOf, type Api } from '../http/types.js';
 import { isoTime } from '../lib/time.js';
 import { accessOrg } from '../orgs/access.js';
-import { AllowListSchema, readAllowList } from './ip-allow.js';
+import { AllowListSchema, readAllowList } from '../lib/allow-list.js';
 import { reportLeakedKeys } from './leaked.js';
 import { GrantSchema, readProjectIds, readScopes, SCOPES } from './scopes.js';
 import { createKey, getKey, keyUsageSince, listKeys, revokeKey, rotateKey, usageRows, type KeyView } from './service.js';

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { actorOf } from '../audit/actor.js';
 import { recordAudit, type RequestOrigin } from '../audit/audit.js';
 import type { Principal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
@@ -9,9 +10,10 @@ import type { OrgAccess } from '../orgs/access.js';
 import { attenuate, boundsOf, type KeyBounds } from './attenuate.js';
 import { announce } from './epoch.js';
 import { KeyErrors } from './errors.js';
-import { readAllowList } from './ip-allow.js';
+import { readAllowList } from '../lib/allow-list.js';
 import { readProjectIds, readScopes, type Grant } from './scopes.js';
-import { insertKey, isKeyLive } from './store.js';
+import { isKeyLive } from './store.js';
+import { issuingKeys } from './issue.js';
 import { projectIdsIn } from '../projects/service.js';
 import type { ApiKeysTable } from './tables.js';
 import { countRows, offsetOf } from '../db/paging.js';
@@ -80,33 +82,23 @@ export async function createKey(ctx: AppContext, access: OrgAccess, principal: P
   // Made through a key, the new key is bounded by it: what was not asked for is inherited, more is refused.
   const bounded = attenuate(boundsOf(principal), { expiresAt: input.expiresAt, allowedIps: input.allowedIps, scopes: input.scopes, projectIds });
   if (!bounded.ok) throw HttpErrors.VALIDATION_FAILED({ fields: { [bounded.field]: bounded.problem } });
-  const now = ctx.clock.now();
-  const created = await ctx.db.transaction().execute(async (trx) => {
+  const created = await issuingKeys(ctx, async (trx, issueKey) => {
     // Under the lock member removal takes: a key made while its owner is being removed is either made
     // first (and revoked with the rest) or not made at all.
     if (!(await lockMembership(trx, access.org.id, principal.user.id))) throw HttpErrors.NOT_FOUND();
-    const made = await insertKey(trx, ctx.config.keyEnv, now, {
+    return issueKey({
       orgId: access.org.id,
       userId: principal.user.id,
       name: input.name,
       kind: 'user',
-      createdBy: principal.user.id,
       expiresAt: bounded.expiresAt,
       allowedIps: bounded.allowedIps,
       scopes: bounded.scopes,
       projectIds: bounded.projectIds,
+      by: actorOf(principal, origin),
+      via: 'api',
     });
-    await recordAudit(trx, now, {
-      action: 'api_key.created', orgId: access.org.id, actorUserId: principal.user.id, actorKeyId: principal.apiKey?.id,
-      targetType: 'api_key', targetId: made.row.id, ip: origin.ip, userAgent: origin.userAgent,
-      details: {
-        name: input.name, last_four: made.row.last_four, expires_at: bounded.expiresAt, allowed_ips: bounded.allowedIps,
-        scopes: bounded.scopes, project_ids: bounded.projectIds,
-      },
-    });
-    return made;
   });
-  ctx.keys.added(created.row.key_hash);
   return { ...created, view: await getKey(ctx, access, principal, created.row.id) };
 }
 
@@ -158,7 +150,7 @@ export async function rotateKey(ctx: AppContext, access: OrgAccess, principal: P
   const now = ctx.clock.now();
   if (!isKeyLive(old, now) || old.revoked_at !== null) throw KeyErrors.KEY_ALREADY_REVOKED();
   const diesAt = now + overlapSeconds * 1000;
-  const rotated = await ctx.db.transaction().execute(async (trx) => {
+  const rotated = await issuingKeys(ctx, async (trx, issueKey) => {
     if (!(await lockMembership(trx, old.org_id, old.user_id))) throw HttpErrors.NOT_FOUND();
     const claimed = await trx
       .updateTable('api_keys')
@@ -169,31 +161,20 @@ export async function rotateKey(ctx: AppContext, access: OrgAccess, principal: P
       .executeTakeFirst();
     if (!claimed) throw KeyErrors.KEY_ALREADY_REVOKED();
     await announce(trx, 'auth');
-    const made = await insertKey(
-      trx,
-      ctx.config.keyEnv,
-      now,
-      {
-        orgId: old.org_id,
-        userId: old.user_id,
-        name: old.name,
-        kind: old.kind,
-        createdBy: principal.user.id,
-        expiresAt: old.expires_at,
-        allowedIps: old.allowed_ips ? (JSON.parse(old.allowed_ips) as string[]) : null,
-        scopes: readScopes(old.scopes),
-        projectIds: readProjectIds(old.project_ids),
-      },
-      ctx.secrets,
-    );
-    await recordAudit(trx, now, {
-      action: 'api_key.rotated', orgId: access.org.id, actorUserId: principal.user.id, actorKeyId: principal.apiKey?.id,
-      targetType: 'api_key', targetId: old.id, ip: origin.ip, userAgent: origin.userAgent,
-      details: { name: old.name, old_last_four: old.last_four, new_key_id: made.row.id, new_last_four: made.row.last_four, previous_expires_in_seconds: overlapSeconds },
+    return issueKey({
+      orgId: old.org_id,
+      userId: old.user_id,
+      name: old.name,
+      kind: old.kind,
+      expiresAt: old.expires_at,
+      allowedIps: readAllowList(old.allowed_ips),
+      scopes: readScopes(old.scopes),
+      projectIds: readProjectIds(old.project_ids),
+      by: actorOf(principal, origin),
+      via: 'rotation',
+      rotates: { id: old.id, lastFour: old.last_four, overlapSeconds },
     });
-    return made;
   });
-  ctx.keys.added(rotated.row.key_hash);
   return { ...rotated, previous: { id: old.id, expires_at: diesAt }, view: await getKey(ctx, access, principal, rotated.row.id) };
 }
 

@@ -6,7 +6,7 @@ import { originOf, type Api } from '../http/types.js';
 import { EmailSchema } from '../lib/email.js';
 import { isoTime } from '../lib/time.js';
 import { accessOrg, requireRole } from './access.js';
-import { actorOf } from './actor.js';
+import { actorOf } from '../audit/actor.js';
 import { acceptInvitation, cancelInvitation, createInvitation, invitationStatus, listInvitations } from './invitations.js';
 import { InvitationRoleSchema, OrganizationSchema, organizationView, OrgRef, OrgRoleSchema } from './schemas.js';
 import type { InvitationsTable } from './tables.js';

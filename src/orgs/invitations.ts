@@ -7,10 +7,11 @@ import { boundsOf } from '../keys/attenuate.js';
 import { announce } from '../keys/epoch.js';
 import { newId, randomToken } from '../lib/random.js';
 import { throttle } from '../ratelimit/throttle.js';
-import { byActor, type Actor } from './actor.js';
+import { byActor, type Actor } from '../audit/actor.js';
 import { OrgErrors } from './errors.js';
 import { countRows, offsetOf, type Page } from '../db/paging.js';
-import { announceKey, lockAsRole, mintMemberKey } from './service.js';
+import { lockAsRole, mintMemberKey } from './service.js';
+import { issuingKeys } from '../keys/issue.js';
 import { findOrganization, lockOrganization } from './store.js';
 import type { InvitationRole, InvitationsTable, OrganizationsTable, OrgRole } from './tables.js';
 
@@ -187,7 +188,7 @@ export async function acceptInvitation(ctx: AppContext, principal: Principal, ac
 
   let result: AcceptResult;
   try {
-    result = await ctx.db.transaction().execute(async (trx) => {
+    result = await issuingKeys(ctx, async (trx, issueKey) => {
       if (!(await lockOrganization(trx, invitation.org_id))) throw OrgErrors.INVITATION_INVALID();
       const now = ctx.clock.now();
       const consumed = await trx
@@ -213,13 +214,12 @@ export async function acceptInvitation(ctx: AppContext, principal: Principal, ac
       });
       const org = (await findOrganization(trx, invitation.org_id))!;
       const bounds = boundsOf(principal);
-      const apiKey = bounds ? await mintMemberKey(ctx, trx, now, actor, org, 'invitation', bounds) : null;
+      const apiKey = bounds ? await mintMemberKey(issueKey, actor, org, 'invitation', bounds) : null;
       return { org, role: consumed.role, apiKey };
     });
   } catch (error) {
     if (isUniqueViolation(error)) throw OrgErrors.ALREADY_MEMBER({ email: invitation.email });
     throw error;
   }
-  if (result.apiKey) announceKey(ctx, result.apiKey.key);
   return result;
 }

@@ -3,11 +3,11 @@ import type { AppContext } from '../context.js';
 import { boundsOf } from '../keys/attenuate.js';
 import { MonthlyAllowance, readBalance } from '../credits/ledger.js';
 import { principalOf } from '../http/auth-gate.js';
-import { AllowListSchema } from '../keys/ip-allow.js';
+import { AllowListSchema } from '../lib/allow-list.js';
 import { envelope, listEnvelope, PaginationQuery, problems } from '../http/schemas.js';
 import { originOf, type Api } from '../http/types.js';
 import { accessOrg, requireRole } from './access.js';
-import { actorOf } from './actor.js';
+import { actorOf } from '../audit/actor.js';
 import { requestsPerHour } from './plans.js';
 import { MemberSchema, memberView, NameSchema, OrganizationSchema, organizationView, OrgRef, OrgRoleSchema, OrgSlugSchema, UserIdParam } from './schemas.js';
 import {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { singleLine, Timestamp } from '../http/schemas.js';
 import { isoTime } from '../lib/time.js';
 import { SlugSchema } from '../lib/slug.js';
-import { readAllowList } from '../keys/ip-allow.js';
+import { readAllowList } from '../lib/allow-list.js';
 import type { MemberRow } from './service.js';
 import type { OrganizationsTable, OrgRole } from './tables.js';
 

@@ -4,12 +4,11 @@ import type { AppContext } from '../context.js';
 import { isUniqueViolation, type Executor, type Trx } from '../db/index.js';
 import { HttpErrors } from '../http/errors.js';
 import { announce } from '../keys/epoch.js';
-import { readAllowList, storeAllowList } from '../keys/ip-allow.js';
-import { hashKey } from '../keys/format.js';
+import { readAllowList, storeAllowList } from '../lib/allow-list.js';
 import { attenuate, type Attenuated, type KeyBounds } from '../keys/attenuate.js';
-import { insertKey } from '../keys/store.js';
+import { issuingKeys, type IssueKey } from '../keys/issue.js';
 import { slugify, uniqueSlug } from '../lib/slug.js';
-import { byActor, type Actor } from './actor.js';
+import { byActor, type Actor } from '../audit/actor.js';
 import { OrgErrors } from './errors.js';
 import { countOwners, findOrganization, insertOrganization, lockMembership, ROLE_RANK } from './store.js';
 import type { OrganizationsTable, OrgRole } from './tables.js';
@@ -37,20 +36,12 @@ async function ensureAnOwner(trx: Executor, orgId: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------------
 // Organizations
 
-/** After the commit: this process's key filter learns of the minted key at once (its transaction told the others). */
-export function announceKey(ctx: AppContext, key: string): void {
-  ctx.keys.added(hashKey(key));
-}
-
 /**
  * A key for the actor in `org` (kind `user`), made through the key the actor called with and bounded by
- * it (never outliving it, never allowed from more addresses); recorded in the audit log; the full key is
- * returned this once.
+ * it (never outliving it, never allowed from more addresses); the full key is returned this once.
  */
 export async function mintMemberKey(
-  ctx: AppContext,
-  trx: Trx,
-  now: number,
+  issueKey: IssueKey,
   actor: Actor,
   org: OrganizationsTable,
   via: 'organization' | 'invitation',
@@ -58,13 +49,9 @@ export async function mintMemberKey(
 ): Promise<{ id: string; name: string; key: string }> {
   // The maker's projects are in another organization (the gate refuses keys bound to projects here): none carry over.
   const { expiresAt, allowedIps, scopes } = attenuate(bounds, {}) as Extract<Attenuated, { ok: true }>;
-  const { row, key } = await insertKey(trx, ctx.config.keyEnv, now, {
-    orgId: org.id, userId: actor.userId, name: `Key for ${org.slug}`.slice(0, 100), kind: 'user', createdBy: actor.userId, expiresAt, allowedIps, scopes,
-    projectIds: bounds.projectIds === null ? null : [],
-  });
-  await recordAudit(trx, now, {
-    action: 'api_key.created', orgId: org.id, targetType: 'api_key', targetId: row.id, ...byActor(actor),
-    details: { name: row.name, kind: row.kind, last_four: row.last_four, via, scopes },
+  const { row, key } = await issueKey({
+    orgId: org.id, userId: actor.userId, name: `Key for ${org.slug}`.slice(0, 100), kind: 'user', expiresAt, allowedIps, scopes,
+    projectIds: bounds.projectIds === null ? null : [], by: actor, via,
   });
   return { id: row.id, name: row.name, key };
 }
@@ -87,16 +74,14 @@ export async function createOrganization(
 ): Promise<CreatedOrganization> {
   const now = ctx.clock.now();
   const attempt = async (slug: string) => {
-    const created = await ctx.db.transaction().execute(async (trx) => {
+    return issuingKeys(ctx, async (trx, issueKey) => {
       const org = await insertOrganization(trx, now, { name: input.name, slug, ownerId: actor.userId });
       await recordAudit(trx, now, {
         action: 'organization.created', orgId: org.id, targetType: 'organization', targetId: org.id, ...byActor(actor),
         details: { name: org.name, slug: org.slug },
       });
-      return { org, apiKey: keyBounds ? await mintMemberKey(ctx, trx, now, actor, org, 'organization', keyBounds) : null };
+      return { org, apiKey: keyBounds ? await mintMemberKey(issueKey, actor, org, 'organization', keyBounds) : null };
     });
-    if (created.apiKey) announceKey(ctx, created.apiKey.key);
-    return created;
   };
   if (input.slug) {
     try {

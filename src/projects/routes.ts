@@ -6,7 +6,7 @@ import { envelope, listEnvelope, PaginationQuery, problems } from '../http/schem
 import { originOf, type Api } from '../http/types.js';
 import { EmailSchema } from '../lib/email.js';
 import { accessOrg, defaultOrg, requireRole } from '../orgs/access.js';
-import { actorOf } from '../orgs/actor.js';
+import { actorOf } from '../audit/actor.js';
 import { OrgRef, UserIdParam } from '../orgs/schemas.js';
 import { accessProject, requireProjectRole } from './access.js';
 import {

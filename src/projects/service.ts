@@ -6,7 +6,7 @@ import { isUniqueViolation, type Executor, type Trx } from '../db/index.js';
 import { HttpErrors } from '../http/errors.js';
 import { newId } from '../lib/random.js';
 import { slugify, uniqueSlug } from '../lib/slug.js';
-import { byActor, type Actor } from '../orgs/actor.js';
+import { byActor, type Actor } from '../audit/actor.js';
 import { OrgErrors } from '../orgs/errors.js';
 import { countRows, offsetOf, type Page } from '../db/paging.js';
 import { lockOrganization, roleIn, ROLE_RANK } from '../orgs/store.js';
