@@ -4,6 +4,7 @@ import type { AppContext } from '../context.js';
 import { principalOf } from '../http/auth-gate.js';
 import { HttpErrors } from '../http/errors.js';
 import { envelope, listEnvelope, PaginationQuery, problems, singleLine, Timestamp } from '../http/schemas.js';
+import { OrgRoleSchema } from '../orgs/schemas.js';
 import { originOf, type Api } from '../http/types.js';
 import { EmailSchema } from '../lib/email.js';
 import { isoTime } from '../lib/time.js';
@@ -171,7 +172,7 @@ export async function accountRoutes(app: Api, ctx: AppContext): Promise<void> {
           z.object({
             user: UserSchema,
             session: SessionSchema,
-            memberships: z.array(z.object({ organization: z.object({ id: z.string(), name: z.string(), slug: z.string() }), role: z.enum(['owner', 'admin', 'member']) })),
+            memberships: z.array(z.object({ organization: z.object({ id: z.string(), name: z.string(), slug: z.string() }), role: OrgRoleSchema })),
           }),
         ),
         ...problems(401),

@@ -10,6 +10,8 @@ import { uniqueSlug } from '../lib/slug.js';
 import { insertOrganization } from '../orgs/store.js';
 import { clientBucket } from '../ratelimit/limiter.js';
 import { throttle } from '../ratelimit/throttle.js';
+import { AccountErrors } from '../accounts/errors.js';
+import { MailErrors } from '../mail/errors.js';
 import { AgentErrors } from './errors.js';
 
 const HOUR_MS = 3_600_000;
@@ -55,7 +57,7 @@ export async function startAgentSignUp(ctx: AppContext, email: string, origin: R
     });
   } catch (error) {
     ctx.log.error({ err: error }, 'agent sign-up mail failed');
-    throw AgentErrors.MAIL_DELIVERY_FAILED();
+    throw MailErrors.MAIL_DELIVERY_FAILED();
   }
 }
 
@@ -109,7 +111,7 @@ export async function verifyAgent(ctx: AppContext, input: AgentVerifyInput, orig
     if (!input.totpCode) throw AgentErrors.TWO_FACTOR_REQUIRED();
     if (!(await ctx.secondFactor.verify(existing.id, input.totpCode))) {
       await recordAudit(ctx.db, now, { action: 'agent.verify', outcome: 'failure', actorUserId: existing.id, ip: origin.ip, userAgent: origin.userAgent, details: { reason: 'two_factor_invalid' } });
-      throw AgentErrors.TWO_FACTOR_INVALID();
+      throw AccountErrors.TWO_FACTOR_INVALID();
     }
   }
 

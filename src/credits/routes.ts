@@ -8,6 +8,7 @@ import { originOf, type Api } from '../http/types.js';
 import { isoTime } from '../lib/time.js';
 import { countRows, offsetOf } from '../db/paging.js';
 import { accessOrg, defaultOrg, requireRole } from '../orgs/access.js';
+import { LEDGER_KINDS } from './tables.js';
 import { BalanceCache, debitCredits, MonthlyAllowance, readBalance, toCredits, toMicros } from './ledger.js';
 
 const BalanceSchema = z.object({ total_credits: z.number(), credits_used: z.number(), credits_left: z.number() });
@@ -53,7 +54,7 @@ export async function creditRoutes(app: Api, ctx: AppContext): Promise<void> {
         200: listEnvelope(
           z.object({
             id: z.string(),
-            kind: z.enum(['grant', 'debit']),
+            kind: z.enum(LEDGER_KINDS),
             amount: z.number().meta({ description: 'Positive for both kinds; `kind` says which way it goes' }),
             reason: z.string().nullable(),
             actor: z.object({ user_id: z.string(), email: z.string() }).nullable(),

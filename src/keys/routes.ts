@@ -8,6 +8,7 @@ import { isoTime } from '../lib/time.js';
 import { accessOrg } from '../orgs/access.js';
 import { AllowListSchema, readAllowList } from '../lib/allow-list.js';
 import { reportLeakedKeys } from './leaked.js';
+import { KEY_KINDS } from './tables.js';
 import { GrantSchema, readProjectIds, readScopes, SCOPES } from './scopes.js';
 import { createKey, getKey, keyUsageSince, listKeys, revokeKey, rotateKey, usageRows, type KeyView } from './service.js';
 
@@ -18,7 +19,7 @@ const KeySchema = z
   .object({
     id: z.string(),
     name: z.string(),
-    kind: z.enum(['agent', 'user', 'cli']),
+    kind: z.enum(KEY_KINDS),
     last_four: z.string(),
     created_at: Timestamp,
     created_by: z.object({ id: z.string(), email: z.string().nullable(), name: z.string().nullable() }),

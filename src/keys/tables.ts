@@ -1,5 +1,6 @@
 /** `agent`: minted by agent verify (sealed, so it can be given back); `user`: made through the API; `cli`: device flow / CLI login. */
-export type ApiKeyKind = 'agent' | 'user' | 'cli';
+export const KEY_KINDS = ['agent', 'user', 'cli'] as const;
+export type ApiKeyKind = (typeof KEY_KINDS)[number];
 
 export interface ApiKeysTable {
   id: string;

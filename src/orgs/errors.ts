@@ -23,6 +23,4 @@ export const OrgErrors = defineErrors({
     status: 403,
     message: 'This invitation was sent to another e-mail address: sign in as the invited person to accept it.',
   },
-  EMAIL_NOT_VERIFIED: { status: 403, message: 'Verify your e-mail address first.' },
-  MAIL_DELIVERY_FAILED: { status: 503, message: 'The invitation e-mail could not be sent; retry shortly.' },
 });

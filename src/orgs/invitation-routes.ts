@@ -9,14 +9,14 @@ import { accessOrg, requireRole } from './access.js';
 import { actorOf } from '../audit/actor.js';
 import { acceptInvitation, cancelInvitation, createInvitation, invitationStatus, listInvitations } from './invitations.js';
 import { InvitationRoleSchema, OrganizationSchema, organizationView, OrgRef, OrgRoleSchema } from './schemas.js';
-import type { InvitationsTable } from './tables.js';
+import { INVITATION_STATUSES, type InvitationsTable } from './tables.js';
 
 const InvitationSchema = z
   .object({
     id: z.string(),
     email: z.string(),
     role: InvitationRoleSchema,
-    status: z.enum(['pending', 'accepted', 'canceled', 'expired']),
+    status: z.enum(INVITATION_STATUSES),
     invited_by: z.string().meta({ description: 'User id of the inviter' }),
     created_at: Timestamp,
     expires_at: Timestamp,

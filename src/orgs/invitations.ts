@@ -12,13 +12,14 @@ import { OrgErrors } from './errors.js';
 import { countRows, offsetOf, type Page } from '../db/paging.js';
 import { lockAsRole, mintMemberKey } from './service.js';
 import { issuingKeys } from '../keys/issue.js';
+import { AccountErrors } from '../accounts/errors.js';
+import { MailErrors } from '../mail/errors.js';
 import { findOrganization, lockOrganization } from './store.js';
-import type { InvitationRole, InvitationsTable, OrganizationsTable, OrgRole } from './tables.js';
+import type { InvitationRole, InvitationsTable, OrganizationsTable, OrgRole, InvitationStatus } from './tables.js';
 
 const HOUR_MS = 3_600_000;
 export const INVITATION_TTL_MS = 7 * 24 * HOUR_MS;
 
-export type InvitationStatus = 'pending' | 'accepted' | 'canceled' | 'expired';
 
 export function invitationStatus(invitation: InvitationsTable, now: number): InvitationStatus {
   if (invitation.accepted_at !== null) return 'accepted';
@@ -111,7 +112,7 @@ export async function createInvitation(
         outcome: 'failure', details: { reason: 'mail_delivery_failed' },
       });
     });
-    throw OrgErrors.MAIL_DELIVERY_FAILED();
+    throw MailErrors.MAIL_DELIVERY_FAILED();
   }
   return invitation;
 }
@@ -177,7 +178,7 @@ export async function acceptInvitation(ctx: AppContext, principal: Principal, ac
   if (!invitation || invitationStatus(invitation, now) !== 'pending') throw OrgErrors.INVITATION_INVALID();
 
   const user = await ctx.db.selectFrom('users').select(['email', 'email_verified_at']).where('id', '=', actor.userId).executeTakeFirstOrThrow();
-  if (user.email_verified_at === null) throw OrgErrors.EMAIL_NOT_VERIFIED();
+  if (user.email_verified_at === null) throw AccountErrors.EMAIL_NOT_VERIFIED();
   if (user.email !== invitation.email) {
     await recordAudit(ctx.db, now, {
       action: 'invitation.accept', orgId: invitation.org_id, targetType: 'invitation', targetId: invitation.id, ...byActor(actor),

@@ -7,7 +7,7 @@ export const PLANS: Record<Plan, { requestsPerHour: number; monthlyCredits: numb
   enterprise: { requestsPerHour: 100_000, monthlyCredits: 0 },
 };
 
-export const PLAN_NAMES = Object.keys(PLANS) as Plan[];
+export { PLAN_NAMES } from './tables.js';
 
 /** Requests per hour per key for an organization: the plan's, or the operator's figure on enterprise. */
 export function requestsPerHour(org: { plan: Plan; rate_limit: number | null }): number {

@@ -9,7 +9,7 @@ import { originOf, type Api } from '../http/types.js';
 import { accessOrg, requireRole } from './access.js';
 import { actorOf } from '../audit/actor.js';
 import { requestsPerHour } from './plans.js';
-import { MemberSchema, memberView, NameSchema, OrganizationSchema, organizationView, OrgRef, OrgRoleSchema, OrgSlugSchema, UserIdParam } from './schemas.js';
+import { MemberSchema, memberView, NameSchema, OrganizationSchema, organizationView, OrgRef, OrgRoleSchema, OrgSlugSchema, PlanSchema, UserIdParam } from './schemas.js';
 import {
   changeMemberRole,
   createOrganization,
@@ -136,7 +136,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
       response: {
         200: envelope(
           z.object({
-            plan: z.enum(['free', 'pro', 'enterprise']),
+            plan: PlanSchema,
             rate_limit: z.object({ requests_per_hour: z.number().int().meta({ description: 'Per API key' }) }),
             credits: z.object({ total_credits: z.number(), credits_used: z.number(), credits_left: z.number() }),
           }),

@@ -4,10 +4,11 @@ import { isoTime } from '../lib/time.js';
 import { SlugSchema } from '../lib/slug.js';
 import { readAllowList } from '../lib/allow-list.js';
 import type { MemberRow } from './service.js';
-import type { OrganizationsTable, OrgRole } from './tables.js';
+import { INVITATION_ROLES, ORG_ROLES, PLAN_NAMES, type OrganizationsTable, type OrgRole } from './tables.js';
 
-export const OrgRoleSchema = z.enum(['owner', 'admin', 'member']);
-export const InvitationRoleSchema = z.enum(['admin', 'member']);
+export const OrgRoleSchema = z.enum(ORG_ROLES);
+export const InvitationRoleSchema = z.enum(INVITATION_ROLES);
+export const PlanSchema = z.enum(PLAN_NAMES);
 export const NameSchema = singleLine(100);
 export const OrgSlugSchema = SlugSchema;
 /** An organization by id (`org_…`) or slug. */
@@ -19,7 +20,7 @@ export const OrganizationSchema = z
     id: z.string(),
     name: z.string(),
     slug: z.string(),
-    plan: z.enum(['free', 'pro', 'enterprise']),
+    plan: PlanSchema,
     allowed_ips: z.array(z.string()).meta({ description: 'Empty: any address' }),
     key_expiry_mails: z.boolean().meta({ description: "Each key's owner is mailed a week before the key expires" }),
     unused_keys_digest: z.boolean().meta({ description: 'Owners and admins get a weekly digest of keys unused for 90 days' }),

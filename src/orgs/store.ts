@@ -1,9 +1,10 @@
 import type { Executor } from '../db/index.js';
 import { newId } from '../lib/random.js';
-import type { OrganizationsTable, OrgRole } from './tables.js';
+import { ORG_ROLES, type OrganizationsTable, type OrgRole } from './tables.js';
 import { countRows } from '../db/paging.js';
 
-export const ROLE_RANK: Record<OrgRole, number> = { member: 1, admin: 2, owner: 3 };
+/** member 1, admin 2, owner 3: from the order of ORG_ROLES. */
+export const ROLE_RANK = Object.fromEntries(ORG_ROLES.map((role, i) => [role, ORG_ROLES.length - i])) as Record<OrgRole, number>;
 
 /** Creates an organization with its owner and an empty credit balance, in the caller's transaction. */
 export async function insertOrganization(
