@@ -25,6 +25,7 @@ import { mcpRoutes } from './mcp/routes.js';
 import { SCOPE_DESCRIPTIONS, SCOPE_INCLUDES, SCOPES, type ScopeNeed } from './keys/scopes.js';
 import { registerAuthGate, type AuthMode, type SessionAuthenticator } from './http/auth-gate.js';
 import { isDatabaseUnavailable } from './db/unavailable.js';
+import { DependencyUnavailable } from './lib/unavailable.js';
 import { ApiError, dependencyUnavailable, errorRegistry, HttpErrors } from './http/errors.js';
 import { lazyChildLogger, requestIdGenerator } from './http/per-request.js';
 import { systemRoutes } from './http/system-routes.js';
@@ -255,6 +256,7 @@ function acceptOnlyJson(app: Api): void {
 
 function toApiError(error: FastifyError, request: FastifyRequest): ApiError {
   if (error instanceof ApiError) return error;
+  if (error instanceof DependencyUnavailable) return dependencyUnavailable(error.dependency);
   if (hasZodFastifySchemaValidationErrors(error)) {
     const fields: Record<string, string> = {};
     for (const issue of error.validation) {

@@ -10,7 +10,7 @@ import type { Limiter } from './ratelimit/limiter.js';
 import { MemoryLimiter } from './ratelimit/memory.js';
 import { RedisLimiter } from './ratelimit/redis.js';
 import { KeyDirectory } from './keys/directory.js';
-import { StampReader } from './keys/epoch.js';
+import { StampReader } from './stamps/stamps.js';
 import { UsageRecorder } from './keys/usage.js';
 
 /**

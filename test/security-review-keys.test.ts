@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KeyRecord } from '../src/keys/directory.js';
-import { announce } from '../src/keys/epoch.js';
+import { announce } from '../src/stamps/stamps.js';
 import { hashKey } from '../src/keys/format.js';
 import { loginCookie, verifiedUser } from './helpers/accounts.js';
 import { agentKey, startTestServer, type TestServer } from './helpers/server.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { announce } from '../src/keys/epoch.js';
+import { announce } from '../src/stamps/stamps.js';
 import { loginCookie, verifiedUser } from './helpers/accounts.js';
 import { inviteByMail, joinOrg, MANY_AGENTS, newPerson } from './helpers/orgs.js';
 import { startTestServer, uniqueEmail, type TestServer } from './helpers/server.js';

@@ -13,7 +13,7 @@ const load = {
   ledger: () => import('../credits/ledger.js'),
   db: () => import('../db/index.js'),
   email: () => import('../lib/email.js'),
-  epoch: () => import('../keys/epoch.js'),
+  epoch: () => import('../stamps/stamps.js'),
   orgs: () => import('../orgs/store.js'),
   server: () => import('../server.js'),
 };

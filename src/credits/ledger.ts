@@ -3,7 +3,7 @@ import type { Db, Executor } from '../db/index.js';
 import { isUniqueViolation } from '../db/index.js';
 import { LRUCache } from 'lru-cache';
 import { compiledOnce } from '../db/compiled.js';
-import { announce, type Stamps } from '../keys/epoch.js';
+import { announce, type Stamps } from '../stamps/stamps.js';
 import { ApiError } from '../http/errors.js';
 import { newId } from '../lib/random.js';
 import { PLANS } from '../orgs/plans.js';

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
-import type { Stamps } from '../keys/epoch.js';
+import type { Stamps } from '../stamps/stamps.js';
 import { hashKey, isWellFormedKey } from '../keys/format.js';
 import { isUnlimited, refusal, type ScopeNeed, type ScopeRefusal } from '../keys/scopes.js';
 import { requestsPerHour } from '../orgs/plans.js';

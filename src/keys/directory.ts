@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { Principal } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
 import type { Clock } from '../lib/time.js';
-import type { StampReader, Stamps } from './epoch.js';
+import type { StampReader, Stamps } from '../stamps/stamps.js';
 import { KeyHashFilter } from './filter.js';
 import { compileAllowList, type AllowList } from '../lib/allow-list.js';
 import { readProjectIds, readScopes } from './scopes.js';

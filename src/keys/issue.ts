@@ -4,7 +4,7 @@ import type { AppContext } from '../context.js';
 import type { Trx } from '../db/index.js';
 import { storeAllowList } from '../lib/allow-list.js';
 import { newId } from '../lib/random.js';
-import { announce } from './epoch.js';
+import { announce } from '../stamps/stamps.js';
 import { generateKey, hashKey, lastFour } from './format.js';
 import { ALL_SCOPES, normalizeScopes, type Grant } from './scopes.js';
 import type { ApiKeyKind, ApiKeysTable } from './tables.js';

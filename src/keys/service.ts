@@ -8,7 +8,7 @@ import { HttpErrors } from '../http/errors.js';
 import { lockMembership, ROLE_RANK } from '../orgs/store.js';
 import type { OrgAccess } from '../orgs/access.js';
 import { attenuate, boundsOf, type KeyBounds } from './attenuate.js';
-import { announce } from './epoch.js';
+import { announce } from '../stamps/stamps.js';
 import { KeyErrors } from './errors.js';
 import { readAllowList } from '../lib/allow-list.js';
 import { readProjectIds, readScopes, type Grant } from './scopes.js';

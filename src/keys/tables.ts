@@ -54,16 +54,9 @@ export interface OrgKeyDigestsTable {
   sent_at: number;
 }
 
-/** One row per stamp (`auth`, `key_set`, `credits`): a random value, replaced by every change it announces. */
-export interface CacheStampsTable {
-  name: 'auth' | 'key_set' | 'credits';
-  value: string;
-}
-
 export interface KeyTables {
   api_keys: ApiKeysTable;
   api_key_usage: ApiKeyUsageTable;
   api_key_notices: ApiKeyNoticesTable;
   org_key_digests: OrgKeyDigestsTable;
-  cache_stamps: CacheStampsTable;
 }

@@ -4,7 +4,7 @@ import type { AppContext } from '../context.js';
 import { isUniqueViolation } from '../db/index.js';
 import { HttpErrors } from '../http/errors.js';
 import { boundsOf } from '../keys/attenuate.js';
-import { announce } from '../keys/epoch.js';
+import { announce } from '../stamps/stamps.js';
 import { newId, randomToken } from '../lib/random.js';
 import { throttle } from '../ratelimit/throttle.js';
 import { byActor, type Actor } from '../audit/actor.js';

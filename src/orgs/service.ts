@@ -3,7 +3,7 @@ import type { Principal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import { isUniqueViolation, type Executor, type Trx } from '../db/index.js';
 import { HttpErrors } from '../http/errors.js';
-import { announce } from '../keys/epoch.js';
+import { announce } from '../stamps/stamps.js';
 import { readAllowList, storeAllowList } from '../lib/allow-list.js';
 import { attenuate, type Attenuated, type KeyBounds } from '../keys/attenuate.js';
 import { issuingKeys, type IssueKey } from '../keys/issue.js';
