@@ -23,7 +23,8 @@ import { creditRoutes } from './credits/routes.js';
 import { keyRoutes } from './keys/routes.js';
 import { mcpRoutes } from './mcp/routes.js';
 import { SCOPE_DESCRIPTIONS, SCOPE_INCLUDES, SCOPES, type ScopeNeed } from './keys/scopes.js';
-import { registerAuthGate, type AuthMode, type SessionAuthenticator } from './http/auth-gate.js';
+import { registerOrgAccess } from './access/precondition.js';
+import { registerAuthGate, type AuthMode, type SessionAuthenticator } from './auth/gate.js';
 import { isDatabaseUnavailable } from './db/unavailable.js';
 import { DependencyUnavailable } from './lib/unavailable.js';
 import { ApiError, dependencyUnavailable, errorRegistry, HttpErrors } from './http/errors.js';
@@ -133,6 +134,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await app.register(cookie, { hook: false });
   const sessions = options.sessions === undefined ? createSessionAuthenticator(ctx) : options.sessions;
   registerAuthGate(app as unknown as FastifyInstance, ctx, () => sessions);
+  registerOrgAccess(app as unknown as FastifyInstance, ctx);
   await app.register(async (root) => systemRoutes(root as Api, ctx));
   await app.register(async (root) => agentDocRoutes(root as Api, ctx, () => openApiDocument(app), BODY_LIMIT));
   await app.register(async (root) => mcpRoutes(root as Api, ctx, (options) => app.inject(options)));

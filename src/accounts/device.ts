@@ -6,7 +6,7 @@ import type { AppContext } from '../context.js';
 import { isUniqueViolation } from '../db/index.js';
 import { issuingKeys } from '../keys/issue.js';
 import { newId, randomToken } from '../lib/random.js';
-import { accessOrg } from '../orgs/access.js';
+import { accessOrg } from '../access/orgs.js';
 import { clientBucket } from '../ratelimit/limiter.js';
 import { throttle } from '../ratelimit/throttle.js';
 import { AccountErrors } from './errors.js';

@@ -1,7 +1,7 @@
 import '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
-import type { SessionAuthenticator } from '../http/auth-gate.js';
+import type { SessionAuthenticator } from '../auth/gate.js';
 import { randomToken } from '../lib/random.js';
 import { originOf } from '../http/types.js';
 import { AccountErrors } from './errors.js';

@@ -1,12 +1,11 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { principalOf } from '../http/auth-gate.js';
 import { listEnvelope, PaginationQuery, problems, Timestamp } from '../http/schemas.js';
 import type { Api } from '../http/types.js';
 import { normalizeEmail } from '../lib/email.js';
 import { isoTime } from '../lib/time.js';
-import { accessOrg, requireRole } from '../orgs/access.js';
+import { orgAccessOf } from '../access/precondition.js';
 import { countRows, offsetOf } from '../db/paging.js';
 
 const AuditEntrySchema = z
@@ -26,7 +25,7 @@ const AuditEntrySchema = z
 /** Who did what in an organization, when, from where, with what outcome (admins and owners). */
 export async function auditRoutes(app: Api, ctx: AppContext): Promise<void> {
   app.get('/organizations/:org/audit-log', {
-    config: { auth: 'any', scope: 'audit:read' },
+    config: { auth: 'any', scope: 'audit:read', org: 'admin' },
     schema: {
       tags: ['Audit log'],
       summary: "The organization's audit log, newest first (admin+)",
@@ -45,9 +44,7 @@ export async function auditRoutes(app: Api, ctx: AppContext): Promise<void> {
       response: { 200: listEnvelope(AuditEntrySchema), ...problems(401, 403, 404, 422, 429) },
     },
     handler: async (request) => {
-      const principal = principalOf(request);
-      const { org, role } = await accessOrg(ctx.db, principal, request.params.org);
-      requireRole(role, 'admin');
+      const { org } = orgAccessOf(request);
       const q = request.query;
       let query = ctx.db.selectFrom('audit_log as a').leftJoin('users as u', 'u.id', 'a.actor_user_id').where('a.org_id', '=', org.id);
       if (q.actor) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { principalOf } from '../http/auth-gate.js';
+import { principalOf } from '../http/request.js';
 import { envelope, problems } from '../http/schemas.js';
 import { OrgRoleSchema } from '../orgs/schemas.js';
 import type { Api } from '../http/types.js';

@@ -14,7 +14,7 @@ const load = {
   db: () => import('../db/index.js'),
   email: () => import('../lib/email.js'),
   epoch: () => import('../stamps/stamps.js'),
-  orgs: () => import('../orgs/store.js'),
+  orgs: () => import('../access/orgs.js'),
   server: () => import('../server.js'),
 };
 

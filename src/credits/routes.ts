@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { recordAudit } from '../audit/audit.js';
-import { principalOf, stampsOf } from '../http/auth-gate.js';
+import { principalOf, stampsOf } from '../http/request.js';
 import { HttpErrors } from '../http/errors.js';
 import { envelope, listEnvelope, PaginationQuery, problems, singleLine, Timestamp } from '../http/schemas.js';
 import { originOf, type Api } from '../http/types.js';
 import { isoTime } from '../lib/time.js';
 import { countRows, offsetOf } from '../db/paging.js';
-import { accessOrg, defaultOrg, requireRole } from '../orgs/access.js';
+import { accessOrg, defaultOrg } from '../access/orgs.js';
+import { orgAccessOf } from '../access/precondition.js';
 import { LEDGER_KINDS } from './tables.js';
 import { BalanceCache, debitCredits, MonthlyAllowance, readBalance, toCredits, toMicros } from './ledger.js';
 
@@ -44,7 +45,7 @@ export async function creditRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.get('/organizations/:org/credits/ledger', {
-    config: { auth: 'any', scope: 'credits:read' },
+    config: { auth: 'any', scope: 'credits:read', org: 'owner' },
     schema: {
       tags: ['Credits'],
       summary: 'Every grant and debit of the organization\'s credits, newest first (owner)',
@@ -65,8 +66,7 @@ export async function creditRoutes(app: Api, ctx: AppContext): Promise<void> {
       },
     },
     handler: async (request) => {
-      const { org, role } = await accessOrg(ctx.db, principalOf(request), request.params.org);
-      requireRole(role, 'owner');
+      const { org } = orgAccessOf(request);
       await allowance.ensure(ctx.db, ctx.clock.now(), org);
       const { page, per } = request.query;
       const entries = ctx.db.selectFrom('credit_ledger as l').where('l.org_id', '=', org.id);
@@ -96,7 +96,7 @@ export async function creditRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.post('/organizations/:org/credits/debits', {
-    config: { auth: 'any', scope: 'credits:write' },
+    config: { auth: 'any', scope: 'credits:write', org: 'admin' },
     schema: {
       tags: ['Credits'],
       summary: 'Spend credits (admin+); the same idempotency_key never debits twice',
@@ -118,8 +118,7 @@ export async function creditRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);
-      const { org, role } = await accessOrg(ctx.db, principal, request.params.org);
-      requireRole(role, 'admin');
+      const { org } = orgAccessOf(request);
       const now = ctx.clock.now();
       await allowance.ensure(ctx.db, now, org);
       const origin = originOf(request);

@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { AppContext } from '../context.js';
 import type { Mail } from '../mail/mailer.js';
-import { adminsOf } from '../orgs/store.js';
+import { adminsOf } from '../access/orgs.js';
 import { expiryWarningMail, unusedKeysDigestMail, type UnusedKey } from './mails.js';
 
 const DAY_MS = 86_400_000;

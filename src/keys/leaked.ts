@@ -2,7 +2,7 @@ import { recordAudit, type RequestOrigin } from '../audit/audit.js';
 import { deliver } from '../accounts/mails.js';
 import type { AppContext } from '../context.js';
 import { announce } from '../stamps/stamps.js';
-import { adminsOf } from '../orgs/store.js';
+import { adminsOf } from '../access/orgs.js';
 import { clientBucket } from '../ratelimit/limiter.js';
 import { throttle } from '../ratelimit/throttle.js';
 import { hashKey, isWellFormedKey } from './format.js';

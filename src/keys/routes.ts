@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { principalOf } from '../http/auth-gate.js';
+import { principalOf } from '../http/request.js';
 import { HttpErrors } from '../http/errors.js';
 import { envelope, listEnvelope, PaginationQuery, problems, singleLine, Timestamp } from '../http/schemas.js';
 import { originOf, type Api } from '../http/types.js';
 import { isoTime } from '../lib/time.js';
-import { accessOrg } from '../orgs/access.js';
+import { orgAccessOf } from '../access/precondition.js';
 import { AllowListSchema, readAllowList } from '../lib/allow-list.js';
 import { reportLeakedKeys } from './leaked.js';
 import { KEY_KINDS } from './tables.js';
@@ -72,7 +72,7 @@ const KeyParams = OrgParams.extend({ id: z.string().max(100) });
 /** API key management (§6): create, list, view with usage, revoke, rotate; and the usage report. */
 export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
   app.get('/organizations/:org/api-keys', {
-    config: { auth: 'any', scope: 'org:read' },
+    config: { auth: 'any', scope: 'org:read', org: 'member' },
     schema: {
       tags: ['API keys'],
       summary: "The organization's API keys (admins and owners: all; members: their own)",
@@ -82,7 +82,7 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request) => {
       const principal = principalOf(request);
-      const access = await accessOrg(ctx.db, principal, request.params.org);
+      const access = orgAccessOf(request);
       const { page, per, include_revoked } = request.query;
       const { rows, total } = await listKeys(ctx, access, principal, { includeRevoked: include_revoked === 'true', page, per });
       return { data: rows.map(keyOut), meta: { total, page, per } };
@@ -90,7 +90,7 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.post('/organizations/:org/api-keys', {
-    config: { auth: 'any', scope: 'keys:write' },
+    config: { auth: 'any', scope: 'keys:write', org: 'member' },
     schema: {
       tags: ['API keys'],
       summary: 'Create a key for yourself; the full key is in this response only',
@@ -115,7 +115,7 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);
-      const access = await accessOrg(ctx.db, principal, request.params.org);
+      const access = orgAccessOf(request);
       const expiresAt = futureTime('expires_at', request.body.expires_at, ctx.clock.now());
       const { name, allowed_ips, scopes, project_ids } = request.body;
       const { key, view } = await createKey(ctx, access, principal, { name, expiresAt, allowedIps: allowed_ips ?? null, scopes, projects: project_ids }, originOf(request));
@@ -125,7 +125,7 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.get('/organizations/:org/api-keys/:id', {
-    config: { auth: 'any', scope: 'org:read' },
+    config: { auth: 'any', scope: 'org:read', org: 'member' },
     schema: {
       tags: ['API keys'],
       summary: 'One key, with its requests over the last 24 hours',
@@ -137,7 +137,7 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request) => {
       const principal = principalOf(request);
-      const access = await accessOrg(ctx.db, principal, request.params.org);
+      const access = orgAccessOf(request);
       const view = await getKey(ctx, access, principal, request.params.id);
       const usage = await keyUsageSince(ctx, view.id, ctx.clock.now() - DAY_MS);
       return { data: { ...keyOut(view), usage_24h: { requests: Number(usage.requests), by_status: byStatus(usage) } } };
@@ -145,7 +145,7 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.delete('/organizations/:org/api-keys/:id', {
-    config: { auth: 'any', scope: 'keys:write' },
+    config: { auth: 'any', scope: 'keys:write', org: 'member' },
     schema: {
       tags: ['API keys'],
       summary: 'Revoke a key: it fails on the next request, on every server process',
@@ -154,14 +154,14 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);
-      const access = await accessOrg(ctx.db, principal, request.params.org);
+      const access = orgAccessOf(request);
       await revokeKey(ctx, access, principal, request.params.id, originOf(request));
       reply.code(204).send();
     },
   });
 
   app.post('/organizations/:org/api-keys/:id/rotate', {
-    config: { auth: 'any', scope: 'keys:write' },
+    config: { auth: 'any', scope: 'keys:write', org: 'member' },
     schema: {
       tags: ['API keys'],
       summary: 'Replace your own key with a new one; the old one keeps working for previous_expires_in_seconds (default 0)',
@@ -174,7 +174,7 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);
-      const access = await accessOrg(ctx.db, principal, request.params.org);
+      const access = orgAccessOf(request);
       const rotated = await rotateKey(ctx, access, principal, request.params.id, request.body.previous_expires_in_seconds, originOf(request));
       reply.code(201);
       return { data: { ...keyOut(rotated.view), key: rotated.key, previous: { id: rotated.previous.id, expires_at: isoTime(rotated.previous.expires_at) } } };
@@ -182,7 +182,7 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.get('/organizations/:org/usage', {
-    config: { auth: 'any', scope: 'org:read' },
+    config: { auth: 'any', scope: 'org:read', org: 'member' },
     schema: {
       tags: ['API keys'],
       summary: 'Requests per key per hour (admins and owners: every key; members: their own)',
@@ -202,7 +202,7 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request) => {
       const principal = principalOf(request);
-      const access = await accessOrg(ctx.db, principal, request.params.org);
+      const access = orgAccessOf(request);
       const now = ctx.clock.now();
       const to = request.query.to ? Date.parse(request.query.to) : now;
       const from = request.query.from ? Date.parse(request.query.from) : to - DAY_MS;

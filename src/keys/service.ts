@@ -5,8 +5,7 @@ import type { Principal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import type { Executor } from '../db/index.js';
 import { HttpErrors } from '../http/errors.js';
-import { lockMembership, ROLE_RANK } from '../orgs/store.js';
-import type { OrgAccess } from '../orgs/access.js';
+import { lockMembership, ROLE_RANK, type OrgAccess } from '../access/orgs.js';
 import { attenuate, boundsOf, type KeyBounds } from './attenuate.js';
 import { announce } from '../stamps/stamps.js';
 import { KeyErrors } from './errors.js';
@@ -85,7 +84,7 @@ export async function createKey(ctx: AppContext, access: OrgAccess, principal: P
   const created = await issuingKeys(ctx, async (trx, issueKey) => {
     // Under the lock member removal takes: a key made while its owner is being removed is either made
     // first (and revoked with the rest) or not made at all.
-    if (!(await lockMembership(trx, access.org.id, principal.user.id))) throw HttpErrors.NOT_FOUND();
+    await lockMembership(trx, access.org.id, principal.user.id);
     return issueKey({
       orgId: access.org.id,
       userId: principal.user.id,
@@ -151,7 +150,7 @@ export async function rotateKey(ctx: AppContext, access: OrgAccess, principal: P
   if (!isKeyLive(old, now) || old.revoked_at !== null) throw KeyErrors.KEY_ALREADY_REVOKED();
   const diesAt = now + overlapSeconds * 1000;
   const rotated = await issuingKeys(ctx, async (trx, issueKey) => {
-    if (!(await lockMembership(trx, old.org_id, old.user_id))) throw HttpErrors.NOT_FOUND();
+    await lockMembership(trx, old.org_id, old.user_id);
     const claimed = await trx
       .updateTable('api_keys')
       .set({ revoked_at: diesAt })

@@ -3,7 +3,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyReply, FastifyRequest, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { INNER_CALL_HEADER, presentedKey } from '../http/auth-gate.js';
+import { INNER_CALL_HEADER, presentedKey } from '../auth/gate.js';
 import { HttpErrors, type ApiError } from '../http/errors.js';
 import { problems } from '../http/schemas.js';
 import type { Api } from '../http/types.js';

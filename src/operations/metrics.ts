@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onResponseHookHandl
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AppContext } from '../context.js';
 import { ping } from '../db/index.js';
-import { presentedKey } from '../http/auth-gate.js';
+import { presentedKey } from '../auth/gate.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { Limiter } from '../ratelimit/limiter.js';
 

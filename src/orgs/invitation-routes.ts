@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { principalOf } from '../http/auth-gate.js';
+import { principalOf } from '../http/request.js';
 import { envelope, listEnvelope, PaginationQuery, problems, Timestamp } from '../http/schemas.js';
 import { originOf, type Api } from '../http/types.js';
 import { EmailSchema } from '../lib/email.js';
 import { isoTime } from '../lib/time.js';
-import { accessOrg, requireRole } from './access.js';
+import { orgAccessOf } from '../access/precondition.js';
 import { actorOf } from '../audit/actor.js';
 import { acceptInvitation, cancelInvitation, createInvitation, invitationStatus, listInvitations } from './invitations.js';
 import { InvitationRoleSchema, OrganizationSchema, organizationView, OrgRef, OrgRoleSchema } from './schemas.js';
@@ -40,7 +40,7 @@ export async function invitationRoutes(app: Api, ctx: AppContext): Promise<void>
   const OrgParams = z.object({ org: OrgRef });
 
   app.get('/organizations/:org/invitations', {
-    config: { auth: 'any', scope: 'org:read' },
+    config: { auth: 'any', scope: 'org:read', org: 'admin' },
     schema: {
       tags: ['Invitations'],
       summary: 'Pending invitations (admin+)',
@@ -49,8 +49,7 @@ export async function invitationRoutes(app: Api, ctx: AppContext): Promise<void>
       response: { 200: listEnvelope(InvitationSchema), ...problems(401, 403, 404, 422, 429) },
     },
     handler: async (request) => {
-      const { org, role } = await accessOrg(ctx.db, principalOf(request), request.params.org);
-      requireRole(role, 'admin');
+      const { org } = orgAccessOf(request);
       const { page, per } = request.query;
       const { rows, total } = await listInvitations(ctx, org.id, { page, per });
       const now = ctx.clock.now();
@@ -59,7 +58,7 @@ export async function invitationRoutes(app: Api, ctx: AppContext): Promise<void>
   });
 
   app.post('/organizations/:org/invitations', {
-    config: { auth: 'any', scope: 'members:write' },
+    config: { auth: 'any', scope: 'members:write', org: 'admin' },
     schema: {
       tags: ['Invitations'],
       summary: 'Invite an e-mail address with a role (admin+); mails a link valid 7 days, once',
@@ -70,8 +69,7 @@ export async function invitationRoutes(app: Api, ctx: AppContext): Promise<void>
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);
-      const { org, role } = await accessOrg(ctx.db, principal, request.params.org);
-      requireRole(role, 'admin');
+      const { org } = orgAccessOf(request);
       const invitation = await createInvitation(ctx, actorOf(principal, originOf(request)), org, request.body);
       reply.code(201);
       return { data: invitationView(invitation, ctx.clock.now()) };
@@ -79,7 +77,7 @@ export async function invitationRoutes(app: Api, ctx: AppContext): Promise<void>
   });
 
   app.delete('/organizations/:org/invitations/:id', {
-    config: { auth: 'any', scope: 'members:write' },
+    config: { auth: 'any', scope: 'members:write', org: 'admin' },
     schema: {
       tags: ['Invitations'],
       summary: 'Cancel an invitation (admin+)',
@@ -88,8 +86,7 @@ export async function invitationRoutes(app: Api, ctx: AppContext): Promise<void>
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);
-      const { org, role } = await accessOrg(ctx.db, principal, request.params.org);
-      requireRole(role, 'admin');
+      const { org } = orgAccessOf(request);
       await cancelInvitation(ctx, actorOf(principal, originOf(request)), org.id, request.params.id);
       return reply.code(204).send(null);
     },

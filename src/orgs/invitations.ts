@@ -10,11 +10,11 @@ import { throttle } from '../ratelimit/throttle.js';
 import { byActor, type Actor } from '../audit/actor.js';
 import { OrgErrors } from './errors.js';
 import { countRows, offsetOf, type Page } from '../db/paging.js';
-import { lockAsRole, mintMemberKey } from './service.js';
+import { mintMemberKey } from './service.js';
 import { issuingKeys } from '../keys/issue.js';
 import { AccountErrors } from '../accounts/errors.js';
 import { MailErrors } from '../mail/errors.js';
-import { findOrganization, lockOrganization } from './store.js';
+import { findOrganization, lockMembership, lockOrganization } from '../access/orgs.js';
 import type { InvitationRole, InvitationsTable, OrganizationsTable, OrgRole, InvitationStatus } from './tables.js';
 
 const HOUR_MS = 3_600_000;
@@ -48,7 +48,7 @@ export async function createInvitation(
   let invitation: InvitationsTable;
   try {
     invitation = await ctx.db.transaction().execute(async (trx) => {
-      await lockAsRole(trx, org.id, actor.userId, 'admin');
+      await lockMembership(trx, org.id, actor.userId, 'admin');
       const now = ctx.clock.now();
       const member = await trx
         .selectFrom('memberships as m')
@@ -136,7 +136,7 @@ export async function listInvitations(ctx: AppContext, orgId: string, page: Page
 /** Cancels an open invitation (admin+); its link stops working. */
 export async function cancelInvitation(ctx: AppContext, actor: Actor, orgId: string, invitationId: string): Promise<void> {
   await ctx.db.transaction().execute(async (trx) => {
-    await lockAsRole(trx, orgId, actor.userId, 'admin');
+    await lockMembership(trx, orgId, actor.userId, 'admin');
     const now = ctx.clock.now();
     const canceled = await trx
       .updateTable('invitations')

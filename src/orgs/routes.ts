@@ -2,11 +2,12 @@ import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { boundsOf } from '../keys/attenuate.js';
 import { MonthlyAllowance, readBalance } from '../credits/ledger.js';
-import { principalOf } from '../http/auth-gate.js';
+import { principalOf } from '../http/request.js';
 import { AllowListSchema } from '../lib/allow-list.js';
 import { envelope, listEnvelope, PaginationQuery, problems } from '../http/schemas.js';
 import { originOf, type Api } from '../http/types.js';
-import { accessOrg, requireRole } from './access.js';
+import { requireRole } from '../access/orgs.js';
+import { orgAccessOf } from '../access/precondition.js';
 import { actorOf } from '../audit/actor.js';
 import { requestsPerHour } from './plans.js';
 import { MemberSchema, memberView, NameSchema, OrganizationSchema, organizationView, OrgRef, OrgRoleSchema, OrgSlugSchema, PlanSchema, UserIdParam } from './schemas.js';
@@ -68,7 +69,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.get('/organizations/:org', {
-    config: { auth: 'any', scope: 'org:read' },
+    config: { auth: 'any', scope: 'org:read', org: 'member' },
     schema: {
       tags: ['Organizations'],
       summary: 'One organization (by id or slug)',
@@ -76,13 +77,13 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
       response: { 200: envelope(OrganizationSchema), ...problems(401, 404, 429) },
     },
     handler: async (request) => {
-      const { org, role } = await accessOrg(ctx.db, principalOf(request), request.params.org);
+      const { org, role } = orgAccessOf(request);
       return { data: organizationView(org, role) };
     },
   });
 
   app.patch('/organizations/:org', {
-    config: { auth: 'any', scope: 'org:write' },
+    config: { auth: 'any', scope: 'org:write', org: 'admin' },
     schema: {
       tags: ['Organizations'],
       summary: 'Rename, change the slug, the allowed IPs or the key hygiene mails (admin+)',
@@ -103,15 +104,14 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request) => {
       const principal = principalOf(request);
-      const { org, role } = await accessOrg(ctx.db, principal, request.params.org);
-      requireRole(role, 'admin');
+      const { org, role } = orgAccessOf(request);
       const updated = await updateOrganization(ctx, actorOf(principal, originOf(request)), org.id, request.body);
       return { data: organizationView(updated, role) };
     },
   });
 
   app.delete('/organizations/:org', {
-    config: { auth: 'any', scope: 'org:write', allProjects: true },
+    config: { auth: 'any', scope: 'org:write', allProjects: true, org: 'owner' },
     schema: {
       tags: ['Organizations'],
       summary: 'Delete the organization with its projects, keys and invitations (owner)',
@@ -120,15 +120,14 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);
-      const { org, role } = await accessOrg(ctx.db, principal, request.params.org);
-      requireRole(role, 'owner');
+      const { org } = orgAccessOf(request);
       await deleteOrganization(ctx, actorOf(principal, originOf(request)), org.id);
       return reply.code(204).send(null);
     },
   });
 
   app.get('/organizations/:org/billing', {
-    config: { auth: 'any', scope: 'credits:read' },
+    config: { auth: 'any', scope: 'credits:read', org: 'owner' },
     schema: {
       tags: ['Organizations'],
       summary: 'Plan, rate limit and credits (owner)',
@@ -145,8 +144,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
       },
     },
     handler: async (request) => {
-      const { org, role } = await accessOrg(ctx.db, principalOf(request), request.params.org);
-      requireRole(role, 'owner');
+      const { org } = orgAccessOf(request);
       await allowance.ensure(ctx.db, ctx.clock.now(), org);
       return {
         data: { plan: org.plan, rate_limit: { requests_per_hour: requestsPerHour(org) }, credits: await readBalance(ctx.db, org.id) },
@@ -155,7 +153,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.get('/organizations/:org/members', {
-    config: { auth: 'any', scope: 'org:read' },
+    config: { auth: 'any', scope: 'org:read', org: 'member' },
     schema: {
       tags: ['Members'],
       summary: 'Members and their roles',
@@ -164,7 +162,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
       response: { 200: listEnvelope(MemberSchema), ...problems(401, 404, 422, 429) },
     },
     handler: async (request) => {
-      const { org } = await accessOrg(ctx.db, principalOf(request), request.params.org);
+      const { org } = orgAccessOf(request);
       const { page, per } = request.query;
       const { rows, total } = await listMembers(ctx, org.id, { page, per });
       return { data: rows.map(memberView), meta: { total, page, per } };
@@ -172,7 +170,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.get('/organizations/:org/members/:user_id', {
-    config: { auth: 'any', scope: 'org:read' },
+    config: { auth: 'any', scope: 'org:read', org: 'member' },
     schema: {
       tags: ['Members'],
       summary: 'One member',
@@ -180,7 +178,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
       response: { 200: envelope(MemberSchema), ...problems(401, 404, 429) },
     },
     handler: async (request) => {
-      const { org } = await accessOrg(ctx.db, principalOf(request), request.params.org);
+      const { org } = orgAccessOf(request);
       const member = await findMember(ctx.db, org.id, request.params.user_id);
       if (!member) throw OrgErrors.MEMBER_NOT_FOUND({ user_id: request.params.user_id });
       return { data: memberView(member) };
@@ -188,7 +186,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.patch('/organizations/:org/members/:user_id', {
-    config: { auth: 'any', scope: 'members:write' },
+    config: { auth: 'any', scope: 'members:write', org: 'admin' },
     schema: {
       tags: ['Members'],
       summary: "Change a member's role (admin+; only an owner makes or unmakes owners)",
@@ -198,15 +196,14 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request) => {
       const principal = principalOf(request);
-      const { org, role } = await accessOrg(ctx.db, principal, request.params.org);
-      requireRole(role, 'admin');
+      const { org } = orgAccessOf(request);
       const member = await changeMemberRole(ctx, actorOf(principal, originOf(request)), org.id, request.params.user_id, request.body.role);
       return { data: memberView(member) };
     },
   });
 
   app.delete('/organizations/:org/members/:user_id', {
-    config: { auth: 'any', scope: 'members:write' },
+    config: { auth: 'any', scope: 'members:write', org: 'member' },
     schema: {
       tags: ['Members'],
       summary: 'Remove a member (admin+; only an owner removes an owner), or leave when it is you',
@@ -216,7 +213,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);
-      const { org, role } = await accessOrg(ctx.db, principal, request.params.org);
+      const { org, role } = orgAccessOf(request);
       if (request.params.user_id !== principal.user.id) requireRole(role, 'admin');
       await removeMember(ctx, actorOf(principal, originOf(request)), org.id, request.params.user_id);
       return reply.code(204).send(null);
@@ -224,7 +221,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.post('/organizations/:org/transfer-ownership', {
-    config: { auth: 'any', scope: 'members:write' },
+    config: { auth: 'any', scope: 'members:write', org: 'owner' },
     schema: {
       tags: ['Members'],
       summary: 'Make another member owner; the caller stays on as admin (owner)',
@@ -234,8 +231,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request) => {
       const principal = principalOf(request);
-      const { org, role } = await accessOrg(ctx.db, principal, request.params.org);
-      requireRole(role, 'owner');
+      const { org } = orgAccessOf(request);
       const member = await transferOwnership(ctx, actorOf(principal, originOf(request)), org.id, request.body.user_id);
       return { data: memberView(member) };
     },

@@ -10,24 +10,18 @@ import { issuingKeys, type IssueKey } from '../keys/issue.js';
 import { slugify, uniqueSlug } from '../lib/slug.js';
 import { byActor, type Actor } from '../audit/actor.js';
 import { OrgErrors } from './errors.js';
-import { countOwners, findOrganization, insertOrganization, lockMembership, ROLE_RANK } from './store.js';
+import { findOrganization, lockMembership, ROLE_RANK } from '../access/orgs.js';
+import { countOwners, insertOrganization } from './store.js';
 import type { OrganizationsTable, OrgRole } from './tables.js';
 import { countRows, offsetOf, type Page } from '../db/paging.js';
 
 /*
  * Organizations and their members. Every rule that involves the caller's role is checked again inside
- * the transaction, after taking the organization's lock: a caller demoted a moment ago cannot slip a
- * change through, and "an organization always has an owner" holds under any interleaving. The time of
+ * the transaction by lockMembership, which takes the organization's lock first: a caller demoted a
+ * moment ago cannot slip a change through, and "an organization always has an owner" holds under any
+ * interleaving. The time of
  * a change is read after the lock too, so audit entries are ordered as the changes were applied.
  */
-
-/** Starts the transaction of a membership change: the lock, then the caller's current role (403 below `minimum`). */
-export async function lockAsRole(trx: Trx, orgId: string, userId: string, minimum: OrgRole): Promise<OrgRole> {
-  const role = await lockMembership(trx, orgId, userId);
-  if (!role) throw HttpErrors.NOT_FOUND();
-  if (ROLE_RANK[role] < ROLE_RANK[minimum]) throw HttpErrors.FORBIDDEN({ required_role: minimum });
-  return role;
-}
 
 async function ensureAnOwner(trx: Executor, orgId: string): Promise<void> {
   if ((await countOwners(trx, orgId)) < 1) throw OrgErrors.LAST_OWNER();
@@ -136,7 +130,7 @@ export async function updateOrganization(ctx: AppContext, actor: Actor, orgId: s
   let updated: OrganizationsTable;
   try {
     updated = await ctx.db.transaction().execute(async (trx) => {
-      await lockAsRole(trx, orgId, actor.userId, 'admin');
+      await lockMembership(trx, orgId, actor.userId, 'admin');
       const now = ctx.clock.now();
       const before = (await findOrganization(trx, orgId))!;
       const changes: Partial<OrganizationsTable> = {};
@@ -181,7 +175,7 @@ export async function updateOrganization(ctx: AppContext, actor: Actor, orgId: s
 /** Owner only. Memberships, keys, invitations, credits and projects go with it (foreign keys cascade). */
 export async function deleteOrganization(ctx: AppContext, actor: Actor, orgId: string): Promise<void> {
   await ctx.db.transaction().execute(async (trx) => {
-    await lockAsRole(trx, orgId, actor.userId, 'owner');
+    await lockMembership(trx, orgId, actor.userId, 'owner');
     const now = ctx.clock.now();
     const org = (await findOrganization(trx, orgId))!;
     await trx.deleteFrom('organizations').where('id', '=', orgId).execute();
@@ -228,7 +222,7 @@ export async function findMember(db: Executor, orgId: string, userId: string): P
  */
 export async function changeMemberRole(ctx: AppContext, actor: Actor, orgId: string, targetUserId: string, role: OrgRole): Promise<MemberRow> {
   const member = await ctx.db.transaction().execute(async (trx) => {
-    const callerRole = await lockAsRole(trx, orgId, actor.userId, 'admin');
+    const callerRole = await lockMembership(trx, orgId, actor.userId, 'admin');
     const now = ctx.clock.now();
     const target = await findMember(trx, orgId, targetUserId);
     if (!target) throw OrgErrors.MEMBER_NOT_FOUND({ user_id: targetUserId });
@@ -260,7 +254,7 @@ export async function changeMemberRole(ctx: AppContext, actor: Actor, orgId: str
 export async function removeMember(ctx: AppContext, actor: Actor, orgId: string, targetUserId: string): Promise<void> {
   const leaving = targetUserId === actor.userId;
   await ctx.db.transaction().execute(async (trx) => {
-    const callerRole = await lockAsRole(trx, orgId, actor.userId, leaving ? 'member' : 'admin');
+    const callerRole = await lockMembership(trx, orgId, actor.userId, leaving ? 'member' : 'admin');
     const now = ctx.clock.now();
     const target = await findMember(trx, orgId, targetUserId);
     if (!target) throw OrgErrors.MEMBER_NOT_FOUND({ user_id: targetUserId });
@@ -317,7 +311,7 @@ async function cancelInvitationsBy(trx: Trx, now: number, actor: Actor, orgId: s
 /** The owner hands ownership to another member, who becomes owner; the caller stays on as admin. */
 export async function transferOwnership(ctx: AppContext, actor: Actor, orgId: string, targetUserId: string): Promise<MemberRow> {
   const member = await ctx.db.transaction().execute(async (trx): Promise<MemberRow> => {
-    await lockAsRole(trx, orgId, actor.userId, 'owner');
+    await lockMembership(trx, orgId, actor.userId, 'owner');
     const now = ctx.clock.now();
     const target = await findMember(trx, orgId, targetUserId);
     if (!target) throw OrgErrors.MEMBER_NOT_FOUND({ user_id: targetUserId });

@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { principalOf } from '../http/auth-gate.js';
+import { principalOf } from '../http/request.js';
 import { envelope, listEnvelope, PaginationQuery, problems } from '../http/schemas.js';
 import type { Api } from '../http/types.js';
 import { accessProject, requireProjectRole } from './access.js';

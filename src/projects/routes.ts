@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { principalOf } from '../http/auth-gate.js';
+import { principalOf } from '../http/request.js';
 import { HttpErrors } from '../http/errors.js';
 import { envelope, listEnvelope, PaginationQuery, problems } from '../http/schemas.js';
 import { originOf, type Api } from '../http/types.js';
 import { EmailSchema } from '../lib/email.js';
-import { accessOrg, defaultOrg, requireRole } from '../orgs/access.js';
+import { accessOrg, defaultOrg, requireRole } from '../access/orgs.js';
 import { actorOf } from '../audit/actor.js';
 import { OrgRef, UserIdParam } from '../orgs/schemas.js';
 import { accessProject, requireProjectRole } from './access.js';

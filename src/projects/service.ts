@@ -9,7 +9,7 @@ import { slugify, uniqueSlug } from '../lib/slug.js';
 import { byActor, type Actor } from '../audit/actor.js';
 import { OrgErrors } from '../orgs/errors.js';
 import { countRows, offsetOf, type Page } from '../db/paging.js';
-import { lockOrganization, roleIn, ROLE_RANK } from '../orgs/store.js';
+import { lockMembership, lockOrganization, roleIn } from '../access/orgs.js';
 import { effectiveProjectRole, PROJECT_ROLE_RANK, type ProjectAccess } from './access.js';
 import { ProjectErrors } from './errors.js';
 import type { ProjectRole, ProjectsTable } from './tables.js';
@@ -122,11 +122,8 @@ export async function createProject(
 ): Promise<ProjectsTable> {
   const attempt = (slug: string) =>
     ctx.db.transaction().execute(async (trx) => {
-      if (!(await lockOrganization(trx, orgId))) throw HttpErrors.NOT_FOUND();
+      await lockMembership(trx, orgId, actor.userId, 'admin');
       const now = ctx.clock.now();
-      const role = await roleIn(trx, orgId, actor.userId);
-      if (!role) throw HttpErrors.NOT_FOUND();
-      if (ROLE_RANK[role] < ROLE_RANK.admin) throw HttpErrors.FORBIDDEN({ required_role: 'admin' });
       const project: ProjectsTable = {
         id: newId('prj'),
         org_id: orgId,

@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from './principal.js';
 import type { AppContext } from '../context.js';
-import type { Stamps } from '../stamps/stamps.js';
 import { hashKey, isWellFormedKey } from '../keys/format.js';
 import { isUnlimited, refusal, type ScopeNeed, type ScopeRefusal } from '../keys/scopes.js';
 import { requestsPerHour } from '../orgs/plans.js';
 import { decide, resetEpochSeconds, retryAfterSeconds, type LimitDecision } from '../ratelimit/limiter.js';
-import { HttpErrors, rateLimited } from './errors.js';
+import { HttpErrors, rateLimited } from '../http/errors.js';
+import { stampsOf } from '../http/request.js';
 
 /** Who may call a route: nobody needs to be signed in, an API key only, a web session only, or either. */
 export type AuthMode = 'public' | 'api_key' | 'session' | 'any';
@@ -24,28 +24,9 @@ declare module 'fastify' {
     /** The route reaches past any list of projects (see RouteNeed): a key bound to projects may not call it. */
     allProjects?: boolean;
   }
-  interface FastifyRequest {
-    principal: Principal | null;
-    /** The cache stamps for this request, read once (see stampsOf). */
-    stamps: Promise<Stamps> | null;
-  }
 }
 
 const HOUR_MS = 3_600_000;
-
-/** The caller of an authenticated route (the gate has run, so there is one). */
-export function principalOf(request: FastifyRequest): Principal {
-  if (!request.principal) throw HttpErrors.UNAUTHORIZED();
-  return request.principal;
-}
-
-/**
- * The cache stamps as of this request: read after it arrived (so every change committed before it was
- * sent shows), once per request, shared with the requests that arrived with it.
- */
-export function stampsOf(ctx: AppContext, request: FastifyRequest): Promise<Stamps> {
-  return (request.stamps ??= ctx.stamps.read());
-}
 
 /**
  * The one auth gate. Runs before the body is parsed, so an unauthenticated caller learns nothing
