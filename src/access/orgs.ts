@@ -1,6 +1,7 @@
 import type { Principal } from '../auth/principal.js';
 import type { Executor } from '../db/index.js';
 import { HttpErrors } from '../http/errors.js';
+import { z } from 'zod';
 import { ORG_ROLES, type OrganizationsTable, type OrgRole } from '../orgs/tables.js';
 
 /*
@@ -11,6 +12,8 @@ import { ORG_ROLES, type OrganizationsTable, type OrgRole } from '../orgs/tables
 
 /** member 1, admin 2, owner 3: from the order of ORG_ROLES. */
 export const ROLE_RANK = Object.fromEntries(ORG_ROLES.map((role, i) => [role, ORG_ROLES.length - i])) as Record<OrgRole, number>;
+
+export const OrgRoleSchema = z.enum(ORG_ROLES);
 
 export interface OrgAccess {
   org: OrganizationsTable;

@@ -4,7 +4,7 @@ import type { AppContext } from '../context.js';
 import { principalOf } from '../http/request.js';
 import { HttpErrors } from '../http/errors.js';
 import { envelope, listEnvelope, PaginationQuery, problems, singleLine, Timestamp } from '../http/schemas.js';
-import { OrgRoleSchema } from '../orgs/schemas.js';
+import { OrgRoleSchema } from '../access/orgs.js';
 import { originOf, type Api } from '../http/types.js';
 import { EmailSchema } from '../lib/email.js';
 import { isoTime } from '../lib/time.js';

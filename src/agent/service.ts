@@ -4,13 +4,14 @@ import { sql } from 'kysely';
 import type { Trx } from '../db/index.js';
 import { issuingKeys, type IssueKey } from '../keys/issue.js';
 import { isKeyLive } from '../keys/store.js';
-import { newId, randomDigits } from '../lib/random.js';
+import { randomDigits } from '../lib/random.js';
 import { sameDigest } from '../lib/secrets.js';
 import { uniqueSlug } from '../lib/slug.js';
 import { insertOrganization } from '../orgs/store.js';
 import { clientBucket } from '../ratelimit/limiter.js';
 import { throttle } from '../ratelimit/throttle.js';
 import { AccountErrors } from '../accounts/errors.js';
+import { userOfProvenMailbox } from '../accounts/users.js';
 import { MailErrors } from '../mail/errors.js';
 import { AgentErrors } from './errors.js';
 
@@ -126,30 +127,15 @@ export async function verifyAgent(ctx: AppContext, input: AgentVerifyInput, orig
       .executeTakeFirst();
     if (!consumed) throw AgentErrors.OTP_EXPIRED(); // a concurrent try with the same code won
 
-    const { userId, isNewUser } = await findOrCreateUser(trx, now, email);
+    // Disabled after the code was mailed: no key and no organization, and the answer sign-up gives such an address.
+    const proven = await userOfProvenMailbox(trx, now, email, 'agent');
+    if (!proven) throw AgentErrors.OTP_EXPIRED();
+    const { userId, isNewUser } = proven;
     const current = await currentAgentKey(ctx, trx, userId, now);
     const apiKey = current ?? (await mintAgentKey(issueKey, trx, userId, email, now, origin));
     await recordAudit(trx, now, { action: 'agent.verify', actorUserId: userId, ip: origin.ip, userAgent: origin.userAgent, details: { is_new_user: isNewUser } });
     return { email, api_key: apiKey, is_new_user: isNewUser };
   });
-}
-
-async function findOrCreateUser(trx: Trx, now: number, email: string): Promise<{ userId: string; isNewUser: boolean }> {
-  const user = await trx.selectFrom('users').select(['id', 'email_verified_at', 'disabled_at']).where('email', '=', email).executeTakeFirst();
-  // Disabled after the code was mailed: no key and no organization, and the answer sign-up gives such an address.
-  if (user?.disabled_at != null) throw AgentErrors.OTP_EXPIRED();
-  if (user) {
-    // The code proved the mailbox, just as a verification link would. A password set before the mailbox
-    // was proven may be a squatter's (someone who signed up with this address first): it is dropped.
-    if (user.email_verified_at === null) {
-      await trx.updateTable('users').set({ email_verified_at: now, password_hash: null, updated_at: now }).where('id', '=', user.id).execute();
-    }
-    return { userId: user.id, isNewUser: false };
-  }
-  const userId = newId('usr');
-  await trx.insertInto('users').values({ id: userId, email, name: null, email_verified_at: now, password_hash: null, disabled_at: null, created_at: now, updated_at: now }).execute();
-  await recordAudit(trx, now, { action: 'user.created', actorUserId: userId, targetType: 'user', targetId: userId, details: { via: 'agent' } });
-  return { userId, isNewUser: true };
 }
 
 /** The user's live agent key, unsealed, if they still hold the membership it acts through. */

@@ -3,7 +3,7 @@ import type { Principal } from './principal.js';
 import type { AppContext } from '../context.js';
 import { hashKey, isWellFormedKey } from '../keys/format.js';
 import { isUnlimited, refusal, type ScopeNeed, type ScopeRefusal } from '../keys/scopes.js';
-import { requestsPerHour } from '../orgs/plans.js';
+import { requestsPerHour } from '../credits/plans.js';
 import { decide, resetEpochSeconds, retryAfterSeconds, type LimitDecision } from '../ratelimit/limiter.js';
 import { HttpErrors, rateLimited } from '../http/errors.js';
 import { stampsOf } from '../http/request.js';

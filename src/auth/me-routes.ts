@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { principalOf } from '../http/request.js';
 import { envelope, problems } from '../http/schemas.js';
-import { OrgRoleSchema } from '../orgs/schemas.js';
+import { OrgRoleSchema } from '../access/orgs.js';
 import type { Api } from '../http/types.js';
 
 export async function meRoutes(app: Api, _ctx: AppContext): Promise<void> {

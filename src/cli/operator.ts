@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Config } from '../config.js';
 import type { Store } from '../db/index.js';
-import { PLAN_NAMES } from '../orgs/plans.js';
+import { PLAN_NAMES } from '../orgs/tables.js';
 import type { Plan } from '../orgs/tables.js';
 
 // The server and database modules load only when an operator command runs, so the user-facing

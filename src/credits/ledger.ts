@@ -6,7 +6,7 @@ import { compiledOnce } from '../db/compiled.js';
 import { announce, type Stamps } from '../stamps/stamps.js';
 import { ApiError } from '../http/errors.js';
 import { newId } from '../lib/random.js';
-import { PLANS } from '../orgs/plans.js';
+import { PLANS } from './plans.js';
 import type { Plan } from '../orgs/tables.js';
 import { CreditErrors } from './errors.js';
 import type { CreditLedgerTable } from './tables.js';

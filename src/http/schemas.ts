@@ -63,3 +63,8 @@ export function multiLine(max: number) {
     .max(max, `must be at most ${max} characters`)
     .regex(/^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*$/, 'must not contain control characters other than line breaks and tabs');
 }
+
+/** An organization named in a path or a query: its id or its slug. */
+export const OrgRef = z.string().min(1).max(100).meta({ description: 'Organization id or slug' });
+export const UserIdParam = z.string().min(1).max(100);
+export const UserSummarySchema = z.object({ id: z.string(), email: z.string(), name: z.string().nullable() });

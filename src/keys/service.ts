@@ -3,7 +3,7 @@ import { actorOf } from '../audit/actor.js';
 import { recordAudit, type RequestOrigin } from '../audit/audit.js';
 import type { Principal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
-import type { Executor } from '../db/index.js';
+import type { Executor, Trx } from '../db/index.js';
 import { HttpErrors } from '../http/errors.js';
 import { lockMembership, ROLE_RANK, type OrgAccess } from '../access/orgs.js';
 import { attenuate, boundsOf, type KeyBounds } from './attenuate.js';
@@ -175,6 +175,19 @@ export async function rotateKey(ctx: AppContext, access: OrgAccess, principal: P
     });
   });
   return { ...rotated, previous: { id: old.id, expires_at: diesAt }, view: await getKey(ctx, access, principal, rotated.row.id) };
+}
+
+/** A member leaves or is removed: their keys in the organization stop working now. In the caller's transaction. */
+export async function revokeMemberKeys(trx: Trx, orgId: string, userId: string, now: number): Promise<number> {
+  const revoked = await trx
+    .updateTable('api_keys')
+    .set({ revoked_at: now })
+    .where('org_id', '=', orgId)
+    .where('user_id', '=', userId)
+    .where((eb) => eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>', now)]))
+    .executeTakeFirst();
+  await announce(trx, 'auth');
+  return Number(revoked.numUpdatedRows);
 }
 
 export interface UsageQuery {

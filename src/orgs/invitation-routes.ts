@@ -8,7 +8,9 @@ import { isoTime } from '../lib/time.js';
 import { orgAccessOf } from '../access/precondition.js';
 import { actorOf } from '../audit/actor.js';
 import { acceptInvitation, cancelInvitation, createInvitation, invitationStatus, listInvitations } from './invitations.js';
-import { InvitationRoleSchema, OrganizationSchema, organizationView, OrgRef, OrgRoleSchema } from './schemas.js';
+import { OrgRoleSchema } from '../access/orgs.js';
+import { OrgRef } from '../http/schemas.js';
+import { InvitationRoleSchema, OrganizationSchema, organizationView } from './schemas.js';
 import { INVITATION_STATUSES, type InvitationsTable } from './tables.js';
 
 const InvitationSchema = z

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { boundsOf } from '../keys/attenuate.js';
-import { MonthlyAllowance, readBalance } from '../credits/ledger.js';
 import { principalOf } from '../http/request.js';
 import { AllowListSchema } from '../lib/allow-list.js';
 import { envelope, listEnvelope, PaginationQuery, problems } from '../http/schemas.js';
@@ -9,8 +8,9 @@ import { originOf, type Api } from '../http/types.js';
 import { requireRole } from '../access/orgs.js';
 import { orgAccessOf } from '../access/precondition.js';
 import { actorOf } from '../audit/actor.js';
-import { requestsPerHour } from './plans.js';
-import { MemberSchema, memberView, NameSchema, OrganizationSchema, organizationView, OrgRef, OrgRoleSchema, OrgSlugSchema, PlanSchema, UserIdParam } from './schemas.js';
+import { OrgRoleSchema } from '../access/orgs.js';
+import { OrgRef, UserIdParam } from '../http/schemas.js';
+import { MemberSchema, memberView, NameSchema, OrganizationSchema, organizationView, OrgSlugSchema } from './schemas.js';
 import {
   changeMemberRole,
   createOrganization,
@@ -27,10 +27,8 @@ import { OrgErrors } from './errors.js';
 const OrgParams = z.object({ org: OrgRef });
 const MemberParams = z.object({ org: OrgRef, user_id: UserIdParam });
 
-/** Organizations, their members, ownership transfer and the billing view (§6). */
+/** Organizations, their members and ownership transfer (§6); the billing view is the credits feature's. */
 export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
-  const allowance = new MonthlyAllowance();
-
   app.get('/organizations', {
     config: { auth: 'any', scope: 'org:read' },
     schema: {
@@ -123,32 +121,6 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
       const { org } = orgAccessOf(request);
       await deleteOrganization(ctx, actorOf(principal, originOf(request)), org.id);
       return reply.code(204).send(null);
-    },
-  });
-
-  app.get('/organizations/:org/billing', {
-    config: { auth: 'any', scope: 'credits:read', org: 'owner' },
-    schema: {
-      tags: ['Organizations'],
-      summary: 'Plan, rate limit and credits (owner)',
-      params: OrgParams,
-      response: {
-        200: envelope(
-          z.object({
-            plan: PlanSchema,
-            rate_limit: z.object({ requests_per_hour: z.number().int().meta({ description: 'Per API key' }) }),
-            credits: z.object({ total_credits: z.number(), credits_used: z.number(), credits_left: z.number() }),
-          }),
-        ),
-        ...problems(401, 403, 404, 429),
-      },
-    },
-    handler: async (request) => {
-      const { org } = orgAccessOf(request);
-      await allowance.ensure(ctx.db, ctx.clock.now(), org);
-      return {
-        data: { plan: org.plan, rate_limit: { requests_per_hour: requestsPerHour(org) }, credits: await readBalance(ctx.db, org.id) },
-      };
     },
   });
 

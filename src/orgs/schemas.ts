@@ -1,19 +1,19 @@
 import { z } from 'zod';
-import { singleLine, Timestamp } from '../http/schemas.js';
+import { OrgRoleSchema } from '../access/orgs.js';
+import { PlanSchema } from '../credits/plans.js';
+import { singleLine, Timestamp, UserSummarySchema } from '../http/schemas.js';
+
 import { isoTime } from '../lib/time.js';
 import { SlugSchema } from '../lib/slug.js';
 import { readAllowList } from '../lib/allow-list.js';
 import type { MemberRow } from './service.js';
-import { INVITATION_ROLES, ORG_ROLES, PLAN_NAMES, type OrganizationsTable, type OrgRole } from './tables.js';
+import { INVITATION_ROLES, type OrganizationsTable, type OrgRole } from './tables.js';
 
-export const OrgRoleSchema = z.enum(ORG_ROLES);
 export const InvitationRoleSchema = z.enum(INVITATION_ROLES);
-export const PlanSchema = z.enum(PLAN_NAMES);
+
 export const NameSchema = singleLine(100);
 export const OrgSlugSchema = SlugSchema;
 /** An organization by id (`org_…`) or slug. */
-export const OrgRef = z.string().min(1).max(100).meta({ description: 'Organization id or slug' });
-export const UserIdParam = z.string().min(1).max(100);
 
 export const OrganizationSchema = z
   .object({
@@ -45,7 +45,6 @@ export function organizationView(org: OrganizationsTable, role: OrgRole): z.infe
   };
 }
 
-export const UserSummarySchema = z.object({ id: z.string(), email: z.string(), name: z.string().nullable() });
 
 export const MemberSchema = z
   .object({ user: UserSummarySchema, role: OrgRoleSchema, created_at: Timestamp })

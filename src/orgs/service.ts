@@ -7,6 +7,8 @@ import { announce } from '../stamps/stamps.js';
 import { readAllowList, storeAllowList } from '../lib/allow-list.js';
 import { attenuate, type Attenuated, type KeyBounds } from '../keys/attenuate.js';
 import { issuingKeys, type IssueKey } from '../keys/issue.js';
+import { revokeMemberKeys } from '../keys/service.js';
+import { removeFromAllTeams } from '../projects/service.js';
 import { slugify, uniqueSlug } from '../lib/slug.js';
 import { byActor, type Actor } from '../audit/actor.js';
 import { OrgErrors } from './errors.js';
@@ -263,18 +265,8 @@ export async function removeMember(ctx: AppContext, actor: Actor, orgId: string,
     }
     await trx.deleteFrom('memberships').where('org_id', '=', orgId).where('user_id', '=', targetUserId).execute();
     if (target.role === 'owner') await ensureAnOwner(trx, orgId);
-    const projects = await trx
-      .deleteFrom('project_members')
-      .where('user_id', '=', targetUserId)
-      .where('project_id', 'in', (eb) => eb.selectFrom('projects').select('id').where('org_id', '=', orgId))
-      .executeTakeFirst();
-    const keys = await trx
-      .updateTable('api_keys')
-      .set({ revoked_at: now })
-      .where('org_id', '=', orgId)
-      .where('user_id', '=', targetUserId)
-      .where((eb) => eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>', now)]))
-      .executeTakeFirst();
+    const projectRolesRemoved = await removeFromAllTeams(trx, orgId, targetUserId);
+    const keysRevoked = await revokeMemberKeys(trx, orgId, targetUserId, now);
     await cancelInvitationsBy(trx, now, actor, orgId, targetUserId, leaving ? 'inviter_left' : 'inviter_removed');
     await announce(trx, 'auth');
     await recordAudit(trx, now, {
@@ -282,8 +274,8 @@ export async function removeMember(ctx: AppContext, actor: Actor, orgId: string,
       details: {
         email: target.email,
         role: target.role,
-        project_roles_removed: Number(projects.numDeletedRows),
-        api_keys_revoked: Number(keys.numUpdatedRows),
+        project_roles_removed: projectRolesRemoved,
+        api_keys_revoked: keysRevoked,
       },
     });
   });

@@ -1,4 +1,5 @@
 import type { Executor } from '../db/index.js';
+import { openBalance } from '../credits/service.js';
 import { newId } from '../lib/random.js';
 import type { OrganizationsTable } from './tables.js';
 import { countRows } from '../db/paging.js';
@@ -23,7 +24,7 @@ export async function insertOrganization(
   };
   await trx.insertInto('organizations').values(org).execute();
   await trx.insertInto('memberships').values({ org_id: org.id, user_id: input.ownerId, role: 'owner', created_at: now }).execute();
-  await trx.insertInto('credit_balances').values({ org_id: org.id, granted_micros: 0, used_micros: 0 }).execute();
+  await openBalance(trx, org.id);
   return org;
 }
 

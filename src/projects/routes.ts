@@ -7,7 +7,7 @@ import { originOf, type Api } from '../http/types.js';
 import { EmailSchema } from '../lib/email.js';
 import { accessOrg, defaultOrg, requireRole } from '../access/orgs.js';
 import { actorOf } from '../audit/actor.js';
-import { OrgRef, UserIdParam } from '../orgs/schemas.js';
+import { OrgRef, UserIdParam } from '../http/schemas.js';
 import { accessProject, requireProjectRole } from './access.js';
 import {
   ProjectDescriptionSchema,

@@ -3,7 +3,7 @@ import { HttpErrors } from '../http/errors.js';
 import { multiLine, singleLine, Timestamp } from '../http/schemas.js';
 import { SlugSchema } from '../lib/slug.js';
 import { isoTime } from '../lib/time.js';
-import { UserSummarySchema } from '../orgs/schemas.js';
+import { UserSummarySchema } from '../http/schemas.js';
 import { permalinkOf } from './items.js';
 import { EMPTY_STATS, type ProjectStats, type TeamRow } from './service.js';
 import { IMPLEMENTATION_STATUSES, ITEM_STATES, ITEM_TYPES, PRIORITIES, PROJECT_ROLES, type ProjectsTable, type SpecItemsTable } from './tables.js';

@@ -211,6 +211,16 @@ export async function deleteProject(ctx: AppContext, actor: Actor, access: Proje
 // ---------------------------------------------------------------------------------------------------
 // Project teams
 
+/** A member leaves the organization or is removed: they lose every project role in it. In the caller's transaction. */
+export async function removeFromAllTeams(trx: Trx, orgId: string, userId: string): Promise<number> {
+  const removed = await trx
+    .deleteFrom('project_members')
+    .where('user_id', '=', userId)
+    .where('project_id', 'in', (eb) => eb.selectFrom('projects').select('id').where('org_id', '=', orgId))
+    .executeTakeFirst();
+  return Number(removed.numDeletedRows);
+}
+
 export interface TeamRow {
   user_id: string;
   email: string;
