@@ -27,9 +27,10 @@ import { registerOrgAccess } from './access/precondition.js';
 import { registerAuthGate, type AuthMode, type SessionAuthenticator } from './auth/gate.js';
 import { isDatabaseUnavailable } from './db/unavailable.js';
 import { DependencyUnavailable } from './lib/unavailable.js';
+import { version } from './lib/version.js';
 import { ApiError, dependencyUnavailable, errorRegistry, HttpErrors } from './http/errors.js';
 import { lazyChildLogger, requestIdGenerator } from './http/per-request.js';
-import { systemRoutes } from './http/system-routes.js';
+import { systemRoutes } from './operations/system-routes.js';
 import type { Api } from './http/types.js';
 import { httpsOptions, registerOperations } from './operations/index.js';
 import { invitationRoutes } from './orgs/invitation-routes.js';
@@ -99,7 +100,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
       openapi: '3.1.0',
       info: {
         title: 'FuncSpec API',
-        version: '1.0.0',
+        version: version(),
         description:
           'Specifications and the access control around them. Authenticate with `X-Api-Key` or the web session cookie. ' +
           'Every error is `application/problem+json` with a stable `error_code` (listed under `x-error-codes`). ' +

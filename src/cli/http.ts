@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiCallError, CliError, EXIT, UsageError, type Problem } from './errors.js';
-import { cliVersion } from './version.js';
+import { version } from '../lib/version.js';
 
 export type Query = Record<string, string | number | boolean | undefined | null>;
 
@@ -119,7 +119,7 @@ export class ApiClient {
     const url = this.url(path, options.query);
     const headers: Record<string, string> = {
       accept: 'application/json',
-      'user-agent': `funcspec-cli/${cliVersion()} node/${process.versions.node} ${process.platform}`,
+      'user-agent': `funcspec-cli/${version()} node/${process.versions.node} ${process.platform}`,
       ...options.headers,
     };
     if ((options.auth ?? 'key') === 'key') {

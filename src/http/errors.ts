@@ -68,6 +68,12 @@ export const HttpErrors = defineErrors({
   SERVICE_UNAVAILABLE: { status: 503, message: 'The server is shutting down or a dependency is unavailable; retry shortly.' },
 });
 
+/** Codes more than one feature answers, defined once. */
+export const SharedErrors = defineErrors({
+  SLUG_TAKEN: { status: 409, message: 'This slug is already in use; choose another.' },
+  MEMBER_NOT_FOUND: { status: 404, message: 'No member of this organization has that user id or e-mail.' },
+});
+
 /** The body of every error response (content type application/problem+json). */
 export const ProblemSchema = z
   .object({

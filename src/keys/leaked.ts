@@ -1,5 +1,5 @@
 import { recordAudit, type RequestOrigin } from '../audit/audit.js';
-import { deliver } from '../accounts/mails.js';
+import { deliver } from '../mail/deliver.js';
 import type { AppContext } from '../context.js';
 import { announce } from '../stamps/stamps.js';
 import { adminsOf } from '../access/orgs.js';

@@ -13,7 +13,7 @@ import { readAllowList } from '../lib/allow-list.js';
 import { readProjectIds, readScopes, type Grant } from './scopes.js';
 import { isKeyLive } from './store.js';
 import { issuingKeys } from './issue.js';
-import { projectIdsIn } from '../projects/service.js';
+import { projectIdsIn } from '../access/projects.js';
 import type { ApiKeysTable } from './tables.js';
 import { countRows, offsetOf } from '../db/paging.js';
 

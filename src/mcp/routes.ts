@@ -7,7 +7,7 @@ import { INNER_CALL_HEADER, presentedKey } from '../auth/gate.js';
 import { HttpErrors, type ApiError } from '../http/errors.js';
 import { problems } from '../http/schemas.js';
 import type { Api } from '../http/types.js';
-import { cliVersion } from '../cli/version.js';
+import { version } from '../lib/version.js';
 import { McpErrors } from './errors.js';
 import { argumentsSchema, describe, splitArguments, TOOLS, TOOLS_BY_NAME, type HttpCall, type Tool } from './tools.js';
 
@@ -104,7 +104,7 @@ export async function mcpRoutes(app: Api, _ctx: AppContext, inject: Inject): Pro
 function toolServer(sdk: Sdk, call: (request: HttpCall) => Promise<{ status: number; body: unknown }>): Server {
   // The low-level Server rather than McpServer: McpServer would validate the arguments itself and answer in
   // its own words; here the operation's route does, so a bad argument is VALIDATION_FAILED as over HTTP.
-  const server = new sdk.Server({ name: 'funcspec', title: 'FuncSpec', version: cliVersion() }, {
+  const server = new sdk.Server({ name: 'funcspec', title: 'FuncSpec', version: version() }, {
     capabilities: { tools: {} },
     instructions: INSTRUCTIONS,
     jsonSchemaValidator: sdk.jsonSchemaValidator,

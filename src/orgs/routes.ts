@@ -1,3 +1,4 @@
+import { SharedErrors } from '../http/errors.js';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { boundsOf } from '../keys/attenuate.js';
@@ -22,7 +23,6 @@ import {
   transferOwnership,
   updateOrganization,
 } from './service.js';
-import { OrgErrors } from './errors.js';
 
 const OrgParams = z.object({ org: OrgRef });
 const MemberParams = z.object({ org: OrgRef, user_id: UserIdParam });
@@ -152,7 +152,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
     handler: async (request) => {
       const { org } = orgAccessOf(request);
       const member = await findMember(ctx.db, org.id, request.params.user_id);
-      if (!member) throw OrgErrors.MEMBER_NOT_FOUND({ user_id: request.params.user_id });
+      if (!member) throw SharedErrors.MEMBER_NOT_FOUND({ user_id: request.params.user_id });
       return { data: memberView(member) };
     },
   });

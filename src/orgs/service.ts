@@ -2,7 +2,7 @@ import { recordAudit } from '../audit/audit.js';
 import type { Principal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import { isUniqueViolation, type Executor, type Trx } from '../db/index.js';
-import { HttpErrors } from '../http/errors.js';
+import { HttpErrors, SharedErrors } from '../http/errors.js';
 import { announce } from '../stamps/stamps.js';
 import { readAllowList, storeAllowList } from '../lib/allow-list.js';
 import { attenuate, type Attenuated, type KeyBounds } from '../keys/attenuate.js';
@@ -83,7 +83,7 @@ export async function createOrganization(
     try {
       return await attempt(input.slug);
     } catch (error) {
-      if (isUniqueViolation(error)) throw OrgErrors.SLUG_TAKEN({ slug: input.slug });
+      if (isUniqueViolation(error)) throw SharedErrors.SLUG_TAKEN({ slug: input.slug });
       throw error;
     }
   }
@@ -168,7 +168,7 @@ export async function updateOrganization(ctx: AppContext, actor: Actor, orgId: s
       return after;
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw OrgErrors.SLUG_TAKEN({ slug: patch.slug });
+    if (isUniqueViolation(error)) throw SharedErrors.SLUG_TAKEN({ slug: patch.slug });
     throw error;
   }
   return updated;
@@ -227,7 +227,7 @@ export async function changeMemberRole(ctx: AppContext, actor: Actor, orgId: str
     const callerRole = await lockMembership(trx, orgId, actor.userId, 'admin');
     const now = ctx.clock.now();
     const target = await findMember(trx, orgId, targetUserId);
-    if (!target) throw OrgErrors.MEMBER_NOT_FOUND({ user_id: targetUserId });
+    if (!target) throw SharedErrors.MEMBER_NOT_FOUND({ user_id: targetUserId });
     if (target.role === role) return target;
     if (targetUserId === actor.userId && ROLE_RANK[role] > ROLE_RANK[target.role]) {
       throw HttpErrors.FORBIDDEN({ reason: 'self_promotion' }, { message: 'You cannot raise your own role.' });
@@ -259,7 +259,7 @@ export async function removeMember(ctx: AppContext, actor: Actor, orgId: string,
     const callerRole = await lockMembership(trx, orgId, actor.userId, leaving ? 'member' : 'admin');
     const now = ctx.clock.now();
     const target = await findMember(trx, orgId, targetUserId);
-    if (!target) throw OrgErrors.MEMBER_NOT_FOUND({ user_id: targetUserId });
+    if (!target) throw SharedErrors.MEMBER_NOT_FOUND({ user_id: targetUserId });
     if (!leaving && target.role === 'owner' && callerRole !== 'owner') {
       throw HttpErrors.FORBIDDEN({ required_role: 'owner', reason: 'owner_role' }, { message: 'Only an owner can remove an owner.' });
     }
@@ -306,7 +306,7 @@ export async function transferOwnership(ctx: AppContext, actor: Actor, orgId: st
     await lockMembership(trx, orgId, actor.userId, 'owner');
     const now = ctx.clock.now();
     const target = await findMember(trx, orgId, targetUserId);
-    if (!target) throw OrgErrors.MEMBER_NOT_FOUND({ user_id: targetUserId });
+    if (!target) throw SharedErrors.MEMBER_NOT_FOUND({ user_id: targetUserId });
     if (target.role === 'owner') throw OrgErrors.ALREADY_OWNER({ user_id: targetUserId });
     await trx.updateTable('memberships').set({ role: 'owner' }).where('org_id', '=', orgId).where('user_id', '=', targetUserId).execute();
     await trx.updateTable('memberships').set({ role: 'admin' }).where('org_id', '=', orgId).where('user_id', '=', actor.userId).execute();

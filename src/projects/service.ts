@@ -3,11 +3,10 @@ import { recordAudit } from '../audit/audit.js';
 import type { Principal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import { isUniqueViolation, type Executor, type Trx } from '../db/index.js';
-import { HttpErrors } from '../http/errors.js';
+import { HttpErrors, SharedErrors } from '../http/errors.js';
 import { newId } from '../lib/random.js';
 import { slugify, uniqueSlug } from '../lib/slug.js';
 import { byActor, type Actor } from '../audit/actor.js';
-import { OrgErrors } from '../orgs/errors.js';
 import { countRows, offsetOf, type Page } from '../db/paging.js';
 import { lockMembership, lockOrganization, roleIn } from '../access/orgs.js';
 import { effectiveProjectRole, PROJECT_ROLE_RANK, type ProjectAccess } from './access.js';
@@ -92,22 +91,6 @@ export async function listVisibleProjects(
   return { rows, total };
 }
 
-/**
- * The ids of the projects `refs` (ids or slugs) name in one organization, in the order given; the refs
- * that name none of its projects are in `unknown`.
- */
-export async function projectIdsIn(db: Executor, orgId: string, refs: readonly string[]): Promise<{ ids: string[]; unknown: string[] }> {
-  if (refs.length === 0) return { ids: [], unknown: [] };
-  const rows = await db
-    .selectFrom('projects')
-    .select(['id', 'slug'])
-    .where('org_id', '=', orgId)
-    .where((eb) => eb.or([eb('id', 'in', refs), eb('slug', 'in', refs)]))
-    .execute();
-  const byRef = new Map(rows.flatMap((row) => [[row.id, row.id], [row.slug, row.id]] as const));
-  const ids = [...new Set(refs.flatMap((ref) => byRef.get(ref) ?? []))];
-  return { ids, unknown: refs.filter((ref) => !byRef.has(ref)) };
-}
 
 async function slugFree(db: Executor, orgId: string, slug: string): Promise<boolean> {
   return !(await db.selectFrom('projects').select('id').where('org_id', '=', orgId).where('slug', '=', slug).executeTakeFirst());
@@ -146,7 +129,7 @@ export async function createProject(
     try {
       return await attempt(input.slug);
     } catch (error) {
-      if (isUniqueViolation(error)) throw OrgErrors.SLUG_TAKEN({ slug: input.slug });
+      if (isUniqueViolation(error)) throw SharedErrors.SLUG_TAKEN({ slug: input.slug });
       throw error;
     }
   }
@@ -191,7 +174,7 @@ export async function updateProject(
       return after;
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw OrgErrors.SLUG_TAKEN({ slug: patch.slug });
+    if (isUniqueViolation(error)) throw SharedErrors.SLUG_TAKEN({ slug: patch.slug });
     throw error;
   }
 }
@@ -284,7 +267,7 @@ export async function addTeamMember(
         .where('m.org_id', '=', project.org_id);
       query = target.userId !== undefined ? query.where('u.id', '=', target.userId) : query.where('u.email', '=', target.email!);
       const member = await query.executeTakeFirst();
-      if (!member) throw OrgErrors.MEMBER_NOT_FOUND(target.userId !== undefined ? { user_id: target.userId } : { email: target.email });
+      if (!member) throw SharedErrors.MEMBER_NOT_FOUND(target.userId !== undefined ? { user_id: target.userId } : { email: target.email });
       await trx.insertInto('project_members').values({ project_id: project.id, user_id: member.id, role, created_at: now }).execute();
       await recordAudit(trx, now, {
         action: 'project.member_added', orgId: project.org_id, targetType: 'user', targetId: member.id, ...byActor(actor),
