@@ -7,8 +7,7 @@ import { isUniqueViolation } from '../db/index.js';
 import { issuingKeys } from '../keys/issue.js';
 import { newId, randomToken } from '../lib/random.js';
 import { accessOrg } from '../access/orgs.js';
-import { clientBucket } from '../ratelimit/limiter.js';
-import { throttle } from '../ratelimit/throttle.js';
+import { throttle } from '../ratelimit/throttles.js';
 import { AccountErrors } from './errors.js';
 
 // RFC 8628 §6.1: consonants only (no vowels, so no words), upper case, 8 characters ≈ 34.5 bits.
@@ -53,7 +52,7 @@ function deviceCodeDigest(ctx: AppContext, code: string): string {
 
 /** Starts a CLI login: a device code for the CLI to poll with, a user code for the person to type. */
 export async function startDeviceAuthorization(ctx: AppContext, clientName: string, origin: RequestOrigin): Promise<DeviceAuthorization> {
-  await throttle(ctx, `device-code:ip:${clientBucket(origin.ip)}`, ctx.config.loginMaxAttemptsPerIp, ctx.config.loginThrottleWindowMs);
+  await throttle(ctx, 'device-code:ip', origin.ip);
   const now = ctx.clock.now();
   // Housekeeping: code pairs a day past their end are of no further use.
   await ctx.db.deleteFrom('device_codes').where('expires_at', '<', now - 86_400_000).execute();
@@ -167,8 +166,8 @@ export async function pollDeviceToken(ctx: AppContext, deviceCode: string, origi
 }
 
 async function countUserCodeGuess(ctx: AppContext, principal: Principal, origin: RequestOrigin): Promise<void> {
-  await throttle(ctx, `device-approve:ip:${clientBucket(origin.ip)}`, ctx.config.deviceCodeMaxAttempts, ctx.config.loginThrottleWindowMs);
-  await throttle(ctx, `device-approve:user:${principal.user.id}`, ctx.config.deviceCodeMaxAttempts, ctx.config.loginThrottleWindowMs);
+  await throttle(ctx, 'device-approve:ip', origin.ip);
+  await throttle(ctx, 'device-approve:user', principal.user.id);
 }
 
 export interface DeviceRequest {

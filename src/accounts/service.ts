@@ -3,8 +3,7 @@ import type { AppContext } from '../context.js';
 import { isUniqueViolation, type Executor } from '../db/index.js';
 import { newId, randomToken } from '../lib/random.js';
 import { sameDigest } from '../lib/secrets.js';
-import { clientBucket } from '../ratelimit/limiter.js';
-import { throttle } from '../ratelimit/throttle.js';
+import { countTry, resetThrottle, throttle } from '../ratelimit/throttles.js';
 import { AccountErrors } from './errors.js';
 import { deliver } from '../mail/deliver.js';
 import { accountExistsMail, inBackground, noticeSecurityChange, resetMail, verificationMail } from './mails.js';
@@ -43,19 +42,16 @@ export interface LoginOrigin extends RequestOrigin {
 }
 
 /**
- * The per-account password-guess counter; keyed by the e-mail, so it behaves the same for unknown
+ * The per-account password-guess counter is keyed by the e-mail, so it behaves the same for unknown
  * addresses. A known device of the account (see known-devices.ts) has a counter of its own.
  */
-function accountKey(ctx: AppContext, email: string, device: string | null): string {
-  const account = `login:acct:${ctx.secrets.hmac('limit-key', email)}`;
-  return device ? `${account}:device:${device}` : account;
-}
+const onDevice = (device: string | null): string => (device ? `:device:${device}` : '');
 
 async function countPasswordGuess(ctx: AppContext, email: string, device: string | null, origin: RequestOrigin): Promise<void> {
   // The client IP (socket address unless a trusted proxy vouches for X-Forwarded-For) first, so one
   // address spraying many accounts is cut off without using up those accounts' allowances.
-  await throttle(ctx, `login:ip:${clientBucket(origin.ip)}`, ctx.config.loginMaxAttemptsPerIp, ctx.config.loginThrottleWindowMs);
-  await throttle(ctx, accountKey(ctx, email, device), ctx.config.loginMaxAttemptsPerAccount, ctx.config.loginThrottleWindowMs);
+  await throttle(ctx, 'login:ip', origin.ip);
+  await throttle(ctx, 'login:acct', email, onDevice(device));
 }
 
 /**
@@ -65,9 +61,8 @@ async function countPasswordGuess(ctx: AppContext, email: string, device: string
  * up the owner's way back in (a reset link).
  */
 async function mayMail(ctx: AppContext, kind: 'sign-up' | 'reset', email: string, origin: RequestOrigin): Promise<boolean> {
-  await throttle(ctx, `account-mail:ip:${clientBucket(origin.ip)}`, ctx.config.accountMailsPerIpPerHour, HOUR_MS);
-  const decision = await ctx.limiter.hit(`account-mail:${kind}:${ctx.secrets.hmac('limit-key', email)}`, ctx.config.accountMailsPerEmailPerHour, HOUR_MS);
-  return decision.allowed;
+  await throttle(ctx, 'account-mail:ip', origin.ip);
+  return countTry(ctx, `account-mail:${kind}`, email);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -291,7 +286,7 @@ export async function login(ctx: AppContext, input: { email: string; password: s
     await recordAudit(ctx.db, now, { ...audit, outcome: 'failure', details: { reason: 'email_not_verified' } });
     throw AccountErrors.EMAIL_NOT_VERIFIED();
   }
-  await ctx.limiter.reset(accountKey(ctx, input.email, device));
+  await resetThrottle(ctx, 'login:acct', input.email, onDevice(device));
 
   if (await isTotpEnabled(ctx.db, user.id)) {
     const challengeToken = randomToken(32);
@@ -332,7 +327,7 @@ async function startSession(
  */
 export async function loginTwoFactor(ctx: AppContext, input: { challengeToken: string; code: string; replacing?: string }, origin: RequestOrigin): Promise<LoginOutcome> {
   const max = ctx.config.twoFactorMaxAttemptsPerChallenge;
-  await throttle(ctx, `login:ip:${clientBucket(origin.ip)}`, ctx.config.loginMaxAttemptsPerIp, ctx.config.loginThrottleWindowMs);
+  await throttle(ctx, 'login:ip', origin.ip);
   const now = ctx.clock.now();
   const counted = await ctx.db
     .updateTable('login_challenges')
@@ -361,7 +356,7 @@ export async function loginTwoFactor(ctx: AppContext, input: { challengeToken: s
   if (!claimed) throw AccountErrors.TWO_FACTOR_CHALLENGE_INVALID();
   const user = await ctx.db.selectFrom('users').select('disabled_at').where('id', '=', counted.user_id).executeTakeFirst();
   if (!user || user.disabled_at !== null) throw AccountErrors.TWO_FACTOR_CHALLENGE_INVALID();
-  await ctx.limiter.reset(`2fa:user:${counted.user_id}`);
+  await resetThrottle(ctx, '2fa:user', counted.user_id);
   return startSession(ctx, counted.user_id, now, origin, input.replacing, { method: 'password', second_factor: method });
 }
 

@@ -8,15 +8,12 @@ import { randomDigits } from '../lib/random.js';
 import { sameDigest } from '../lib/secrets.js';
 import { uniqueSlug } from '../lib/slug.js';
 import { insertOrganization } from '../orgs/store.js';
-import { clientBucket } from '../ratelimit/limiter.js';
-import { throttle } from '../ratelimit/throttle.js';
+import { throttle } from '../ratelimit/throttles.js';
 import { AccountErrors } from '../accounts/errors.js';
 import { userOfProvenMailbox } from '../accounts/users.js';
 import { MailErrors } from '../mail/errors.js';
 import { AgentErrors } from './errors.js';
 
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
 const AGENT_KEY_NAME = 'Agent key';
 
 function codeDigest(ctx: AppContext, email: string, code: string): string {
@@ -30,8 +27,8 @@ function codeDigest(ctx: AppContext, email: string, code: string): string {
 export async function startAgentSignUp(ctx: AppContext, email: string, origin: RequestOrigin): Promise<void> {
   const now = ctx.clock.now();
   // The IP is counted first, so one address spraying e-mails cannot use up other people's quotas.
-  await throttle(ctx, `agent-signup:ip:${clientBucket(origin.ip)}`, ctx.config.agentSignupsPerIpPerHour, HOUR_MS);
-  await throttle(ctx, `agent-signup:email:${ctx.secrets.hmac('limit-key', email)}`, ctx.config.agentSignupsPerEmailPerHour, HOUR_MS);
+  await throttle(ctx, 'agent-signup:ip', origin.ip);
+  await throttle(ctx, 'agent-signup:email', email);
 
   const user = await ctx.db.selectFrom('users').select(['id', 'disabled_at']).where('email', '=', email).executeTakeFirst();
   if (user?.disabled_at != null) return;
@@ -83,7 +80,7 @@ export async function verifyAgent(ctx: AppContext, input: AgentVerifyInput, orig
   const now = ctx.clock.now();
   const { email } = input;
   // Tries are counted per client first, so one client guessing many addresses gets nowhere.
-  await throttle(ctx, `agent-verify:ip:${clientBucket(origin.ip)}`, ctx.config.agentVerifyPerIpPerHour, HOUR_MS);
+  await throttle(ctx, 'agent-verify:ip', origin.ip);
   const counted = await ctx.db
     .updateTable('agent_otps')
     .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
@@ -100,7 +97,7 @@ export async function verifyAgent(ctx: AppContext, input: AgentVerifyInput, orig
     throw AgentErrors.OTP_EXPIRED();
   }
   // And per address over all its codes, before the comparison: new codes never add up to more guesses.
-  await throttle(ctx, `agent-verify:email:${ctx.secrets.hmac('limit-key', email)}`, ctx.config.agentVerifyPerEmailPerDay, DAY_MS);
+  await throttle(ctx, 'agent-verify:email', email);
   if (!sameDigest(counted.code_hmac, codeDigest(ctx, email, input.otpCode))) {
     await recordAudit(ctx.db, now, { action: 'agent.verify', outcome: 'failure', ip: origin.ip, userAgent: origin.userAgent, details: { reason: 'otp_invalid' } });
     throw AgentErrors.OTP_INVALID({ remaining_attempts: ctx.config.agentOtpMaxAttempts - counted.attempts });

@@ -3,12 +3,10 @@ import { deliver } from '../mail/deliver.js';
 import type { AppContext } from '../context.js';
 import { announce } from '../stamps/stamps.js';
 import { adminsOf } from '../access/orgs.js';
-import { clientBucket } from '../ratelimit/limiter.js';
-import { throttle } from '../ratelimit/throttle.js';
+import { throttle } from '../ratelimit/throttles.js';
 import { hashKey, isWellFormedKey } from './format.js';
 import { leakedKeysMail, type KeyForMail } from './mails.js';
 
-const HOUR_MS = 3_600_000;
 
 export interface LeakReport {
   /** Keys as found; anything that is not a well-formed key is ignored. */
@@ -25,7 +23,7 @@ export interface LeakReport {
  * report tells the reporter nothing they did not know (holding a key, they could have tried it).
  */
 export async function reportLeakedKeys(ctx: AppContext, report: LeakReport, origin: RequestOrigin): Promise<void> {
-  await throttle(ctx, `leak-report:ip:${clientBucket(origin.ip)}`, ctx.config.leakReportsPerIpPerHour, HOUR_MS);
+  await throttle(ctx, 'leak-report:ip', origin.ip);
   // The checksum drops typos and made-up strings before anything is looked up.
   const hashes = [...new Set(report.keys.map((key) => key.trim()).filter(isWellFormedKey))].map(hashKey);
   if (hashes.length === 0) return;

@@ -6,7 +6,7 @@ import { HttpErrors } from '../http/errors.js';
 import { boundsOf } from '../keys/attenuate.js';
 import { announce } from '../stamps/stamps.js';
 import { newId, randomToken } from '../lib/random.js';
-import { throttle } from '../ratelimit/throttle.js';
+import { throttle } from '../ratelimit/throttles.js';
 import { byActor, type Actor } from '../audit/actor.js';
 import { OrgErrors } from './errors.js';
 import { countRows, offsetOf, type Page } from '../db/paging.js';
@@ -41,9 +41,9 @@ export async function createInvitation(
 ): Promise<InvitationsTable> {
   // Every invitation mails an address the inviter chose: limited per organization, per inviter and per
   // address, so the server cannot be used to mail-bomb or phish anyone.
-  await throttle(ctx, `invite:org:${org.id}`, ctx.config.invitationsPerOrgPerHour, HOUR_MS);
-  await throttle(ctx, `invite:user:${actor.userId}`, ctx.config.invitationsPerOrgPerHour, HOUR_MS);
-  await throttle(ctx, `invite:email:${ctx.secrets.hmac('limit-key', input.email)}`, ctx.config.invitationsPerEmailPerDay, 24 * HOUR_MS);
+  await throttle(ctx, 'invite:org', org.id);
+  await throttle(ctx, 'invite:user', actor.userId);
+  await throttle(ctx, 'invite:email', input.email);
   const token = randomToken(32);
   let invitation: InvitationsTable;
   try {
