@@ -10,17 +10,22 @@ export interface PrincipalOrg {
   allowed_ips: string | null;
 }
 
-/** Who is calling, as the auth gate established it. Routes decide what that caller may do. */
-export interface Principal {
-  via: 'api_key' | 'session';
-  user: { id: string; email: string; name: string | null };
-  /** An API key is bound to one organization; a session is not (routes name the organization). */
-  org: PrincipalOrg | null;
-  role: OrgRole | null;
-  /**
-   * `ends_at`: when the key stops working (its expiry, or the end of a rotation's overlap), null if never.
-   * `scopes` and `project_ids`: what it may do and which projects it reaches (null: all), see keys/scopes.ts.
-   */
+interface PrincipalUser {
+  id: string;
+  email: string;
+  name: string | null;
+}
+
+/**
+ * A caller with an API key: bound to one organization, with the key's owner's role in it.
+ * `ends_at`: when the key stops working (its expiry, or the end of a rotation's overlap), null if never.
+ * `scopes` and `project_ids`: what it may do and which projects it reaches (null: all), see keys/scopes.ts.
+ */
+export interface ApiKeyPrincipal {
+  via: 'api_key';
+  user: PrincipalUser;
+  org: PrincipalOrg;
+  role: OrgRole;
   apiKey: {
     id: string;
     name: string;
@@ -29,11 +34,25 @@ export interface Principal {
     ends_at: number | null;
     scopes: readonly Grant[];
     project_ids: readonly string[] | null;
-  } | null;
-  session: { id: string; expires_at: number } | null;
+  };
+  session: null;
   /**
    * For a key bound to projects: the scope the route being called needs, so that refusing a project
    * further in can name it (the gate sets it on a per-request copy; unbound keys never carry it).
    */
   routeScope?: Scope;
 }
+
+/** A person in the web app: not bound to an organization (routes name it), not limited by scopes. */
+export interface SessionPrincipal {
+  via: 'session';
+  user: PrincipalUser;
+  org: null;
+  role: null;
+  apiKey: null;
+  session: { id: string; expires_at: number };
+  routeScope?: undefined;
+}
+
+/** Who is calling, as the auth gate established it. Routes decide what that caller may do. */
+export type Principal = ApiKeyPrincipal | SessionPrincipal;

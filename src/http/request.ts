@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { Principal } from '../auth/principal.js';
+import type { Principal, SessionPrincipal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import type { Stamps } from '../stamps/stamps.js';
 import { HttpErrors } from './errors.js';
@@ -25,4 +25,11 @@ export function principalOf(request: FastifyRequest): Principal {
  */
 export function stampsOf(ctx: AppContext, request: FastifyRequest): Promise<Stamps> {
   return (request.stamps ??= ctx.stamps.read());
+}
+
+/** The caller of a session-only route (`auth: 'session'`): the type says it has a session. */
+export function sessionPrincipalOf(request: FastifyRequest): SessionPrincipal {
+  const principal = principalOf(request);
+  if (principal.via !== 'session') throw HttpErrors.UNAUTHORIZED();
+  return principal;
 }

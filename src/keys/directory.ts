@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { Principal } from '../auth/principal.js';
+import type { ApiKeyPrincipal } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
 import type { Clock } from '../lib/time.js';
 import type { StampReader, Stamps } from '../stamps/stamps.js';
@@ -10,7 +10,7 @@ import { isKeyLive } from './store.js';
 
 /** What one stored key resolves to; `principal` is null when the key exists but cannot act (owner left or disabled). */
 export interface KeyRecord {
-  principal: Principal | null;
+  principal: ApiKeyPrincipal | null;
   expiresAt: number | null;
   revokedAt: number | null;
   allowedByOrg: AllowList;
@@ -18,7 +18,7 @@ export interface KeyRecord {
 }
 
 export type KeyCheck =
-  | { ok: true; principal: Principal }
+  | { ok: true; principal: ApiKeyPrincipal }
   | { ok: false; reason: 'invalid' }
   | { ok: false; reason: 'ip_not_allowed' };
 
@@ -103,7 +103,7 @@ export class KeyDirectory {
    * What the cache says of a key now, before the stamps are read: lets the caller start work that
    * depends on the key (counting it) in the same round trip as the check. `check` has the last word.
    */
-  peek(hash: string, ip: string): Principal | null {
+  peek(hash: string, ip: string): ApiKeyPrincipal | null {
     const found = this.knownEpoch === null ? undefined : this.known.peek(hash);
     if (!found?.principal || !isKeyLive({ expires_at: found.expiresAt, revoked_at: found.revokedAt }, this.clock.now())) return null;
     return found.allowedByOrg(ip) && found.allowedByKey(ip) ? found.principal : null;
@@ -157,14 +157,14 @@ export class KeyDirectory {
       .where('k.key_hash', '=', hash)
       .executeTakeFirst();
     if (!row) return null;
-    const usable = row.role !== null && row.disabled_at === null;
+    const { role } = row;
     return {
-      principal: usable
+      principal: role !== null && row.disabled_at === null
         ? {
             via: 'api_key',
             user: { id: row.user_id, email: row.email, name: row.user_name },
             org: { id: row.org_id, name: row.org_name, slug: row.slug, plan: row.plan, rate_limit: row.rate_limit, allowed_ips: row.org_allowed_ips },
-            role: row.role,
+            role,
             apiKey: {
               id: row.key_id,
               name: row.key_name,

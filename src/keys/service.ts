@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { actorOf } from '../audit/actor.js';
 import { recordAudit, type RequestOrigin } from '../audit/audit.js';
-import type { Principal } from '../auth/principal.js';
+import type { ApiKeyPrincipal, Principal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import type { Executor, Trx } from '../db/index.js';
 import { HttpErrors } from '../http/errors.js';
@@ -234,7 +234,7 @@ export async function keyUsageSince(ctx: AppContext, keyId: string, since: numbe
  * Does `key` end no later, is it allowed from no more addresses, and does it hold no more scopes and
  * projects than `caller` (a key of the same organization, so the organization's allow-list binds both alike)?
  */
-function isWithin(caller: NonNullable<Principal['apiKey']>, key: Pick<ApiKeysTable, 'expires_at' | 'allowed_ips' | 'scopes' | 'project_ids'>): boolean {
+function isWithin(caller: ApiKeyPrincipal['apiKey'], key: Pick<ApiKeysTable, 'expires_at' | 'allowed_ips' | 'scopes' | 'project_ids'>): boolean {
   const callerIps = readAllowList(caller.allowed_ips);
   const bounds: KeyBounds = { endsAt: caller.ends_at, allowedIps: callerIps.length > 0 ? callerIps : null, scopes: caller.scopes, projectIds: caller.project_ids };
   const own = readAllowList(key.allowed_ips);
