@@ -1,5 +1,6 @@
 import type { Executor } from '../db/index.js';
 import { newId } from '../lib/random.js';
+import type { Outcome } from './tables.js';
 
 export interface AuditEntry {
   action: string;
@@ -10,7 +11,7 @@ export interface AuditEntry {
   targetId?: string | null;
   ip?: string | null;
   userAgent?: string | null;
-  outcome?: 'success' | 'failure';
+  outcome?: Outcome;
   /** Context for humans reading the log; never a secret (keys, codes, tokens, passwords). */
   details?: Record<string, unknown>;
 }
