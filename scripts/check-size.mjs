@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// The size rule of docs/architecture.md: no file in src/ over 400 lines, no function over 80. Reads the
-// sources with the TypeScript compiler's parser (no type checking, so it takes a second).
+// The size rule of docs/architecture.md: no file in src/ over 400 lines, no function over 80 (its own
+// lines: a callback or route handler inside it counts for itself). Migrations are exempt from the
+// function rule: each is one frozen step of the schema's history, kept as it was run. Reads the sources
+// with the TypeScript compiler's parser (no type checking, so it takes a second).
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
@@ -46,7 +48,7 @@ for (const full of sources(root)) {
         ts.forEachChild(child, subtract);
       };
       ts.forEachChild(node.body, subtract);
-      if (length > MAX_FUNCTION_LINES) problems.push(`${relative}:${start + 1}: ${nameOf(node, file)} is ${length} lines (at most ${MAX_FUNCTION_LINES})`);
+      if (length > MAX_FUNCTION_LINES && !relative.startsWith('src/db/migrations/')) problems.push(`${relative}:${start + 1}: ${nameOf(node, file)} is ${length} lines (at most ${MAX_FUNCTION_LINES})`);
     }
     ts.forEachChild(node, visit);
   };

@@ -68,10 +68,6 @@ An agent gets an API key in two calls (sign-up, then verify with the 6-digit cod
 export function authMarkdown(facts: DocFacts): string {
   const base = facts.baseUrl;
   const free = facts.plans.free;
-  const planRows = (Object.entries(facts.plans) as Array<[string, { requestsPerHour: number }]>).map(([plan, { requestsPerHour }]) => [
-    plan,
-    plan === 'enterprise' ? `set by the operator (${count(requestsPerHour)} unless set)` : count(requestsPerHour),
-  ]);
   return `# FuncSpec authentication for agents
 
 > Get an API key in two calls, then send it as \`X-API-Key\` on every request to \`${base}/api/v1\`.
@@ -144,7 +140,17 @@ curl -sS ${base}/api/v1/me \\
 
 Successful answers are \`{"data": …, "meta": …}\` (lists carry \`meta: {total, page, per}\`, at most 100 a page); the agent endpoints and the balance answer the flat bodies shown above. Every operation is listed in [api.md](${base}/api.md).
 
-## Errors
+${authRulesMarkdown(facts)}`;
+}
+
+/** The second half of `/auth.md`: errors, narrower keys, limits and leaks. */
+function authRulesMarkdown(facts: DocFacts): string {
+  const base = facts.baseUrl;
+  const planRows = (Object.entries(facts.plans) as Array<[string, { requestsPerHour: number }]>).map(([plan, { requestsPerHour }]) => [
+    plan,
+    plan === 'enterprise' ? `set by the operator (${count(requestsPerHour)} unless set)` : count(requestsPerHour),
+  ]);
+  return `## Errors
 
 Every error is \`application/problem+json\`: \`{"status", "error_code", "message", "details", "request_id"}\`. Act on \`error_code\`; the message is for people.
 

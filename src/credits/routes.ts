@@ -63,6 +63,11 @@ export async function creditRoutes(app: Api, ctx: AppContext): Promise<void> {
     handler: async (request) => ({ data: await credits.billing(orgAccessOf(request).org) }),
   });
 
+  ledgerRoutes(app, credits);
+}
+
+/** The ledger of an organization's credits and spending them. */
+function ledgerRoutes(app: Api, credits: Credits): void {
   app.get('/organizations/:org/credits/ledger', {
     config: { auth: 'any', scope: 'credits:read', org: 'owner' },
     schema: {

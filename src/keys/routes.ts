@@ -144,6 +144,11 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
   });
 
+  keyLifecycleRoutes(app, ctx);
+}
+
+/** Revoke, rotate, the usage report and leaked-key reports. */
+function keyLifecycleRoutes(app: Api, ctx: AppContext): void {
   app.delete('/organizations/:org/api-keys/:id', {
     config: { auth: 'any', scope: 'keys:write', org: 'member' },
     schema: {

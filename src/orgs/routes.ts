@@ -124,6 +124,11 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
   });
 
+  memberRoutes(app, ctx);
+}
+
+/** Members: list, read, change role, remove or leave, and ownership transfer. */
+function memberRoutes(app: Api, ctx: AppContext): void {
   app.get('/organizations/:org/members', {
     config: { auth: 'any', scope: 'org:read', org: 'member' },
     schema: {

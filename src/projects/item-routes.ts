@@ -154,6 +154,11 @@ export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
   });
 
+  itemTransitionRoutes(app, ctx);
+}
+
+/** Deleting an item and moving it through its states and implementation statuses. */
+function itemTransitionRoutes(app: Api, ctx: AppContext): void {
   app.delete('/projects/:id/spec/items/:item', {
     config: { auth: 'any', scope: 'items:write' },
     schema: {

@@ -141,6 +141,11 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
   });
 
+  teamRoutes(app, ctx);
+}
+
+/** A project's team: list, add, change role, remove or leave. */
+function teamRoutes(app: Api, ctx: AppContext): void {
   app.get('/projects/:id/members', {
     config: { auth: 'any', scope: 'projects:read' },
     schema: {
