@@ -18,7 +18,16 @@ export interface WebRig {
 }
 
 export async function startWebRig(settings: Record<string, string> = {}): Promise<WebRig> {
-  const [t, browser] = await Promise.all([startBrowsableServer(settings), launchChromium()]);
+  // Both start at once; if one fails, the other is closed, or its open handles would keep the file's
+  // process alive forever instead of failing it.
+  const [server, chromium] = await Promise.allSettled([startBrowsableServer(settings), launchChromium()]);
+  if (server.status === 'rejected' || chromium.status === 'rejected') {
+    if (server.status === 'fulfilled') await server.value.close();
+    if (chromium.status === 'fulfilled') await chromium.value.close();
+    throw server.status === 'rejected' ? server.reason : (chromium as PromiseRejectedResult).reason;
+  }
+  const t = server.value;
+  const browser = chromium.value;
   const problems: string[] = [];
   const contexts: BrowserContext[] = [];
   return {
