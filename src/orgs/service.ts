@@ -15,7 +15,7 @@ import { OrgErrors } from './errors.js';
 import { findOrganization, lockMembership, ROLE_RANK } from '../access/orgs.js';
 import { countOwners, insertOrganization } from './store.js';
 import type { OrganizationsTable, OrgRole } from './tables.js';
-import { countRows, offsetOf, type Page } from '../db/paging.js';
+import { countRows, offsetOf, pageOf, type Page, type RosterRow } from '../db/paging.js';
 
 /*
  * Organizations and their members. Every rule that involves the caller's role is checked again inside
@@ -192,13 +192,7 @@ export async function deleteOrganization(ctx: AppContext, actor: Actor, orgId: s
 // ---------------------------------------------------------------------------------------------------
 // Members
 
-export interface MemberRow {
-  user_id: string;
-  email: string;
-  name: string | null;
-  role: OrgRole;
-  created_at: number;
-}
+export type MemberRow = RosterRow<OrgRole>;
 
 function membersQuery(db: Executor, orgId: string) {
   return db
@@ -209,9 +203,7 @@ function membersQuery(db: Executor, orgId: string) {
 }
 
 export async function listMembers(ctx: AppContext, orgId: string, page: Page): Promise<{ rows: MemberRow[]; total: number }> {
-  const members = membersQuery(ctx.db, orgId);
-  const [rows, total] = await Promise.all([members.orderBy('m.created_at').orderBy('u.id').limit(page.per).offset(offsetOf(page)).execute(), countRows(members)]);
-  return { rows, total };
+  return pageOf(membersQuery(ctx.db, orgId).orderBy('m.created_at').orderBy('u.id'), page);
 }
 
 export async function findMember(db: Executor, orgId: string, userId: string): Promise<MemberRow | undefined> {

@@ -1,4 +1,4 @@
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { principalOf } from '../http/request.js';
@@ -147,14 +147,19 @@ export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
       response: { 200: envelope(SpecItemSchema), ...problems(401, 403, 404, 409, 412, 415, 422, 429) },
     },
     handler: async (request, reply) => {
-      const access = await accessProject(ctx.db, principalOf(request), request.params.id);
-      requireProjectRole(access, 'editor');
-      const expected = parseIfMatch(request.headers['if-match']);
-      return withEtag(reply, await updateItem(ctx, access.project.id, request.params.item, expected, request.body));
+      const { projectId, expected } = await forChange(ctx, request, request.params.id);
+      return withEtag(reply, await updateItem(ctx, projectId, request.params.item, expected, request.body));
     },
   });
 
   itemTransitionRoutes(app, ctx);
+}
+
+/** Before an item changes: the caller edits the project (editor or more), and the version they expect (If-Match). */
+async function forChange(ctx: AppContext, request: FastifyRequest, projectRef: string): Promise<{ projectId: string; expected: number | null }> {
+  const access = await accessProject(ctx.db, principalOf(request), projectRef);
+  requireProjectRole(access, 'editor');
+  return { projectId: access.project.id, expected: parseIfMatch(request.headers['if-match']) };
 }
 
 /** Deleting an item and moving it through its states and implementation statuses. */
@@ -169,9 +174,8 @@ function itemTransitionRoutes(app: Api, ctx: AppContext): void {
       response: { 204: z.null().describe('Deleted'), ...problems(401, 403, 404, 409, 412, 422, 429) },
     },
     handler: async (request, reply) => {
-      const access = await accessProject(ctx.db, principalOf(request), request.params.id);
-      requireProjectRole(access, 'editor');
-      await deleteItem(ctx, access.project.id, request.params.item, parseIfMatch(request.headers['if-match']));
+      const { projectId, expected } = await forChange(ctx, request, request.params.id);
+      await deleteItem(ctx, projectId, request.params.item, expected);
       return reply.code(204).send(null);
     },
   });
@@ -190,10 +194,8 @@ function itemTransitionRoutes(app: Api, ctx: AppContext): void {
       response: { 200: envelope(SpecItemSchema), ...problems(401, 403, 404, 409, 412, 415, 422, 429) },
     },
     handler: async (request, reply) => {
-      const access = await accessProject(ctx.db, principalOf(request), request.params.id);
-      requireProjectRole(access, 'editor');
-      const expected = parseIfMatch(request.headers['if-match']);
-      return withEtag(reply, await transitionState(ctx, access.project.id, request.params.item, expected, request.body.state));
+      const { projectId, expected } = await forChange(ctx, request, request.params.id);
+      return withEtag(reply, await transitionState(ctx, projectId, request.params.item, expected, request.body.state));
     },
   });
 
@@ -212,12 +214,10 @@ function itemTransitionRoutes(app: Api, ctx: AppContext): void {
       response: { 200: envelope(SpecItemSchema), ...problems(401, 403, 404, 409, 412, 415, 422, 429) },
     },
     handler: async (request, reply) => {
-      const access = await accessProject(ctx.db, principalOf(request), request.params.id);
-      requireProjectRole(access, 'editor');
-      const expected = parseIfMatch(request.headers['if-match']);
+      const { projectId, expected } = await forChange(ctx, request, request.params.id);
       return withEtag(
         reply,
-        await transitionImplementation(ctx, access.project.id, request.params.item, expected, request.body.implementation_status),
+        await transitionImplementation(ctx, projectId, request.params.item, expected, request.body.implementation_status),
       );
     },
   });

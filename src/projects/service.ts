@@ -7,7 +7,7 @@ import { HttpErrors, SharedErrors } from '../http/errors.js';
 import { newId } from '../lib/random.js';
 import { slugify, uniqueSlug } from '../lib/slug.js';
 import { byActor, type Actor } from '../audit/actor.js';
-import { countRows, offsetOf, type Page } from '../db/paging.js';
+import { countRows, offsetOf, pageOf, type Page, type RosterRow } from '../db/paging.js';
 import { lockMembership, lockOrganization, roleIn } from '../access/orgs.js';
 import { effectiveProjectRole, PROJECT_ROLE_RANK, type ProjectAccess } from './access.js';
 import { ProjectErrors } from './errors.js';
@@ -204,13 +204,7 @@ export async function removeFromAllTeams(trx: Trx, orgId: string, userId: string
   return Number(removed.numDeletedRows);
 }
 
-export interface TeamRow {
-  user_id: string;
-  email: string;
-  name: string | null;
-  role: ProjectRole;
-  created_at: number;
-}
+export type TeamRow = RosterRow<ProjectRole>;
 
 function teamQuery(db: Executor, projectId: string) {
   return db
@@ -221,9 +215,7 @@ function teamQuery(db: Executor, projectId: string) {
 }
 
 export async function listTeam(ctx: AppContext, projectId: string, page: Page): Promise<{ rows: TeamRow[]; total: number }> {
-  const team = teamQuery(ctx.db, projectId);
-  const [rows, total] = await Promise.all([team.orderBy('pm.created_at').orderBy('u.id').limit(page.per).offset(offsetOf(page)).execute(), countRows(team)]);
-  return { rows, total };
+  return pageOf(teamQuery(ctx.db, projectId).orderBy('pm.created_at').orderBy('u.id'), page);
 }
 
 export async function findTeamMember(db: Executor, projectId: string, userId: string): Promise<TeamRow | undefined> {
