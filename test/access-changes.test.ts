@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { accept, addToTeam, assertProblem, createProject, inviteByMail, joinOrg, MANY_AGENTS, newPerson, webPerson, type Person } from './helpers/orgs.js';
+import { accept, addToTeam, createProject, inviteByMail, joinOrg, MANY_AGENTS, newPerson, webPerson, type Person } from './helpers/orgs.js';
+import { assertProblem } from './helpers/http.js';
 import { startTestServer, uniqueEmail, type TestServer } from './helpers/server.js';
 
 describe('demoting or removing a member takes effect on their very next request, keys included', () => {

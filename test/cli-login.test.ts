@@ -1,36 +1,18 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { generateKey } from '../src/keys/format.js';
-import { CliHome, ensureBuilt, readToml } from './helpers/cli.js';
-import { agentKey, startTestServer, type TestServer } from './helpers/server.js';
-import type { Terminal } from './helpers/terminal.js';
+import { cliFixture, readToml } from './helpers/cli.js';
+import { agentKey } from './helpers/server.js';
 
 
 describe('CLI: interactive auth login in a real terminal', () => {
-  let t: TestServer;
-  let terminal: Terminal | undefined;
-  let home: CliHome;
-  before(async () => {
-    ensureBuilt();
-    t = await startTestServer({ FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000', FUNCSPEC_AGENT_VERIFY_PER_IP: '100000' });
-  });
-  afterEach(() => {
-    terminal?.close();
-    terminal = undefined;
-    home?.remove();
-  });
-  after(() => t.close());
-
-  function login(args: string[] = []): Terminal {
-    home = new CliHome();
-    terminal = home.startLogin(t.url, args);
-    return terminal;
-  }
+  const cli = cliFixture();
+  const login = cli.login;
 
   it('paste-a-key path: the menu, a masked prompt, the key checked with GET /me and saved; the key never shows on screen', async () => {
-    const { key, email } = await agentKey(t);
+    const { key, email } = await agentKey(cli.t);
     const tty = login();
     await tty.waitFor(/Log in to http:\/\/127\.0\.0\.1:\d+/);
     await tty.waitFor(/Paste an API key/);
@@ -43,7 +25,7 @@ describe('CLI: interactive auth login in a real terminal', () => {
     assert.ok(screen.includes(`as ${email}`), screen);
     assert.ok(screen.includes(`fs_live_…${key.slice(-4)}`), screen);
     assert.ok(!screen.includes(key), 'the pasted key is masked on screen');
-    assert.deepEqual(readToml(home.configFile), { api_key: key, base_url: t.url });
+    assert.deepEqual(readToml(cli.home.configFile), { api_key: key, base_url: cli.t.url });
   });
 
   it('paste-a-key path: a string that is not a key is refused at the prompt and nothing is sent or saved', async () => {
@@ -84,16 +66,16 @@ describe('CLI: interactive auth login in a real terminal', () => {
     });
     await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve));
     try {
-      home = new CliHome();
+      cli.newHome();
       const started = Date.now();
-      const result = await home.run(['auth', 'login', '--web', '--base-url', `http://127.0.0.1:${(stub.address() as AddressInfo).port}`]);
+      const result = await cli.home.run(['auth', 'login', '--web', '--base-url', `http://127.0.0.1:${(stub.address() as AddressInfo).port}`]);
       assert.equal(result.code, 0, result.stderr);
       assert.equal(polls.length, 3);
       assert.ok(polls[0]! - started >= 1000, 'the first poll waits the interval');
       assert.ok(polls[1]! - polls[0]! >= 2000, 'after SLOW_DOWN the interval is the one the server named');
       assert.ok(polls[2]! - polls[1]! >= 2000, 'and it stays slower for the rest of the flow');
       assert.match(result.stderr, /poll less often; now every 2 s/);
-      assert.equal(readToml(home.configFile).api_key, key);
+      assert.equal(readToml(cli.home.configFile).api_key, key);
       assert.ok(!`${result.stdout}${result.stderr}`.includes(key));
     } finally {
       stub.close();

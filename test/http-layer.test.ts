@@ -1,19 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { agentKey, startTestServer, uniqueEmail, type TestServer } from './helpers/server.js';
-import type { Reply } from './helpers/http.js';
-
-function assertProblem(reply: Reply, status: number, code: string): void {
-  assert.equal(reply.status, status, JSON.stringify(reply.body));
-  assert.match(reply.headers.get('content-type') ?? '', /^application\/problem\+json/);
-  assert.equal(reply.body.status, status);
-  assert.equal(reply.body.error_code, code);
-  assert.equal(typeof reply.body.message, 'string');
-  assert.equal(typeof reply.body.details, 'object');
-  assert.equal(reply.body.request_id, reply.headers.get('x-request-id'));
-  const text = JSON.stringify(reply.body);
-  assert.doesNotMatch(text, /at .*\.(ts|js):\d+|SELECT|INSERT|sqlite|postgres/i, 'no stack trace or SQL in an error');
-}
+import { assertProblem } from './helpers/http.js';
 
 async function countRows(t: TestServer): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};

@@ -4,7 +4,8 @@ import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/context.js';
 import { isoTime } from '../src/lib/time.js';
 import { startServer } from '../src/server.js';
-import { assertProblem, joinOrg, MANY_AGENTS, newPerson, type Person } from './helpers/orgs.js';
+import { joinOrg, MANY_AGENTS, newPerson, type Person } from './helpers/orgs.js';
+import { assertProblem } from './helpers/http.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const HOUR = 3_600_000;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { generateKey } from '../src/keys/format.js';
-import { assertProblem, joinOrg, MANY_AGENTS, newPerson, type Person } from './helpers/orgs.js';
+import { joinOrg, MANY_AGENTS, newPerson, type Person } from './helpers/orgs.js';
+import { assertProblem } from './helpers/http.js';
 import { brokenChecksum } from './helpers/keys.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Reply } from './helpers/http.js';
 import { runFuncspec } from './helpers/operator.js';
-import { accept, addToTeam, assertProblem, createItem, createProject, inviteByMail, joinOrg, MANY_AGENTS, newPerson, type Person } from './helpers/orgs.js';
+import { accept, addToTeam, createItem, createProject, inviteByMail, joinOrg, MANY_AGENTS, newPerson, type Person } from './helpers/orgs.js';
+import { assertProblem } from './helpers/http.js';
 import { startTestServer, uniqueEmail, type TestServer } from './helpers/server.js';
 
 /** The scopes of §9 (and `org:write`), and what each write scope includes: written here, checked against /openapi.json. */

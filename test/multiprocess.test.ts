@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { randomBase62 } from '../src/lib/random.js';
 import { freshDatabase, type TestDatabase } from './helpers/databases.js';
 import { client } from './helpers/http.js';
 import { codeFrom, MailTrap } from './helpers/mailtrap.js';
 import { runFuncspec } from './helpers/operator.js';
-import { spawnPair, type ServerProcess } from './helpers/process.js';
+import { processEnv, spawnPair, type ServerProcess } from './helpers/process.js';
 import { redisAnswers, redisServerInstalled, startPrivateRedis } from './helpers/services.js';
 import { startTestServer, uniqueEmail } from './helpers/server.js';
 
@@ -31,14 +30,7 @@ for (const shareRedis of [true, false]) describe(`two server processes on one da
     haveRedis = shareRedis && (await redisAnswers(SHARED_REDIS));
     db = await freshDatabase();
     mail = await new MailTrap().start();
-    env = {
-      DATABASE_URL: db.url,
-      FUNCSPEC_DATA_DIR: db.dataDir,
-      FUNCSPEC_SECRET: randomBase62(40),
-      SMTP_URL: mail.url,
-      FUNCSPEC_REDIS_PREFIX: `t${randomBase62(8)}:`,
-      ...(haveRedis ? { REDIS_URL: SHARED_REDIS } : {}),
-    };
+    env = processEnv(db, mail, haveRedis ? SHARED_REDIS : undefined);
     ({ a, b, stop: stopServers } = await spawnPair(env));
   });
   after(async () => {

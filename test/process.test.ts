@@ -4,9 +4,8 @@ import { freshDatabase, type TestDatabase } from './helpers/databases.js';
 import { client } from './helpers/http.js';
 import { codeFrom, MailTrap } from './helpers/mailtrap.js';
 import { runFuncspec } from './helpers/operator.js';
-import { spawnServer } from './helpers/process.js';
+import { processEnv, spawnServer } from './helpers/process.js';
 import { uniqueEmail } from './helpers/server.js';
-import { randomBase62 } from '../src/lib/random.js';
 
 async function keyFrom(url: string, mail: MailTrap): Promise<string> {
   const request = client(url);
@@ -72,14 +71,7 @@ describe('the process: migrations, restarts, crashes, SIGTERM', () => {
   before(async () => {
     db = await freshDatabase();
     mail = await new MailTrap().start();
-    env = {
-      DATABASE_URL: db.url,
-      FUNCSPEC_DATA_DIR: db.dataDir,
-      FUNCSPEC_SECRET: randomBase62(40),
-      SMTP_URL: mail.url,
-      FUNCSPEC_REDIS_PREFIX: `t${randomBase62(8)}:`,
-      ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
-    };
+    env = processEnv(db, mail, process.env.REDIS_URL);
   });
   after(async () => {
     await mail.close();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { addToTeam, assertProblem, createItem, createProject, joinOrg, MANY_AGENTS, newPerson, webPerson, type Person } from './helpers/orgs.js';
+import { addToTeam, createItem, createProject, joinOrg, MANY_AGENTS, newPerson, webPerson, type Person } from './helpers/orgs.js';
+import { assertProblem } from './helpers/http.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 describe('projects and project teams', () => {
