@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { totpSecondFactor } from './accounts/totp.js';
 import type { Config } from './config.js';
@@ -59,6 +60,10 @@ export function redactUrl(url: string): string {
 }
 
 /** pino with request lines that carry no secret (request lines are written at debug level). */
+/**
+ * The server's log: JSON lines (for log shippers and process managers), or, when stdout is a terminal,
+ * lines a person reads (time, level, message, fields), written synchronously like the JSON ones.
+ */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   const options = {
     level,
@@ -66,7 +71,11 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       req: (req: { method: string; url: string; id?: string }) => ({ method: req.method, url: redactUrl(req.url), id: req.id }),
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  if (!process.stdout.isTTY) return pino(options);
+  // Loaded only for a terminal: a server whose output is a log never pays for it.
+  const pretty = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
+  return pino(options, pretty({ sync: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' }));
 }
 
 export const REDIS_COMMAND_TIMEOUT_MS = 2_000;
