@@ -20,7 +20,7 @@ import { meRoutes } from './auth/me-routes.js';
 import type { AppContext } from './context.js';
 import { auditRoutes } from './audit/routes.js';
 import { creditRoutes } from './credits/routes.js';
-import { keyRoutes } from './keys/routes.js';
+import { keyLifecycleRoutes, keyRoutes } from './keys/routes.js';
 import { mcpRoutes } from './mcp/routes.js';
 import { SCOPE_DESCRIPTIONS, SCOPE_INCLUDES, SCOPES, type ScopeNeed } from './keys/scopes.js';
 import { registerOrgAccess } from './access/precondition.js';
@@ -34,9 +34,9 @@ import { systemRoutes } from './operations/system-routes.js';
 import type { Api } from './http/types.js';
 import { httpsOptions, registerOperations } from './operations/index.js';
 import { invitationRoutes } from './orgs/invitation-routes.js';
-import { orgRoutes } from './orgs/routes.js';
-import { specItemRoutes } from './projects/item-routes.js';
-import { projectRoutes } from './projects/routes.js';
+import { memberRoutes, orgRoutes } from './orgs/routes.js';
+import { itemTransitionRoutes, specItemRoutes } from './projects/item-routes.js';
+import { projectRoutes, teamRoutes } from './projects/routes.js';
 import { docsLook, webApp } from './web/serve.js';
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -146,12 +146,16 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
       await creditRoutes(typed, ctx);
       await meRoutes(typed, ctx);
       await keyRoutes(typed, ctx);
+      await keyLifecycleRoutes(typed, ctx);
       await auditRoutes(typed, ctx);
       await accountRoutes(typed, ctx);
       await orgRoutes(typed, ctx);
+      await memberRoutes(typed, ctx);
       await invitationRoutes(typed, ctx);
       await projectRoutes(typed, ctx);
+      await teamRoutes(typed, ctx);
       await specItemRoutes(typed, ctx);
+      await itemTransitionRoutes(typed, ctx);
     },
     { prefix: '/api/v1' },
   );

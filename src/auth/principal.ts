@@ -1,14 +1,8 @@
 import type { Grant, Scope } from '../keys/scopes.js';
-import type { OrgRole, Plan } from '../orgs/tables.js';
+import type { OrganizationsTable, OrgRole } from '../orgs/tables.js';
 
-export interface PrincipalOrg {
-  id: string;
-  name: string;
-  slug: string;
-  plan: Plan;
-  rate_limit: number | null;
-  allowed_ips: string | null;
-}
+/** What the gate knows of a key's organization (its limits and allow-list come with it). */
+export type PrincipalOrg = Pick<OrganizationsTable, 'id' | 'name' | 'slug' | 'plan' | 'rate_limit' | 'allowed_ips'>;
 
 interface PrincipalUser {
   id: string;

@@ -143,12 +143,10 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
       return { data: { ...keyOut(view), usage_24h: { requests: Number(usage.requests), by_status: byStatus(usage) } } };
     },
   });
-
-  keyLifecycleRoutes(app, ctx);
 }
 
 /** Revoke, rotate, the usage report and leaked-key reports. */
-function keyLifecycleRoutes(app: Api, ctx: AppContext): void {
+export async function keyLifecycleRoutes(app: Api, ctx: AppContext): Promise<void> {
   app.delete('/organizations/:org/api-keys/:id', {
     config: { auth: 'any', scope: 'keys:write', org: 'member' },
     schema: {

@@ -123,12 +123,10 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
       return reply.code(204).send(null);
     },
   });
-
-  memberRoutes(app, ctx);
 }
 
 /** Members: list, read, change role, remove or leave, and ownership transfer. */
-function memberRoutes(app: Api, ctx: AppContext): void {
+export async function memberRoutes(app: Api, ctx: AppContext): Promise<void> {
   app.get('/organizations/:org/members', {
     config: { auth: 'any', scope: 'org:read', org: 'member' },
     schema: {

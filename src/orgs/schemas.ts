@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { OrgRoleSchema } from '../access/orgs.js';
 import { PlanSchema } from '../credits/plans.js';
-import { singleLine, Timestamp, UserSummarySchema } from '../http/schemas.js';
+import { rosterSchema, rosterView, singleLine, Timestamp } from '../http/schemas.js';
 
 import { isoTime } from '../lib/time.js';
 import { SlugSchema } from '../lib/slug.js';
@@ -46,10 +46,5 @@ export function organizationView(org: OrganizationsTable, role: OrgRole): z.infe
 }
 
 
-export const MemberSchema = z
-  .object({ user: UserSummarySchema, role: OrgRoleSchema, created_at: Timestamp })
-  .meta({ id: 'Member' });
-
-export function memberView(row: MemberRow): z.infer<typeof MemberSchema> {
-  return { user: { id: row.user_id, email: row.email, name: row.name }, role: row.role, created_at: isoTime(row.created_at) };
-}
+export const MemberSchema = rosterSchema(OrgRoleSchema, 'Member');
+export const memberView = (row: MemberRow): z.infer<typeof MemberSchema> => rosterView(row);

@@ -151,8 +151,6 @@ export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
       return withEtag(reply, await updateItem(ctx, projectId, request.params.item, expected, request.body));
     },
   });
-
-  itemTransitionRoutes(app, ctx);
 }
 
 /** Before an item changes: the caller edits the project (editor or more), and the version they expect (If-Match). */
@@ -163,7 +161,7 @@ async function forChange(ctx: AppContext, request: FastifyRequest, projectRef: s
 }
 
 /** Deleting an item and moving it through its states and implementation statuses. */
-function itemTransitionRoutes(app: Api, ctx: AppContext): void {
+export async function itemTransitionRoutes(app: Api, ctx: AppContext): Promise<void> {
   app.delete('/projects/:id/spec/items/:item', {
     config: { auth: 'any', scope: 'items:write' },
     schema: {

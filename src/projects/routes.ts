@@ -140,12 +140,10 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
       return reply.code(204).send(null);
     },
   });
-
-  teamRoutes(app, ctx);
 }
 
 /** A project's team: list, add, change role, remove or leave. */
-function teamRoutes(app: Api, ctx: AppContext): void {
+export async function teamRoutes(app: Api, ctx: AppContext): Promise<void> {
   app.get('/projects/:id/members', {
     config: { auth: 'any', scope: 'projects:read' },
     schema: {

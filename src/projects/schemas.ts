@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { HttpErrors } from '../http/errors.js';
-import { multiLine, singleLine, Timestamp } from '../http/schemas.js';
+import { multiLine, rosterSchema, rosterView, singleLine, Timestamp } from '../http/schemas.js';
 import { SlugSchema } from '../lib/slug.js';
 import { isoTime } from '../lib/time.js';
-import { UserSummarySchema } from '../http/schemas.js';
 import { permalinkOf } from './items.js';
 import { EMPTY_STATS, type ProjectStats, type TeamRow } from './service.js';
 import { IMPLEMENTATION_STATUSES, ITEM_STATES, ITEM_TYPES, PRIORITIES, PROJECT_ROLES, type ProjectsTable, type SpecItemsTable } from './tables.js';
@@ -57,13 +56,8 @@ export function projectView(
   };
 }
 
-export const TeamMemberSchema = z
-  .object({ user: UserSummarySchema, role: ProjectRoleSchema, created_at: Timestamp })
-  .meta({ id: 'ProjectMember' });
-
-export function teamView(row: TeamRow): z.infer<typeof TeamMemberSchema> {
-  return { user: { id: row.user_id, email: row.email, name: row.name }, role: row.role, created_at: isoTime(row.created_at) };
-}
+export const TeamMemberSchema = rosterSchema(ProjectRoleSchema, 'ProjectMember');
+export const teamView = (row: TeamRow): z.infer<typeof TeamMemberSchema> => rosterView(row);
 
 export const SpecItemSchema = z
   .object({
