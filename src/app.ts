@@ -24,6 +24,7 @@ import { keyLifecycleRoutes, keyRoutes } from './keys/routes.js';
 import { mcpRoutes } from './mcp/routes.js';
 import { SCOPE_DESCRIPTIONS, SCOPE_INCLUDES, SCOPES, type ScopeNeed } from './keys/scopes.js';
 import { registerOrgAccess } from './access/precondition.js';
+import { registerProjectAccess } from './projects/precondition.js';
 import { registerAuthGate, type AuthMode, type SessionAuthenticator } from './auth/gate.js';
 import { isDatabaseUnavailable } from './db/unavailable.js';
 import { DependencyUnavailable } from './lib/unavailable.js';
@@ -136,6 +137,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   const sessions = options.sessions === undefined ? createSessionAuthenticator(ctx) : options.sessions;
   registerAuthGate(app as unknown as FastifyInstance, ctx, () => sessions);
   registerOrgAccess(app as unknown as FastifyInstance, ctx);
+  registerProjectAccess(app as unknown as FastifyInstance, ctx);
   await app.register(async (root) => systemRoutes(root as Api, ctx));
   await app.register(async (root) => agentDocRoutes(root as Api, ctx, () => openApiDocument(app), BODY_LIMIT));
   await app.register(async (root) => mcpRoutes(root as Api, ctx, (options) => app.inject(options)));

@@ -9,6 +9,7 @@ import { accessOrg, defaultOrg, requireRole } from '../access/orgs.js';
 import { actorOf } from '../audit/actor.js';
 import { OrgRef, UserIdParam } from '../http/schemas.js';
 import { accessProject, requireProjectRole } from './access.js';
+import { projectAccessOf } from './precondition.js';
 import {
   ProjectDescriptionSchema,
   ProjectNameSchema,
@@ -88,7 +89,7 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.get('/projects/:id', {
-    config: { auth: 'any', scope: 'projects:read' },
+    config: { auth: 'any', scope: 'projects:read', project: 'viewer' },
     schema: {
       tags: ['Projects'],
       summary: 'One project (by id or slug), with item counts',
@@ -96,15 +97,14 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
       response: { 200: envelope(ProjectSchema), ...problems(401, 403, 404, 409, 429) },
     },
     handler: async (request) => {
-      const access = await accessProject(ctx.db, principalOf(request), request.params.id);
-      requireProjectRole(access, 'viewer');
+      const access = projectAccessOf(request);
       const stats = await projectStats(ctx.db, [access.project.id]);
       return { data: projectView(access.project, access.org, stats.get(access.project.id)) };
     },
   });
 
   app.patch('/projects/:id', {
-    config: { auth: 'any', scope: 'projects:write' },
+    config: { auth: 'any', scope: 'projects:write', project: 'admin' },
     schema: {
       tags: ['Projects'],
       summary: 'Rename, change the slug or the description (project admin)',
@@ -116,8 +116,7 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request) => {
       const principal = principalOf(request);
-      const access = await accessProject(ctx.db, principal, request.params.id);
-      requireProjectRole(access, 'admin');
+      const access = projectAccessOf(request);
       const project = await updateProject(ctx, actorOf(principal, originOf(request)), access, request.body);
       const stats = await projectStats(ctx.db, [project.id]);
       return { data: projectView(project, access.org, stats.get(project.id)) };
@@ -125,7 +124,7 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.delete('/projects/:id', {
-    config: { auth: 'any', scope: 'projects:write' },
+    config: { auth: 'any', scope: 'projects:write', project: 'admin' },
     schema: {
       tags: ['Projects'],
       summary: 'Delete the project and its items (project admin)',
@@ -134,8 +133,7 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);
-      const access = await accessProject(ctx.db, principal, request.params.id);
-      requireProjectRole(access, 'admin');
+      const access = projectAccessOf(request);
       await deleteProject(ctx, actorOf(principal, originOf(request)), access);
       return reply.code(204).send(null);
     },
@@ -145,7 +143,7 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
 /** A project's team: list, add, change role, remove or leave. */
 export async function teamRoutes(app: Api, ctx: AppContext): Promise<void> {
   app.get('/projects/:id/members', {
-    config: { auth: 'any', scope: 'projects:read' },
+    config: { auth: 'any', scope: 'projects:read', project: 'viewer' },
     schema: {
       tags: ['Project teams'],
       summary: 'The project team (explicit roles; org owners and admins are admin besides)',
@@ -154,8 +152,7 @@ export async function teamRoutes(app: Api, ctx: AppContext): Promise<void> {
       response: { 200: listEnvelope(TeamMemberSchema), ...problems(401, 403, 404, 409, 422, 429) },
     },
     handler: async (request) => {
-      const access = await accessProject(ctx.db, principalOf(request), request.params.id);
-      requireProjectRole(access, 'viewer');
+      const access = projectAccessOf(request);
       const { page, per } = request.query;
       const { rows, total } = await listTeam(ctx, access.project.id, { page, per });
       return { data: rows.map(teamView), meta: { total, page, per } };
@@ -163,7 +160,7 @@ export async function teamRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.post('/projects/:id/members', {
-    config: { auth: 'any', scope: 'members:write' },
+    config: { auth: 'any', scope: 'members:write', project: 'admin' },
     schema: {
       tags: ['Project teams'],
       summary: 'Add an organization member to the team (project admin)',
@@ -175,8 +172,7 @@ export async function teamRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);
-      const access = await accessProject(ctx.db, principal, request.params.id);
-      requireProjectRole(access, 'admin');
+      const access = projectAccessOf(request);
       const { user_id, email, role } = request.body;
       const row = await addTeamMember(ctx, actorOf(principal, originOf(request)), access, { userId: user_id, email }, role);
       reply.code(201);
@@ -185,7 +181,7 @@ export async function teamRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.patch('/projects/:id/members/:user_id', {
-    config: { auth: 'any', scope: 'members:write' },
+    config: { auth: 'any', scope: 'members:write', project: 'admin' },
     schema: {
       tags: ['Project teams'],
       summary: "Change a team member's project role (project admin)",
@@ -195,8 +191,7 @@ export async function teamRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request) => {
       const principal = principalOf(request);
-      const access = await accessProject(ctx.db, principal, request.params.id);
-      requireProjectRole(access, 'admin');
+      const access = projectAccessOf(request);
       const row = await changeTeamRole(ctx, actorOf(principal, originOf(request)), access, request.params.user_id, request.body.role);
       return { data: teamView(row) };
     },
