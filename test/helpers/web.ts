@@ -9,6 +9,8 @@ import type { TestServer } from './server.js';
 
 export interface WebRig {
   t: TestServer;
+  /** PUBLIC_URL: where the pages are opened (t.url names the same server by its address). */
+  origin: string;
   browser: Browser;
   /** A fresh browser context (own cookies) with one page on the app. */
   open(options?: { colorScheme?: 'light' | 'dark'; viewport?: { width: number; height: number } }): Promise<{ context: BrowserContext; page: Page }>;
@@ -17,15 +19,17 @@ export interface WebRig {
   close(): Promise<void>;
 }
 
-export async function startWebRig(settings: Record<string, string> = {}): Promise<WebRig> {
-  const [t, browser] = await Promise.all([startBrowsableServer(settings), launchChromium()]);
+export async function startWebRig(settings: Record<string, string> = {}, hostname?: string): Promise<WebRig> {
+  const [t, browser] = await Promise.all([startBrowsableServer(settings, hostname), launchChromium()]);
+  const origin = t.env.PUBLIC_URL ?? t.url;
   const problems: string[] = [];
   const contexts: BrowserContext[] = [];
   return {
     t,
+    origin,
     browser,
     async open(options = {}) {
-      const opened = await openPage(browser, { origin: t.url, problems, ...options });
+      const opened = await openPage(browser, { origin, problems, ...options });
       // CI shares two cores with the databases and other suites: a step may wait longer than a person would.
       opened.page.setDefaultTimeout(20_000);
       contexts.push(opened.context);
