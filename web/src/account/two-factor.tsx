@@ -190,7 +190,7 @@ function ChangeTwoFactor({ kind, onClose, onDone }: { kind: 'disable' | 'regener
   return (
     <Dialog
       title={kind === 'disable' ? 'Disable two-factor authentication' : 'New recovery codes'}
-      description={kind === 'disable' ? 'Your password alone will then be enough to log in.' : 'The codes you have now stop working.'}
+      description={kind === 'disable' ? 'Your password alone will then be enough to log in, unless you have a passkey.' : 'The codes you have now stop working.'}
       onClose={onClose}
     >
       <form onSubmit={submit.run} noValidate>
