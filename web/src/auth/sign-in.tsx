@@ -4,7 +4,7 @@ import { Link, useLocation, useNavigate, useSearchParams } from 'react-router';
 import { api, ApiProblem, call } from '../api/client';
 import { Notice } from '../ui/feedback';
 import { FormError, TextField, useSubmit } from '../ui/forms';
-import { askPasskey } from './passkey';
+import { askPasskey, passkeysSupported } from './passkey';
 import { PublicPage } from './public-page';
 import { clearSessionEnded, refreshSession, safeNext, takeReturn } from './session';
 
@@ -162,11 +162,15 @@ export function SignInPage() {
           Log in
         </button>
       </form>
-      <p className="divider">or</p>
-      <FormError message={passkeySignIn.formError} />
-      <button type="button" className="btn btn-block" onClick={() => void passkeySignIn.run()} disabled={passkeySignIn.busy}>
-        Sign in with a passkey
-      </button>
+      {passkeysSupported() ? (
+        <>
+          <p className="divider">or</p>
+          <FormError message={passkeySignIn.formError} />
+          <button type="button" className="btn btn-block" onClick={() => void passkeySignIn.run()} disabled={passkeySignIn.busy}>
+            Sign in with a passkey
+          </button>
+        </>
+      ) : null}
       <p className="form-links">
         <Link to="/reset-password">Forgot your password?</Link>
       </p>
