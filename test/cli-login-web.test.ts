@@ -150,7 +150,7 @@ describe('CLI: interactive auth login in a real terminal, browser and e-mail + p
     const { user, org } = await webUserWithOrg(t);
     const cookie = await loginCookie(t, user.email);
     const authenticator = new SoftAuthenticator(t.server.ctx.config.publicOrigin);
-    const options = await t.request('POST', '/api/v1/auth/passkeys/registration/options', { cookie });
+    const options = await t.request('POST', '/api/v1/auth/passkeys/registration/options', { cookie, body: { password: user.password } });
     const added = await t.request('POST', '/api/v1/auth/passkeys', { cookie, body: { name: 'Laptop', response: authenticator.register(options.body.data).response } });
     assert.equal(added.status, 201, JSON.stringify(added.body));
 

@@ -47,8 +47,8 @@ describe('passkeys', () => {
   });
   after(() => t.close());
 
-  async function addPasskey(cookie: string, authenticator: SoftAuthenticator, name = 'Laptop', answer: AnswerOptions = {}) {
-    const options = await t.request('POST', '/api/v1/auth/passkeys/registration/options', { cookie });
+  async function addPasskey(cookie: string, authenticator: SoftAuthenticator, name = 'Laptop', answer: AnswerOptions = {}, proof: object = { password: GOOD_PASSWORD }) {
+    const options = await t.request('POST', '/api/v1/auth/passkeys/registration/options', { cookie, body: proof });
     assert.equal(options.status, 200, JSON.stringify(options.body));
     const { response, credential } = authenticator.register(options.body.data, answer);
     const added = await t.request('POST', '/api/v1/auth/passkeys', { cookie, body: { name, response } });
@@ -344,6 +344,27 @@ describe('passkeys', () => {
     assert.equal((await audit(t, user.id, 'passkey.removed')).length, 1);
   });
 
+  it('threat: a session alone (a stolen cookie) cannot add a passkey — adding needs the password, a TOTP code or one of the account\'s passkeys', async () => {
+    const user = await passkeyUser();
+    const url = '/api/v1/auth/passkeys/registration/options';
+    const none = await t.request('POST', url, { cookie: user.cookie });
+    assert.equal(none.status, 422);
+    assert.ok(none.body.details.fields.body, JSON.stringify(none.body));
+    const empty = await t.request('POST', url, { cookie: user.cookie, body: {} });
+    assert.equal(empty.body.details.fields.password, 'send one of password, code or passkey');
+    const wrong = await t.request('POST', url, { cookie: user.cookie, body: { password: 'not-the-password' } });
+    assert.equal(wrong.body.error_code, 'PASSWORD_INCORRECT');
+    const code = await t.request('POST', url, { cookie: user.cookie, body: { code: '123456' } });
+    assert.equal(code.body.error_code, 'TWO_FACTOR_INVALID');
+    const stored = await t.server.ctx.db.selectFrom('passkey_challenges').select('id').where('user_id', '=', user.id).where('purpose', '=', 'register').execute();
+    assert.equal(stored.length, 1, 'refused attempts issue no registration challenge (only the first passkey\'s)');
+    // One of the account's passkeys re-authenticates this session for the next one.
+    const reauth = await t.request('POST', '/api/v1/auth/passkeys/reauthentication/options', { cookie: user.cookie });
+    const { added } = await addPasskey(user.cookie, user.authenticator, 'Security key', {}, { passkey: user.authenticator.assert(reauth.body.data) });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    assert.equal((await t.request('GET', '/api/v1/auth/passkeys', { cookie: user.cookie })).body.data.length, 2);
+  });
+
   it('rename; someone else\'s passkey is a 404 for every operation', async () => {
     const user = await passkeyUser();
     const other = await passkeyUser();
@@ -372,22 +393,22 @@ describe('passkeys', () => {
     const notJson = await t.request('POST', '/api/v1/auth/passkeys/sign-in', { raw: '{', headers: { 'content-type': 'application/json' } });
     assert.equal(notJson.status, 400);
 
-    const options = await t.request('POST', '/api/v1/auth/passkeys/registration/options', { cookie });
+    const options = await t.request('POST', '/api/v1/auth/passkeys/registration/options', { cookie, body: { password: GOOD_PASSWORD } });
     const phished = authenticator.register(options.body.data, { origin: 'https://specs.example.com.evil.test' });
     const refused = await t.request('POST', '/api/v1/auth/passkeys', { cookie, body: { name: 'Evil', response: phished.response } });
     assert.equal(refused.body.error_code, 'PASSKEY_INVALID');
 
     const otherCookie = await loginCookie(t, user.email, GOOD_PASSWORD);
-    const forOther = await t.request('POST', '/api/v1/auth/passkeys/registration/options', { cookie: otherCookie });
+    const forOther = await t.request('POST', '/api/v1/auth/passkeys/registration/options', { cookie: otherCookie, body: { password: GOOD_PASSWORD } });
     const crossed = await t.request('POST', '/api/v1/auth/passkeys', { cookie, body: { name: 'Crossed', response: authenticator.register(forOther.body.data).response } });
     assert.equal(crossed.body.error_code, 'PASSKEY_CHALLENGE_INVALID');
 
     const first = await addPasskey(cookie, authenticator, 'Once');
     assert.equal(first.added.status, 201);
-    const again = await t.request('POST', '/api/v1/auth/passkeys/registration/options', { cookie });
+    const again = await t.request('POST', '/api/v1/auth/passkeys/registration/options', { cookie, body: { password: GOOD_PASSWORD } });
     assert.deepEqual(again.body.data.excludeCredentials.map((c: { id: string }) => c.id), [first.credential.id.toString('base64url')], 'the browser is told not to register it twice');
     assert.equal(await count(), 1);
-    const withoutSession = await t.request('POST', '/api/v1/auth/passkeys/registration/options');
+    const withoutSession = await t.request('POST', '/api/v1/auth/passkeys/registration/options', { body: { password: GOOD_PASSWORD } });
     assert.equal(withoutSession.status, 401);
     const crossSite = await t.request('POST', '/api/v1/auth/passkeys/sign-in/options', { headers: { origin: 'https://evil.test' } });
     assert.equal(crossSite.body.error_code, 'CSRF_REJECTED');

@@ -87,7 +87,7 @@ describe('web app: passkeys in Chromium with a virtual authenticator', () => {
     await rig?.close();
   });
 
-  it('register a passkey in Account Settings, sign out, then sign in with it and no password', async () => {
+  it('register a passkey in Account Settings (after the password), sign out, then sign in with it and no password', async () => {
     await page.goto(`${rig.origin}/`);
     await logIn(page, user.email, user.password);
     await signedIn(page);
@@ -97,6 +97,11 @@ describe('web app: passkeys in Chromium with a virtual authenticator', () => {
     await section.getByRole('button', { name: 'Add passkey' }).click();
     const dialog = page.getByRole('dialog', { name: 'Add a passkey' });
     await dialog.getByRole('textbox', { name: 'Name' }).fill('This laptop');
+    await dialog.getByRole('textbox', { name: 'Password' }).fill('not the password');
+    await dialog.getByRole('button', { name: 'Add passkey' }).click();
+    await dialog.getByText('Your current password is wrong.').waitFor(); // a session alone adds no way in
+    assert.equal((await credentialsOf(authenticator)).length, 0, 'nothing was created before the password');
+    await dialog.getByRole('textbox', { name: 'Password' }).fill(user.password);
     await dialog.getByRole('button', { name: 'Add passkey' }).click();
     await section.getByText('Passkey “This laptop” added.').waitFor();
     const [row] = await tableRows(section);
@@ -124,6 +129,7 @@ describe('web app: passkeys in Chromium with a virtual authenticator', () => {
 
   it('a passkey as the second factor after a password: the second step offers "Use a passkey" (and no code box without TOTP)', async () => {
     await userMenu(page, 'Log out');
+    await page.getByRole('heading', { name: 'Log in to FuncSpec' }).waitFor();
     await logIn(page, user.email, user.password);
     await page.getByRole('heading', { name: 'Two-factor authentication' }).waitFor();
     assert.equal(await page.getByRole('textbox', { name: 'Authentication code' }).count(), 0, 'no TOTP: no code to type');
@@ -219,6 +225,7 @@ describe('web app: passkeys in Chromium with a virtual authenticator', () => {
     await userMenu(p, 'Account Settings');
     await p.getByRole('button', { name: 'Add passkey' }).click();
     await p.getByRole('dialog', { name: 'Add a passkey' }).getByRole('textbox', { name: 'Name' }).fill('Phone');
+    await p.getByRole('dialog', { name: 'Add a passkey' }).getByRole('textbox', { name: 'Password' }).fill(person.password);
     await p.getByRole('dialog', { name: 'Add a passkey' }).getByRole('button', { name: 'Add passkey' }).click();
     await p.getByText('Passkey “Phone” added.').waitFor();
     assert.equal((await credentialsOf(own)).length, 1);
@@ -226,9 +233,11 @@ describe('web app: passkeys in Chromium with a virtual authenticator', () => {
 
     // Forgot the password: the mailed link sets a new one.
     await p.getByRole('link', { name: 'Forgot your password?' }).click();
+    await p.getByRole('button', { name: 'Mail me a reset link' }).waitFor(); // the sign-in page's Email box is gone
     const mails = rig.t.mail.to(person.email).length;
     await p.getByRole('textbox', { name: 'Email' }).fill(person.email);
     await p.getByRole('button', { name: 'Mail me a reset link' }).click();
+    assert.equal((await saysAfter(p)).ok, true);
     await p.goto(mailedLink(await rig.t.mail.waitFor(person.email, { after: mails }), '/reset-password').replace(rig.t.url, rig.origin));
     const newPassword = 'Harbor-Violet-Engine-77';
     await p.getByRole('textbox', { name: 'New password', exact: true }).fill(newPassword);
@@ -260,6 +269,7 @@ describe('web app: passkeys in Chromium with a virtual authenticator', () => {
     await userMenu(p, 'Account Settings');
     await p.getByRole('button', { name: 'Add passkey' }).click();
     await p.getByRole('dialog', { name: 'Add a passkey' }).getByRole('textbox', { name: 'Name' }).fill('Laptop');
+    await p.getByRole('dialog', { name: 'Add a passkey' }).getByRole('textbox', { name: 'Password' }).fill(person.password);
     await p.getByRole('dialog', { name: 'Add a passkey' }).getByRole('button', { name: 'Add passkey' }).click();
     await p.getByText('Passkey “Laptop” added.').waitFor();
     await userMenu(p, 'Log out');

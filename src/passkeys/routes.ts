@@ -39,6 +39,24 @@ const PasskeySchema = z.object({
 const Name = singleLine(64);
 const Id = z.object({ id: z.string().min(1).max(64) });
 
+/** Proof that the signed-in person is at the keyboard now, for adding and removing passkeys: exactly one of three. */
+const Reauthenticate = z
+  .object({ password: PasswordSchema.optional(), code: z.string().trim().min(1).max(64).optional(), passkey: AuthenticationResponse.optional() })
+  .refine((body) => [body.password, body.code, body.passkey].filter((v) => v !== undefined).length === 1, {
+    message: 'send one of password, code or passkey',
+    path: ['password'],
+  });
+
+function proofOf(body: z.infer<typeof Reauthenticate>): Reauthentication {
+  if (body.password !== undefined) return { password: body.password };
+  if (body.code !== undefined) return { code: body.code };
+  return { passkey: body.passkey as AuthenticationResponseJSON };
+}
+
+const REAUTHENTICATION =
+  'Send exactly one of `password`, `code` (a current TOTP code) or `passkey` (the assertion for the options of ' +
+  '/auth/passkeys/reauthentication/options).';
+
 function showPasskey(passkey: PasskeyView) {
   return { ...passkey, created_at: isoTime(passkey.created_at), last_used_at: isoTime(passkey.last_used_at) };
 }
@@ -60,11 +78,14 @@ export async function passkeyRoutes(app: Api, ctx: AppContext): Promise<void> {
     config: { auth: 'session' },
     schema: {
       tags,
-      summary: 'Start adding a passkey: options for navigator.credentials.create (valid 5 minutes, this session only)',
-      response: { 200: envelope(CreationOptions), ...problems(401, 403) },
+      summary: 'Start adding a passkey (re-authenticate): options for navigator.credentials.create (valid 5 minutes, this session only)',
+      description: `${REAUTHENTICATION} A new way to sign in is as sensitive as a new password: a session alone does not add one.`,
+      body: Reauthenticate,
+      response: { 200: envelope(CreationOptions), ...problems(400, 401, 403, 422, 429) },
     },
     handler: async (request) => {
       const principal = principalOf(request);
+      await reauthenticate(ctx, { userId: principal.user.id, sessionId: principal.session!.id, proof: proofOf(request.body) }, loginOrigin(ctx, request));
       return { data: await registrationOptions(ctx, principal.user, principal.session!.id) };
     },
   });
@@ -102,25 +123,15 @@ export async function passkeyRoutes(app: Api, ctx: AppContext): Promise<void> {
     schema: {
       tags,
       summary: 'Remove one of my passkeys (re-authenticate: password, a TOTP code, or a fresh passkey assertion)',
-      description:
-        'Send exactly one of `password`, `code` (a current TOTP code) or `passkey` (the assertion for the options of ' +
-        '/auth/passkeys/reauthentication/options). The passkey stops working at once; a security notice is mailed.',
+      description: `${REAUTHENTICATION} The passkey stops working at once; a security notice is mailed.`,
       params: Id,
-      body: z
-        .object({ password: PasswordSchema.optional(), code: z.string().trim().min(1).max(64).optional(), passkey: AuthenticationResponse.optional() })
-        .refine((body) => [body.password, body.code, body.passkey].filter((v) => v !== undefined).length === 1, {
-          message: 'send one of password, code or passkey',
-          path: ['password'],
-        }),
+      body: Reauthenticate,
       response: { 204: z.null(), ...problems(400, 401, 403, 404, 422, 429) },
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);
       await requireOwnPasskey(ctx, principal.user.id, request.params.id);
-      const { password, code, passkey } = request.body;
-      const proof: Reauthentication =
-        password !== undefined ? { password } : code !== undefined ? { code } : { passkey: passkey as AuthenticationResponseJSON };
-      await reauthenticate(ctx, { userId: principal.user.id, sessionId: principal.session!.id, proof }, loginOrigin(ctx, request));
+      await reauthenticate(ctx, { userId: principal.user.id, sessionId: principal.session!.id, proof: proofOf(request.body) }, loginOrigin(ctx, request));
       await removePasskey(ctx, principal.user.id, request.params.id, originOf(request));
       return reply.code(204).send(null);
     },
@@ -130,7 +141,7 @@ export async function passkeyRoutes(app: Api, ctx: AppContext): Promise<void> {
     config: { auth: 'session' },
     schema: {
       tags,
-      summary: 'Options for a passkey assertion that re-authenticates this session (valid 5 minutes)',
+      summary: 'Options for a passkey assertion that re-authenticates this session (valid 5 minutes): to add or remove a passkey',
       response: { 200: envelope(RequestOptions), ...problems(401, 403, 404) },
     },
     handler: async (request) => {

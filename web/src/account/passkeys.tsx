@@ -91,7 +91,9 @@ export function PasskeysSection() {
           </table>
         </TableFrame>
       )}
-      {dialog?.kind === 'add' ? <AddPasskey onClose={() => setDialog(null)} onDone={(name) => done(`Passkey “${name}” added.`)} /> : null}
+      {dialog?.kind === 'add' ? (
+        <AddPasskey canUsePasskey={(passkeys.data?.data.length ?? 0) > 0} onClose={() => setDialog(null)} onDone={(name) => done(`Passkey “${name}” added.`)} />
+      ) : null}
       {dialog?.kind === 'rename' ? <RenamePasskey passkey={dialog.passkey} onClose={() => setDialog(null)} onDone={(name) => done(`Passkey renamed to “${name}”.`)} /> : null}
       {dialog?.kind === 'remove' ? (
         <RemovePasskey passkey={dialog.passkey} onClose={() => setDialog(null)} onDone={() => done(`Passkey “${dialog.passkey.name}” removed.`)} />
@@ -100,26 +102,54 @@ export function PasskeysSection() {
   );
 }
 
-function AddPasskey({ onClose, onDone }: { onClose: () => void; onDone: (name: string) => void }) {
+type Proof = { password: string } | { passkey: Awaited<ReturnType<typeof askPasskey>> };
+
+/** A passkey is a new way in: adding one needs proof that it is you now (your password, or one of your passkeys). */
+function AddPasskey({ canUsePasskey, onClose, onDone }: { canUsePasskey: boolean; onClose: () => void; onDone: (name: string) => void }) {
   const [name, setName] = useState('');
-  const add = useSubmit(
-    async () => {
-      const options = await call(api.POST('/api/v1/auth/passkeys/registration/options'));
-      const response = await createPasskey(options.data);
-      return call(api.POST('/api/v1/auth/passkeys', { body: { name, response } }));
-    },
-    (answer) => onDone(answer.data.name),
-  );
+  const [password, setPassword] = useState('');
+  async function add(proof: Proof) {
+    const options = await call(api.POST('/api/v1/auth/passkeys/registration/options', { body: proof }));
+    const response = await createPasskey(options.data);
+    return call(api.POST('/api/v1/auth/passkeys', { body: { name, response } }));
+  }
+  const done = (answer: { data: { name: string } }) => onDone(answer.data.name);
+  const withPassword = useSubmit(() => add({ password }), done, { PASSWORD_INCORRECT: 'password' });
+  const withPasskey = useSubmit(async () => {
+    const options = await call(api.POST('/api/v1/auth/passkeys/reauthentication/options'));
+    return add({ passkey: await askPasskey(options.data) });
+  }, done);
   return (
     <Dialog title="Add a passkey" description="Your browser or device will ask you to confirm with your fingerprint, face, PIN or security key." onClose={onClose}>
-      <form onSubmit={add.run} noValidate>
-        <TextField label="Name" autoFocus value={name} onChange={(e) => setName(e.target.value)} hint="So you can tell your passkeys apart, e.g. “Work laptop”." error={add.fieldError('name')} />
-        <FormError message={add.formError} />
+      <form onSubmit={withPassword.run} noValidate>
+        <TextField
+          label="Name"
+          autoFocus
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          hint="So you can tell your passkeys apart, e.g. “Work laptop”."
+          error={withPassword.fieldError('name') ?? withPasskey.fieldError('name')}
+        />
+        <TextField
+          label="Password"
+          type="password"
+          autoComplete="current-password"
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          hint={canUsePasskey ? 'Confirm it is you: your password, or use one of your passkeys.' : 'Confirm it is you: your password.'}
+          error={withPassword.fieldError('password')}
+        />
+        <FormError message={withPassword.formError ?? withPasskey.formError} />
         <div className="dialog-actions">
           <button type="button" className="btn" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" className="btn btn-primary" disabled={add.busy}>
+          {canUsePasskey ? (
+            <button type="button" className="btn" onClick={() => void withPasskey.run()} disabled={withPasskey.busy}>
+              Confirm with a passkey
+            </button>
+          ) : null}
+          <button type="submit" className="btn btn-primary" disabled={withPassword.busy}>
             Add passkey
           </button>
         </div>

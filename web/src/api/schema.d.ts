@@ -3638,7 +3638,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start adding a passkey: options for navigator.credentials.create (valid 5 minutes, this session only) */
+        /**
+         * Start adding a passkey (re-authenticate): options for navigator.credentials.create (valid 5 minutes, this session only)
+         * @description Send exactly one of `password`, `code` (a current TOTP code) or `passkey` (the assertion for the options of /auth/passkeys/reauthentication/options). A new way to sign in is as sensitive as a new password: a session alone does not add one.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -3646,7 +3649,34 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: password */
+                        password?: string;
+                        code?: string;
+                        /** @description The assertion as JSON: what `startAuthentication()` of @simplewebauthn/browser returns (a PublicKeyCredential's toJSON()) */
+                        passkey?: {
+                            id: string;
+                            rawId: string;
+                            /** @enum {string} */
+                            type: "public-key";
+                            response: {
+                                clientDataJSON: string;
+                                authenticatorData: string;
+                                signature: string;
+                                userHandle?: string | null;
+                            };
+                            /** @enum {string} */
+                            authenticatorAttachment?: "platform" | "cross-platform";
+                            /** @default {} */
+                            clientExtensionResults?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
             responses: {
                 /** @description Default Response */
                 200: {
@@ -3694,6 +3724,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Bad request (see error_code) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Not authenticated */
                 401: {
                     headers: {
@@ -3705,6 +3744,24 @@ export interface paths {
                 };
                 /** @description Not allowed */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed (details.fields) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Rate limited (Retry-After) */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3931,7 +3988,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Options for a passkey assertion that re-authenticates this session (valid 5 minutes) */
+        /** Options for a passkey assertion that re-authenticates this session (valid 5 minutes): to add or remove a passkey */
         post: {
             parameters: {
                 query?: never;
