@@ -195,10 +195,11 @@ export async function passkeyRoutes(app: Api, ctx: AppContext): Promise<void> {
       tags,
       summary: 'Options for answering a login challenge with a passkey (the second step after the password)',
       body: z.object({ challenge_token: z.string().min(1).max(512) }),
-      response: { 200: envelope(RequestOptions), ...problems(401, 403, 404, 422) },
+      response: { 200: envelope(RequestOptions), ...problems(401, 403, 404, 422, 429) },
     },
     handler: async (request) => {
       rejectCrossSite(ctx, request);
+      await throttle(ctx, `passkey-options:ip:${clientBucket(request.ip)}`, ctx.config.loginMaxAttemptsPerIp, ctx.config.loginThrottleWindowMs);
       const login = await liveLoginChallenge(ctx, request.body.challenge_token);
       if (!login) throw AccountErrors.TWO_FACTOR_CHALLENGE_INVALID();
       return { data: await assertionOptions(ctx, { purpose: 'two_factor', binding: login.id, userId: login.userId }) };
