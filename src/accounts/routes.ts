@@ -25,6 +25,7 @@ import {
   VERIFY_EMAIL_TTL_MS,
   type LoginOutcome,
   type SecondStep,
+  type SignedInOutcome,
   type UserView,
 } from './service.js';
 import { sessionEndsAt } from './sessions.js';
@@ -63,7 +64,7 @@ function showUser(user: UserView) {
 }
 
 /** The answer to a completed login (any way in): the session cookie, the known-device cookie, the user and session. */
-export function answerSignedIn(ctx: AppContext, outcome: Extract<LoginOutcome, { kind: 'session' }>, reply: FastifyReply) {
+export function answerSignedIn(ctx: AppContext, outcome: SignedInOutcome, reply: FastifyReply) {
   setSessionCookie(ctx, reply, outcome.session.token);
   rememberDevice(ctx, reply, outcome.user.id);
   return { data: { user: showUser(outcome.user), session: { id: outcome.session.id, expires_at: isoTime(outcome.session.endsAt) } } };

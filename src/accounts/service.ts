@@ -262,7 +262,8 @@ export async function verifyEmail(ctx: AppContext, token: string, browser: strin
 // ---------------------------------------------------------------------------------------------
 // Login.
 
-export type LoginOutcome = { kind: 'session'; user: UserView; session: NewSession } | { kind: 'challenge'; challengeToken: string; methods: SecondFactorMethod[] };
+export type SignedInOutcome = { kind: 'session'; user: UserView; session: NewSession };
+export type LoginOutcome = SignedInOutcome | { kind: 'challenge'; challengeToken: string; methods: SecondFactorMethod[] };
 
 function challengeDigest(ctx: AppContext, token: string): string {
   return ctx.secrets.hmac('login-challenge', token);
@@ -320,7 +321,7 @@ async function startSession(
   origin: RequestOrigin,
   replacing: string | undefined,
   details: Record<string, unknown>,
-): Promise<LoginOutcome> {
+): Promise<SignedInOutcome> {
   // The browser's previous session (if any) ends: a login always means a new token.
   if (replacing) await deleteSessionByToken(ctx, replacing);
   return ctx.db.transaction().execute(async (trx) => {
@@ -358,11 +359,11 @@ export async function loginWithPasskey(
   ctx: AppContext,
   input: { attempt: string; response: AuthenticationResponseJSON; replacing?: string },
   origin: RequestOrigin,
-): Promise<LoginOutcome> {
+): Promise<SignedInOutcome> {
   await throttle(ctx, `login:ip:${clientBucket(origin.ip)}`, ctx.config.loginMaxAttemptsPerIp, ctx.config.loginThrottleWindowMs);
   const { userId, passkeyId } = await verifyAssertion(ctx, { purpose: 'sign_in', binding: input.attempt, userId: null, response: input.response }, origin);
   const now = ctx.clock.now();
-  const user = await ctx.db.selectFrom('users').select(['disabled_at', 'email_verified_at']).where('id', '=', userId).executeTakeFirst();
+  const user = await ctx.db.selectFrom('users').select('disabled_at').where('id', '=', userId).executeTakeFirst();
   if (!user || user.disabled_at !== null) {
     await recordAudit(ctx.db, now, { action: 'auth.login', outcome: 'failure', actorUserId: userId, ip: origin.ip, userAgent: origin.userAgent, details: { method: 'passkey', reason: 'account_disabled' } });
     throw AccountErrors.ACCOUNT_DISABLED();

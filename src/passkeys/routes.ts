@@ -185,7 +185,6 @@ export async function passkeyRoutes(app: Api, ctx: AppContext): Promise<void> {
         { attempt, response: request.body.response as AuthenticationResponseJSON, replacing: sessionCookie(ctx, request) },
         originOf(request),
       );
-      if (outcome.kind !== 'session') throw AccountErrors.TWO_FACTOR_CHALLENGE_INVALID();
       return answerSignedIn(ctx, outcome, reply);
     },
   });
