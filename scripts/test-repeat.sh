@@ -9,6 +9,8 @@ runs=${1:-5}
 which=${2:-both}
 mkdir -p test-runs
 npm run build --silent >/dev/null || exit 1
+# what npm test installs first (Chromium, tmux, nginx; for PostgreSQL also its server and client tools)
+DATABASE_URL=$([ "$which" = sqlite ] || echo postgres://) node scripts/ensure-test-tools.mjs || exit 1
 failed=0
 
 run() { # database n

@@ -20,7 +20,16 @@ export interface WebRig {
 }
 
 export async function startWebRig(settings: Record<string, string> = {}, hostname?: string): Promise<WebRig> {
-  const [t, browser] = await Promise.all([startBrowsableServer(settings, hostname), launchChromium()]);
+  // Both start at once; if one fails, the other is closed, or its open handles would keep the file's
+  // process alive forever instead of failing it.
+  const [server, chromium] = await Promise.allSettled([startBrowsableServer(settings, hostname), launchChromium()]);
+  if (server.status === 'rejected' || chromium.status === 'rejected') {
+    if (server.status === 'fulfilled') await server.value.close();
+    if (chromium.status === 'fulfilled') await chromium.value.close();
+    throw server.status === 'rejected' ? server.reason : (chromium as PromiseRejectedResult).reason;
+  }
+  const t = server.value;
+  const browser = chromium.value;
   const origin = t.env.PUBLIC_URL ?? t.url;
   const problems: string[] = [];
   const contexts: BrowserContext[] = [];
