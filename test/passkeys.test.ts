@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { insertOrganization } from '../src/orgs/store.js';
-import { GOOD_PASSWORD, linkToken, loginCookie, sessionCookieOf, verifiedUser, type WebUser } from './helpers/accounts.js';
+import { enableTotp, GOOD_PASSWORD, linkToken, loginCookie, nextStep, sessionCookieOf, totpAt, verifiedUser, type WebUser } from './helpers/accounts.js';
 import type { Reply } from './helpers/http.js';
 import { codeFrom } from './helpers/mailtrap.js';
 import { SoftAuthenticator, type AnswerOptions, type SoftCredential } from './helpers/passkeys.js';
@@ -244,6 +244,31 @@ describe('passkeys', () => {
     assert.deepEqual(JSON.parse(twoFactor.details!), { method: 'password', second_factor: 'passkey' });
     const used = await t.request('POST', '/api/v1/auth/passkeys/two-factor/options', { body: { challenge_token: token } });
     assert.equal(used.body.error_code, 'TWO_FACTOR_CHALLENGE_INVALID', 'the login challenge is used: no new options for it');
+  });
+
+  it('with TOTP and a passkey, the second step takes either; agent verify asks for the TOTP code as before', async () => {
+    const user = await passkeyUser();
+    const { secret } = await enableTotp(t, user.cookie);
+    nextStep(t);
+    const first = await passwordChallenge(user);
+    assert.deepEqual(first.methods, ['totp', 'passkey']);
+    assert.equal((await answerWithPasskey(user, first.token)).status, 200);
+    const second = await passwordChallenge(user);
+    const viaCode = await t.request('POST', '/api/v1/auth/login/two-factor', { body: { challenge_token: second.token, code: totpAt(secret, t.clock.now()) } });
+    assert.equal(viaCode.status, 200, JSON.stringify(viaCode.body));
+    const both = await t.request('POST', '/api/v1/auth/login/two-factor', { body: { challenge_token: second.token, code: '123456', passkey: {} } });
+    assert.equal(both.status, 422, 'a code or a passkey, not both');
+
+    const mails = t.mail.to(user.email).length;
+    await t.request('POST', '/api/v1/agent/sign-up', { body: { email: user.email } });
+    const otp_code = codeFrom(await t.mail.waitFor(user.email, { after: mails }));
+    const missing = await t.request('POST', '/api/v1/agent/verify', { body: { email: user.email, otp_code } });
+    assert.equal(missing.body.error_code, 'TWO_FACTOR_REQUIRED');
+    assert.deepEqual(missing.body.details.methods, ['totp', 'passkey']);
+    assert.match(missing.body.message, /totp_code/);
+    nextStep(t);
+    const verified = await t.request('POST', '/api/v1/agent/verify', { body: { email: user.email, otp_code, totp_code: totpAt(secret, t.clock.now()) } });
+    assert.equal(verified.status, 200, JSON.stringify(verified.body));
   });
 
   it('threat: agent verify for a passkey-only user — the e-mail code alone is refused with TWO_FACTOR_REQUIRED, a made-up TOTP code too, and no key is made', async () => {
