@@ -104,6 +104,7 @@ describe('web app: passkeys in Chromium with a virtual authenticator', () => {
     await dialog.getByRole('textbox', { name: 'Password' }).fill(user.password);
     await dialog.getByRole('button', { name: 'Add passkey' }).click();
     await section.getByText('Passkey “This laptop” added.').waitFor();
+    await page.getByRole('region', { name: 'Two-factor authentication', exact: true }).getByText(/Your passkeys already make a log-in with your password ask for a second step/).waitFor();
     const [row] = await tableRows(section);
     assert.equal(row![0], 'This laptop');
     assert.equal(row![2], 'Never', 'not used yet');
