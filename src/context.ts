@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { totpSecondFactor } from './accounts/totp.js';
+import { accountSecondFactor } from './accounts/second-factor.js';
 import type { Config } from './config.js';
 import { openStore, type Db, type PoolStats, type Store } from './db/index.js';
 import { systemClock, type Clock } from './lib/time.js';
@@ -13,18 +13,20 @@ import { KeyDirectory } from './keys/directory.js';
 import { StampReader } from './keys/epoch.js';
 import { UsageRecorder } from './keys/usage.js';
 
+export type SecondFactorMethod = 'totp' | 'passkey';
+
 /**
- * The second factor of a user, as the sign-in paths see it. The web-accounts feature provides the
- * TOTP implementation; until a user turns it on, `isEnabled` is false and nothing else is asked.
+ * The second factors of a user, as the sign-in paths see them. The web-accounts feature provides the
+ * implementation (TOTP or a passkey); until a user has one, `methods` is empty and nothing else is asked.
  */
 export interface SecondFactor {
-  isEnabled(userId: string): Promise<boolean>;
+  methods(userId: string): Promise<SecondFactorMethod[]>;
   /** Checks (and consumes, against replay) a TOTP code for the user. */
   verify(userId: string, code: string): Promise<boolean>;
 }
 
 export const noSecondFactor: SecondFactor = {
-  isEnabled: async () => false,
+  methods: async () => [],
   verify: async () => false,
 };
 
@@ -125,6 +127,6 @@ export async function createContext(config: Config, options: ContextOptions = {}
       await store.close();
     },
   };
-  ctx.secondFactor = totpSecondFactor(ctx);
+  ctx.secondFactor = accountSecondFactor(ctx);
   return ctx;
 }
