@@ -12,6 +12,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { createSessionAuthenticator } from './accounts/http.js';
 import { accountRoutes } from './accounts/routes.js';
+import { passkeyRoutes } from './passkeys/routes.js';
 import fastJson from 'fast-json-stringify';
 import { z } from 'zod';
 import { agentDocRoutes } from './agent-docs/routes.js';
@@ -151,6 +152,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
       await keyLifecycleRoutes(typed, ctx);
       await auditRoutes(typed, ctx);
       await accountRoutes(typed, ctx);
+      await passkeyRoutes(typed, ctx);
       await orgRoutes(typed, ctx);
       await memberRoutes(typed, ctx);
       await invitationRoutes(typed, ctx);

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { createRequire } from 'node:module';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { totpSecondFactor } from './accounts/totp.js';
+import { accountSecondFactor } from './accounts/second-factor.js';
 import type { Config } from './config.js';
 import { openStore, type Db, type PoolStats, type Store } from './db/index.js';
 import { systemClock, type Clock } from './lib/time.js';
@@ -14,18 +14,20 @@ import { KeyDirectory } from './keys/directory.js';
 import { StampReader } from './stamps/stamps.js';
 import { UsageRecorder } from './keys/usage.js';
 
+export type SecondFactorMethod = 'totp' | 'passkey';
+
 /**
- * The second factor of a user, as the sign-in paths see it. The web-accounts feature provides the
- * TOTP implementation; until a user turns it on, `isEnabled` is false and nothing else is asked.
+ * The second factors of a user, as the sign-in paths see them. The web-accounts feature provides the
+ * implementation (TOTP or a passkey); until a user has one, `methods` is empty and nothing else is asked.
  */
 export interface SecondFactor {
-  isEnabled(userId: string): Promise<boolean>;
+  methods(userId: string): Promise<SecondFactorMethod[]>;
   /** Checks (and consumes, against replay) a TOTP code for the user. */
   verify(userId: string, code: string): Promise<boolean>;
 }
 
 export const noSecondFactor: SecondFactor = {
-  isEnabled: async () => false,
+  methods: async () => [],
   verify: async () => false,
 };
 
@@ -134,6 +136,6 @@ export async function createContext(config: Config, options: ContextOptions = {}
       await store.close();
     },
   };
-  ctx.secondFactor = totpSecondFactor(ctx);
+  ctx.secondFactor = accountSecondFactor(ctx);
   return ctx;
 }

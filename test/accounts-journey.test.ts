@@ -73,7 +73,8 @@ describe('web accounts: the whole journey', () => {
     // Login now needs the code: the password gives a challenge and no cookie.
     const first = await t.request('POST', '/api/v1/auth/login', { body: { email, password: GOOD_PASSWORD } });
     assert.equal(first.status, 200);
-    assert.deepEqual(Object.keys(first.body.data).sort(), ['challenge_token', 'two_factor_required']);
+    assert.deepEqual(Object.keys(first.body.data).sort(), ['challenge_token', 'methods', 'two_factor_required']);
+    assert.deepEqual(first.body.data.methods, ['totp']);
     assert.equal(first.body.data.two_factor_required, true);
     assert.deepEqual(first.headers.getSetCookie(), []);
     t.clock.advance(30_000); // the enabling code's step is used up; take the next one

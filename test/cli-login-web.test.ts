@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { describe, it } from 'node:test';
 import { insertOrganization } from '../src/orgs/store.js';
-import { enableTotp, loginCookie, nextStep, totpAt, verifiedUser, type WebUser } from './helpers/accounts.js';
+import { enableTotp, loginCookie, nextStep, sessionCookieOf, totpAt, verifiedUser, type WebUser } from './helpers/accounts.js';
 import { cliFixture, readToml } from './helpers/cli.js';
+import { SoftAuthenticator } from './helpers/passkeys.js';
 import type { TestServer } from './helpers/server.js';
 import type { Terminal } from './helpers/terminal.js';
 
@@ -126,6 +127,38 @@ describe('CLI: interactive auth login in a real terminal, browser and e-mail + p
     assert.equal(saved.login_key_id, status.api_key.id);
     const sessions = await cli.t.server.ctx.db.selectFrom('sessions').select('id').where('user_id', '=', user.id).where('created_at', '>=', startedAt).execute();
     assert.deepEqual(sessions, [], 'the web session the CLI opened was signed out again');
+  });
+
+  it('e-mail + password path for a passkey-only account: the CLI says a passkey works only in a browser and goes on with the browser flow; approved there, a key is saved', async () => {
+    const { user, org } = await webUserWithOrg(cli.t);
+    const cookie = await loginCookie(cli.t, user.email);
+    const authenticator = new SoftAuthenticator(cli.t.server.ctx.config.publicOrigin);
+    const options = await cli.t.request('POST', '/api/v1/auth/passkeys/registration/options', { cookie, body: { password: user.password } });
+    const added = await cli.t.request('POST', '/api/v1/auth/passkeys', { cookie, body: { name: 'Laptop', response: authenticator.register(options.body.data).response } });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+
+    const tty = login();
+    await answerEmailAndPassword(tty, user.email, user.password);
+    await tty.waitFor(/second factor is a passkey, which works only in a web browser: continuing with the browser flow/);
+    const [, userCode] = await tty.waitFor(/open \S+\/device and enter the code ([A-Z]{4}-[A-Z]{4})/);
+    assert.doesNotMatch(tty.screen(), /Authentication code from your app/, 'no code is asked for: there is none');
+
+    // In the browser the person signs in with the passkey, then approves the code.
+    const signInOptions = await cli.t.request('POST', '/api/v1/auth/passkeys/sign-in/options');
+    const attempt = signInOptions.headers.getSetCookie().find((c) => c.startsWith('funcspec_passkey='))!.split(';')[0]!;
+    const signedIn = await cli.t.request('POST', '/api/v1/auth/passkeys/sign-in', { cookie: attempt, body: { response: authenticator.assert(signInOptions.body.data) } });
+    assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
+    const approved = await cli.t.request('POST', '/api/v1/auth/device/approve', { cookie: sessionCookieOf(signedIn), body: { user_code: userCode, organization_id: org.id } });
+    assert.equal(approved.status, 200, JSON.stringify(approved.body));
+    assert.equal(await tty.exitCode(), 0, tty.screen());
+    assert.match(readToml(cli.home.configFile).api_key, /^fs_live_[0-9A-Za-z]{38}$/);
+  });
+
+  it('auth login --help says a passkey signs in through the browser flow', async () => {
+    cli.newHome();
+    const help = await cli.home.run(['auth', 'login', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout.replace(/\s+/g, ' '), /A passkey signs in only in a web browser: if your account uses one .* log in with --web/);
   });
 
   it('e-mail + password path: a wrong password exits 3 with the server\'s message and saves nothing', async () => {

@@ -63,6 +63,29 @@ export function clearSignUpCookie(ctx: AppContext, reply: FastifyReply): void {
   reply.clearCookie(signUpCookieName(ctx), cookieOptions(ctx));
 }
 
+/**
+ * The passkey sign-in cookie: a random value naming this browser's sign-in attempt, so the challenge it
+ * was given can only be answered from here (5 minutes, HttpOnly, the challenge keeps its HMAC).
+ */
+function passkeyAttemptCookieName(ctx: AppContext): string {
+  return httpsOnly(ctx) ? '__Host-funcspec_passkey' : 'funcspec_passkey';
+}
+
+export function startPasskeyAttempt(ctx: AppContext, reply: FastifyReply, maxAgeMs: number): string {
+  const value = randomToken(32);
+  reply.setCookie(passkeyAttemptCookieName(ctx), value, { ...cookieOptions(ctx), maxAge: Math.floor(maxAgeMs / 1000) });
+  return value;
+}
+
+export function passkeyAttempt(ctx: AppContext, request: FastifyRequest): string | undefined {
+  const value = cookiesOf(request)[passkeyAttemptCookieName(ctx)];
+  return value && SIGN_UP_COOKIE.test(value) ? value : undefined;
+}
+
+export function clearPasskeyAttempt(ctx: AppContext, reply: FastifyReply): void {
+  reply.clearCookie(passkeyAttemptCookieName(ctx), cookieOptions(ctx));
+}
+
 /** The known-device cookie (see known-devices.ts): a year, HttpOnly, set at every completed login. */
 function knownDeviceCookieName(ctx: AppContext): string {
   return httpsOnly(ctx) ? '__Host-funcspec_device' : 'funcspec_device';

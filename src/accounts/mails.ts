@@ -57,6 +57,8 @@ const SECURITY_CHANGES = {
   two_factor_enabled: 'Two-factor authentication was turned on for your FuncSpec account.',
   two_factor_disabled: 'Two-factor authentication was turned off for your FuncSpec account.',
   recovery_codes_regenerated: 'New two-factor recovery codes were made for your FuncSpec account; the old ones no longer work.',
+  passkey_added: 'A passkey was added to your FuncSpec account. It signs in without a password and counts as a second factor.',
+  passkey_removed: 'A passkey was removed from your FuncSpec account; it no longer signs in.',
 } as const;
 
 export type SecurityChange = keyof typeof SECURITY_CHANGES;

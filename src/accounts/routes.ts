@@ -25,11 +25,15 @@ import {
   verifyEmail,
   VERIFY_EMAIL_TTL_MS,
   type LoginOutcome,
+  type SecondStep,
+  type SignedInOutcome,
   type UserView,
 } from './service.js';
 import { sessionEndsAt } from './sessions.js';
 import { disableTwoFactor, enableTwoFactor, regenerateRecoveryCodes, setupTwoFactor } from './two-factor.js';
 import { countRows, offsetOf } from '../db/paging.js';
+import { AuthenticationResponse } from '../passkeys/schemas.js';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 
 const UserSchema = z.object({
   id: z.string(),
@@ -41,8 +45,14 @@ const UserSchema = z.object({
 });
 
 const SessionSchema = z.object({ id: z.string(), expires_at: Timestamp });
-const SignedIn = envelope(z.object({ user: UserSchema, session: SessionSchema }));
-const Challenge = envelope(z.object({ two_factor_required: z.literal(true), challenge_token: z.string() }));
+export const SignedIn = envelope(z.object({ user: UserSchema, session: SessionSchema }));
+const Challenge = envelope(
+  z.object({
+    two_factor_required: z.literal(true),
+    challenge_token: z.string(),
+    methods: z.array(z.enum(['totp', 'passkey'])).meta({ description: 'What can answer the second step: `totp` (a code or a recovery code), `passkey`' }),
+  }),
+);
 const Accepted = envelope(z.object({ message: z.string() }));
 
 const Token = z.string().min(1).max(512);
@@ -52,6 +62,13 @@ const RecoveryCodes = envelope(z.object({ recovery_codes: z.array(z.string()) })
 
 function showUser(user: UserView) {
   return { ...user, email_verified_at: isoTime(user.email_verified_at), created_at: isoTime(user.created_at) };
+}
+
+/** The answer to a completed login (any way in): the session cookie, the known-device cookie, the user and session. */
+export function answerSignedIn(ctx: AppContext, outcome: SignedInOutcome, reply: FastifyReply) {
+  setSessionCookie(ctx, reply, outcome.session.token);
+  rememberDevice(ctx, reply, outcome.user.id);
+  return { data: { user: showUser(outcome.user), session: { id: outcome.session.id, expires_at: isoTime(outcome.session.endsAt) } } };
 }
 
 /** Web accounts (§4): sign-up, verification, login with optional TOTP, sessions, passwords, device authorization. */
@@ -112,17 +129,17 @@ export async function accountRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   const signedIn = (outcome: LoginOutcome, reply: FastifyReply) => {
-    if (outcome.kind === 'challenge') return { data: { two_factor_required: true as const, challenge_token: outcome.challengeToken } };
-    setSessionCookie(ctx, reply, outcome.session.token);
-    rememberDevice(ctx, reply, outcome.user.id);
-    return { data: { user: showUser(outcome.user), session: { id: outcome.session.id, expires_at: isoTime(outcome.session.endsAt) } } };
+    if (outcome.kind === 'challenge') return { data: { two_factor_required: true as const, challenge_token: outcome.challengeToken, methods: outcome.methods } };
+    return answerSignedIn(ctx, outcome, reply);
   };
 
   app.post('/auth/login', {
     schema: {
       tags,
       summary: 'Log in with e-mail and password',
-      description: 'With two-factor authentication on, the answer is a challenge (no cookie): finish at /auth/login/two-factor.',
+      description:
+        'With a second factor (TOTP or a passkey), the answer is a challenge (no cookie) naming the `methods` that can answer it: ' +
+        'finish at /auth/login/two-factor (with a passkey: options from /auth/passkeys/two-factor/options first).',
       body: z.object({ email: EmailSchema, password: PasswordSchema }),
       response: { 200: z.union([SignedIn, Challenge]), ...problems(401, 403, 422, 429) },
     },
@@ -136,17 +153,20 @@ export async function accountRoutes(app: Api, ctx: AppContext): Promise<void> {
   app.post('/auth/login/two-factor', {
     schema: {
       tags,
-      summary: 'Second login step: a TOTP code or an unused recovery code',
-      body: z.object({ challenge_token: Token, code: Code }),
+      summary: 'Second login step: a TOTP code, an unused recovery code, or a passkey',
+      description:
+        'Send `code` (a TOTP code or an unused recovery code) or `passkey` (the assertion for the options of ' +
+        '/auth/passkeys/two-factor/options with this `challenge_token`), not both.',
+      body: z
+        .object({ challenge_token: Token, code: Code.optional(), passkey: AuthenticationResponse.optional() })
+        .refine((body) => (body.code === undefined) !== (body.passkey === undefined), { message: 'send either code or passkey', path: ['code'] }),
       response: { 200: SignedIn, ...problems(401, 403, 422, 429) },
     },
     handler: async (request, reply) => {
       rejectCrossSite(ctx, request);
-      const outcome = await loginTwoFactor(
-        ctx,
-        { challengeToken: request.body.challenge_token, code: request.body.code, replacing: sessionCookie(ctx, request) },
-        originOf(request),
-      );
+      const { challenge_token, code, passkey } = request.body;
+      const step: SecondStep = passkey ? { passkey: passkey as AuthenticationResponseJSON } : { code: code ?? '' };
+      const outcome = await loginTwoFactor(ctx, { ...step, challengeToken: challenge_token, replacing: sessionCookie(ctx, request) }, originOf(request));
       return signedIn(outcome, reply) as z.infer<typeof SignedIn>;
     },
   });

@@ -11,7 +11,11 @@ import { hashPassword, isWeakPassword, verifyAgainstDummy, verifyPassword } from
 import { deleteOtherSessions, deleteSessionByToken, insertSession, type NewSession } from './sessions.js';
 import type { EmailTokenPurpose } from './tables.js';
 import { knownDeviceOf } from './known-devices.js';
-import { consumeSecondFactor, countTwoFactorGuess, isTotpEnabled } from './totp.js';
+import { consumeSecondFactor, consumeTotpCode, countTwoFactorGuess, isTotpEnabled } from './totp.js';
+import { secondFactorMethods } from './second-factor.js';
+import { verifyAssertion } from '../passkeys/service.js';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import type { SecondFactorMethod } from '../context.js';
 
 const HOUR_MS = 3_600_000;
 export const VERIFY_EMAIL_TTL_MS = 24 * HOUR_MS;
@@ -254,7 +258,8 @@ export async function verifyEmail(ctx: AppContext, token: string, browser: strin
 // ---------------------------------------------------------------------------------------------
 // Login.
 
-export type LoginOutcome = { kind: 'session'; user: UserView; session: NewSession } | { kind: 'challenge'; challengeToken: string };
+export type SignedInOutcome = { kind: 'session'; user: UserView; session: NewSession };
+export type LoginOutcome = SignedInOutcome | { kind: 'challenge'; challengeToken: string; methods: SecondFactorMethod[] };
 
 function challengeDigest(ctx: AppContext, token: string): string {
   return ctx.secrets.hmac('login-challenge', token);
@@ -263,8 +268,8 @@ function challengeDigest(ctx: AppContext, token: string): string {
 /**
  * Password login. Unknown e-mail, account without a password and wrong password take the same path
  * and the same time (a dummy hash is checked) and get the same answer; EMAIL_NOT_VERIFIED and
- * ACCOUNT_DISABLED come only after the right password. With TOTP on, the answer is a short-lived
- * challenge, never a session.
+ * ACCOUNT_DISABLED come only after the right password. With a second factor (TOTP or a passkey), the
+ * answer is a short-lived challenge, never a session.
  */
 export async function login(ctx: AppContext, input: { email: string; password: string; replacing?: string }, origin: LoginOrigin): Promise<LoginOutcome> {
   const user = await ctx.db.selectFrom('users').select(['id', 'password_hash', 'email_verified_at', 'disabled_at']).where('email', '=', input.email).executeTakeFirst();
@@ -288,7 +293,8 @@ export async function login(ctx: AppContext, input: { email: string; password: s
   }
   await resetThrottle(ctx, 'login:acct', input.email, onDevice(device));
 
-  if (await isTotpEnabled(ctx.db, user.id)) {
+  const methods = await secondFactorMethods(ctx.db, user.id);
+  if (methods.length > 0) {
     const challengeToken = randomToken(32);
     await ctx.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('login_challenges').where('user_id', '=', user.id).where('expires_at', '<=', now).execute();
@@ -298,7 +304,7 @@ export async function login(ctx: AppContext, input: { email: string; password: s
         .execute();
       await recordAudit(trx, now, { ...audit, details: { step: 'password', two_factor_required: true } });
     });
-    return { kind: 'challenge', challengeToken };
+    return { kind: 'challenge', challengeToken, methods };
   }
 
   return startSession(ctx, user.id, now, origin, input.replacing, { method: 'password' });
@@ -311,7 +317,7 @@ async function startSession(
   origin: RequestOrigin,
   replacing: string | undefined,
   details: Record<string, unknown>,
-): Promise<LoginOutcome> {
+): Promise<SignedInOutcome> {
   // The browser's previous session (if any) ends: a login always means a new token.
   if (replacing) await deleteSessionByToken(ctx, replacing);
   return ctx.db.transaction().execute(async (trx) => {
@@ -322,10 +328,72 @@ async function startSession(
 }
 
 /**
- * The second login step. Each guess is counted on the challenge (one guarded UPDATE) and against the
- * account; a TOTP code's time step is consumed atomically, so one code gives at most one session.
+ * A login challenge that can still be answered (not used, not expired, tries left), for the passkey
+ * options of the second step; null otherwise.
  */
-export async function loginTwoFactor(ctx: AppContext, input: { challengeToken: string; code: string; replacing?: string }, origin: RequestOrigin): Promise<LoginOutcome> {
+export async function liveLoginChallenge(ctx: AppContext, challengeToken: string): Promise<{ id: string; userId: string } | null> {
+  const row = await ctx.db
+    .selectFrom('login_challenges')
+    .select(['id', 'user_id'])
+    .where('token_hash', '=', challengeDigest(ctx, challengeToken))
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', ctx.clock.now())
+    .where('attempts', '<', ctx.config.twoFactorMaxAttemptsPerChallenge)
+    .executeTakeFirst();
+  return row ? { id: row.id, userId: row.user_id } : null;
+}
+
+/** What answers the second login step: a TOTP or recovery code, or a passkey assertion for a challenge bound to this login. */
+export type SecondStep = { code: string; passkey?: undefined } | { code?: undefined; passkey: AuthenticationResponseJSON };
+
+/**
+ * Sign-in with a passkey and no password: a discoverable credential, unlocked by the person (user
+ * verification), answering a challenge bound to this browser's sign-in attempt. It makes the same
+ * session, cookie and audit event as a password + second-factor login.
+ */
+export async function loginWithPasskey(
+  ctx: AppContext,
+  input: { attempt: string; response: AuthenticationResponseJSON; replacing?: string },
+  origin: RequestOrigin,
+): Promise<SignedInOutcome> {
+  await throttle(ctx, 'login:ip', origin.ip);
+  const { userId, passkeyId } = await verifyAssertion(ctx, { purpose: 'sign_in', binding: input.attempt, userId: null, response: input.response }, origin);
+  const now = ctx.clock.now();
+  const user = await ctx.db.selectFrom('users').select('disabled_at').where('id', '=', userId).executeTakeFirst();
+  if (!user || user.disabled_at !== null) {
+    await recordAudit(ctx.db, now, { action: 'auth.login', outcome: 'failure', actorUserId: userId, ip: origin.ip, userAgent: origin.userAgent, details: { method: 'passkey', reason: 'account_disabled' } });
+    throw AccountErrors.ACCOUNT_DISABLED();
+  }
+  return startSession(ctx, userId, now, origin, input.replacing, { method: 'passkey', passkey_id: passkeyId });
+}
+
+/** Proof that the signed-in person is at the keyboard now: the password, a current TOTP code, or a fresh passkey assertion. */
+export type Reauthentication = { password: string } | { code: string } | { passkey: AuthenticationResponseJSON };
+
+/**
+ * Re-authentication for sensitive changes that a passkey-only person must be able to make too. A code
+ * counts as a two-factor guess; a passkey assertion answers a challenge bound to this session.
+ */
+export async function reauthenticate(ctx: AppContext, input: { userId: string; sessionId: string; proof: Reauthentication }, origin: LoginOrigin): Promise<void> {
+  const { proof } = input;
+  if ('password' in proof) return requirePassword(ctx, input.userId, proof.password, origin);
+  if ('passkey' in proof) {
+    await verifyAssertion(ctx, { purpose: 'reauthenticate', binding: input.sessionId, userId: input.userId, response: proof.passkey }, origin);
+    return;
+  }
+  await countTwoFactorGuess(ctx, input.userId);
+  if (!(await consumeTotpCode(ctx, ctx.db, input.userId, proof.code))) {
+    await recordAudit(ctx.db, ctx.clock.now(), { action: 'auth.reauthenticate', outcome: 'failure', actorUserId: input.userId, ip: origin.ip, userAgent: origin.userAgent, details: { reason: 'two_factor_invalid' } });
+    throw AccountErrors.TWO_FACTOR_INVALID();
+  }
+}
+
+/**
+ * The second login step. Each try is counted on the challenge (one guarded UPDATE) and against the
+ * account; a TOTP code's time step and a passkey challenge are consumed atomically, so one code or one
+ * assertion gives at most one session.
+ */
+export async function loginTwoFactor(ctx: AppContext, input: SecondStep & { challengeToken: string; replacing?: string }, origin: RequestOrigin): Promise<LoginOutcome> {
   const max = ctx.config.twoFactorMaxAttemptsPerChallenge;
   await throttle(ctx, 'login:ip', origin.ip);
   const now = ctx.clock.now();
@@ -341,7 +409,11 @@ export async function loginTwoFactor(ctx: AppContext, input: { challengeToken: s
   if (!counted) throw AccountErrors.TWO_FACTOR_CHALLENGE_INVALID();
   await countTwoFactorGuess(ctx, counted.user_id);
 
-  const method = await consumeSecondFactor(ctx, ctx.db, counted.user_id, input.code, true);
+  if (input.passkey) {
+    // Throws (and audits) when the assertion does not verify; the challenge keeps its counted try.
+    await verifyAssertion(ctx, { purpose: 'two_factor', binding: counted.id, userId: counted.user_id, response: input.passkey }, origin);
+  }
+  const method = input.passkey ? 'passkey' : await consumeSecondFactor(ctx, ctx.db, counted.user_id, input.code, true);
   if (!method) {
     await recordAudit(ctx.db, now, { action: 'auth.two_factor', outcome: 'failure', actorUserId: counted.user_id, ip: origin.ip, userAgent: origin.userAgent, details: { reason: 'two_factor_invalid' } });
     throw AccountErrors.TWO_FACTOR_INVALID({ remaining_attempts: max - counted.attempts });

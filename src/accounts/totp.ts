@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { Secret, TOTP, URI } from 'otpauth';
-import type { AppContext, SecondFactor } from '../context.js';
+import type { AppContext } from '../context.js';
 import type { Executor } from '../db/index.js';
 import { throttle } from '../ratelimit/throttles.js';
 import { newId } from '../lib/random.js';
@@ -157,15 +157,4 @@ export async function replaceRecoveryCodes(ctx: AppContext, db: Executor, userId
     .values(codes.map((code) => ({ id: newId('rec'), user_id: userId, code_hash: recoveryCodeDigest(ctx, userId, code), created_at: now, used_at: null })))
     .execute();
   return codes;
-}
-
-/** The second factor every sign-in path asks (agent verify included): TOTP with replay protection, throttled per account. */
-export function totpSecondFactor(ctx: AppContext): SecondFactor {
-  return {
-    isEnabled: (userId) => isTotpEnabled(ctx.db, userId),
-    async verify(userId, code) {
-      await countTwoFactorGuess(ctx, userId);
-      return consumeTotpCode(ctx, ctx.db, userId, code);
-    },
-  };
 }

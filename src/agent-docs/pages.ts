@@ -116,7 +116,7 @@ The answer (200) is:
 {"email": "${EXAMPLE_EMAIL}", "api_key": "${facts.keyPrefix}…", "is_new_user": true}
 \`\`\`
 
-Store \`api_key\` as a secret: the server keeps only a hash of it. A new user also gets a personal organization they own; the key acts in it with their role. If the account has two-factor authentication on, add \`"totp_code"\` with the current code from the authenticator app.
+Store \`api_key\` as a secret: the server keeps only a hash of it. A new user also gets a personal organization they own; the key acts in it with their role. If the account has two-factor authentication on, add \`"totp_code"\` with the current code from the authenticator app; an account whose only second factor is a passkey cannot get a key this way (401 \`TWO_FACTOR_REQUIRED\`, \`details.methods\`: \`["passkey"]\`) and gets one through the browser instead (\`funcspec auth login --web\`).
 
 ## Step 3: use the key
 

@@ -15,6 +15,9 @@ import { MailErrors } from '../mail/errors.js';
 import { AgentErrors } from './errors.js';
 
 const AGENT_KEY_NAME = 'Agent key';
+const PASSKEY_ONLY_MESSAGE =
+  'This account\'s second factor is a passkey, which an API call cannot present: get a key through the browser ' +
+  '(funcspec auth login --web, or Organization Settings → API Keys in the web app).';
 
 function codeDigest(ctx: AppContext, email: string, code: string): string {
   return ctx.secrets.hmac('agent-otp', `${email}\n${code}`);
@@ -105,8 +108,14 @@ export async function verifyAgent(ctx: AppContext, input: AgentVerifyInput, orig
 
   // E-mail alone never bypasses a second factor the user turned on.
   const existing = await ctx.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
-  if (existing && (await ctx.secondFactor.isEnabled(existing.id))) {
-    if (!input.totpCode) throw AgentErrors.TWO_FACTOR_REQUIRED();
+  const methods = existing ? await ctx.secondFactor.methods(existing.id) : [];
+  if (existing && methods.length > 0) {
+    if (!input.totpCode) {
+      // A passkey cannot be presented in an API call: such an account gets its key through the browser.
+      throw methods.includes('totp')
+        ? AgentErrors.TWO_FACTOR_REQUIRED({ methods })
+        : AgentErrors.TWO_FACTOR_REQUIRED({ methods }, { message: PASSKEY_ONLY_MESSAGE });
+    }
     if (!(await ctx.secondFactor.verify(existing.id, input.totpCode))) {
       await recordAudit(ctx.db, now, { action: 'agent.verify', outcome: 'failure', actorUserId: existing.id, ip: origin.ip, userAgent: origin.userAgent, details: { reason: 'two_factor_invalid' } });
       throw AccountErrors.TWO_FACTOR_INVALID();

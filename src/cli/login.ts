@@ -38,12 +38,12 @@ export async function login(ctx: Ctx, options: LoginOptions): Promise<void> {
       throw new UsageError('auth login asks questions and needs a terminal', 'in scripts use `--with-key` (key on stdin) or `--web` (browser approval)');
     }
     const how = await choose(`Log in to ${ctx.settings.baseUrl}`, [
-      { value: 'web', label: 'With a web browser', hint: 'approve this device while signed in' },
+      { value: 'web', label: 'With a web browser', hint: 'approve this device while signed in; the way to use a passkey' },
       { value: 'password', label: 'With e-mail and password', hint: 'creates a key for this machine' },
       { value: 'paste', label: 'Paste an API key' },
     ]);
     if (how === 'web') obtained = await deviceFlow(ctx, options);
-    else if (how === 'password') obtained = await passwordFlow(ctx);
+    else if (how === 'password') obtained = await passwordFlow(ctx, options);
     else obtained = { key: await secret('API key', (v) => (isWellFormedKey(v.trim()) ? undefined : 'That is not a FuncSpec API key (fs_live_… or fs_test_…, 46 characters).')), minted: false };
   }
   await saveKey(ctx, obtained);
@@ -176,6 +176,7 @@ interface LoginData {
   user?: { email: string };
   two_factor_required?: boolean;
   challenge_token?: string;
+  methods?: string[];
 }
 
 interface OrgSummary {
@@ -185,12 +186,19 @@ interface OrgSummary {
   role?: string;
 }
 
-async function passwordFlow(ctx: Ctx): Promise<Obtained> {
+async function passwordFlow(ctx: Ctx, options: LoginOptions): Promise<Obtained> {
   const api = ctx.anonymous();
   const email = await ask('E-mail', (v) => (/^\S+@\S+$/.test(v.trim()) ? undefined : 'Enter your e-mail address.'));
   const password = await secret('Password', (v) => (v.length ? undefined : 'Enter your password.'));
   let reply = await signIn(api, '/auth/login', { email, password });
   if (reply.body.data.two_factor_required) {
+    const methods = reply.body.data.methods ?? ['totp'];
+    if (!methods.includes('totp')) {
+      // A passkey answers only in a browser: the device flow gets this account a key there.
+      say('Your account\'s second factor is a passkey, which works only in a web browser: continuing with the browser flow.');
+      return deviceFlow(ctx, options);
+    }
+    if (methods.includes('passkey')) say('(To use your passkey instead, run `funcspec auth login --web` and sign in in the browser.)');
     const challenge = reply.body.data.challenge_token!;
     for (let attempt = 1; ; attempt += 1) {
       const code = await ask('Authentication code from your app (or a recovery code)', (v) => (v.trim() ? undefined : 'Enter the code.'));

@@ -31,6 +31,7 @@ export const THROTTLES = {
   'account-mail:ip': { by: 'ip', max: (c) => c.accountMailsPerIpPerHour, windowMs: perHour },
   'account-mail:sign-up': { by: 'email', max: (c) => c.accountMailsPerEmailPerHour, windowMs: perHour },
   'account-mail:reset': { by: 'email', max: (c) => c.accountMailsPerEmailPerHour, windowMs: perHour },
+  'passkey-options:ip': { by: 'ip', max: (c) => c.loginMaxAttemptsPerIp, windowMs: perLoginWindow },
   'device-code:ip': { by: 'ip', max: (c) => c.loginMaxAttemptsPerIp, windowMs: perLoginWindow },
   'device-approve:ip': { by: 'ip', max: (c) => c.deviceCodeMaxAttempts, windowMs: perLoginWindow },
   'device-approve:user': { by: 'id', max: (c) => c.deviceCodeMaxAttempts, windowMs: perLoginWindow },

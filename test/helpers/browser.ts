@@ -84,12 +84,13 @@ function portIsFree(port: number): Promise<boolean> {
  * The test server on a port known before it starts, with PUBLIC_URL naming that very address: the
  * mailed links then open this server in the browser, and the pages' Origin is PUBLIC_URL's. The port
  * is picked below the kernel's ephemeral range, where the other tests' servers (PORT=0) never land.
+ * `hostname` names the server in PUBLIC_URL (`localhost` where the page needs a domain, as WebAuthn does).
  */
-export async function startBrowsableServer(settings: Record<string, string> = {}): Promise<TestServer> {
+export async function startBrowsableServer(settings: Record<string, string> = {}, hostname = '127.0.0.1'): Promise<TestServer> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = randomInt(20_000, 32_000);
     if (!(await portIsFree(port))) continue;
-    return startTestServer({ PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ...settings });
+    return startTestServer({ PORT: String(port), PUBLIC_URL: `http://${hostname}:${port}`, ...settings });
   }
   throw new Error('found no free port between 20000 and 32000 on 127.0.0.1');
 }

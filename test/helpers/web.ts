@@ -9,6 +9,8 @@ import type { TestServer } from './server.js';
 
 export interface WebRig {
   t: TestServer;
+  /** PUBLIC_URL: where the pages are opened (t.url names the same server by its address). */
+  origin: string;
   browser: Browser;
   /** A fresh browser context (own cookies) with one page on the app. */
   open(options?: { colorScheme?: 'light' | 'dark'; viewport?: { width: number; height: number } }): Promise<{ context: BrowserContext; page: Page }>;
@@ -17,10 +19,10 @@ export interface WebRig {
   close(): Promise<void>;
 }
 
-export async function startWebRig(settings: Record<string, string> = {}): Promise<WebRig> {
+export async function startWebRig(settings: Record<string, string> = {}, hostname?: string): Promise<WebRig> {
   // Both start at once; if one fails, the other is closed, or its open handles would keep the file's
   // process alive forever instead of failing it.
-  const [server, chromium] = await Promise.allSettled([startBrowsableServer(settings), launchChromium()]);
+  const [server, chromium] = await Promise.allSettled([startBrowsableServer(settings, hostname), launchChromium()]);
   if (server.status === 'rejected' || chromium.status === 'rejected') {
     if (server.status === 'fulfilled') await server.value.close();
     if (chromium.status === 'fulfilled') await chromium.value.close();
@@ -28,13 +30,15 @@ export async function startWebRig(settings: Record<string, string> = {}): Promis
   }
   const t = server.value;
   const browser = chromium.value;
+  const origin = t.env.PUBLIC_URL ?? t.url;
   const problems: string[] = [];
   const contexts: BrowserContext[] = [];
   return {
     t,
+    origin,
     browser,
     async open(options = {}) {
-      const opened = await openPage(browser, { origin: t.url, problems, ...options });
+      const opened = await openPage(browser, { origin, problems, ...options });
       // CI shares two cores with the databases and other suites: a step may wait longer than a person would.
       opened.page.setDefaultTimeout(20_000);
       contexts.push(opened.context);

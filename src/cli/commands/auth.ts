@@ -17,7 +17,9 @@ export function registerAuthCommands(program: Command): void {
       'after',
       `
 The key is saved in the profile in use (--profile, FUNCSPEC_PROFILE or active_profile; created if new),
-else at the top level of the config file. Examples:
+else at the top level of the config file. A passkey signs in only in a web browser: if your account uses
+one (to sign in, or as its second factor), log in with --web and sign in with the passkey on the page
+it opens (e-mail + password then continues there by itself). Examples:
   funcspec auth login
   funcspec auth login --web --profile staging --base-url https://staging.funcspec.example.com
   funcspec auth login --with-key < key.txt`,

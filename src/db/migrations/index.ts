@@ -7,6 +7,7 @@ import * as signupBinding from './20261206_0001_signup_binding.js';
 import * as cacheStamps from './20261207_0001_cache_stamps.js';
 import * as keyHygiene from './20261210_0001_key_hygiene.js';
 import * as keyScopes from './20261215_0001_key_scopes.js';
+import * as passkeys from './20261216_0001_passkeys.js';
 
 /** Every migration, by name; they run in name order. Add new ones with a later date prefix. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '20261207_0001_cache_stamps': cacheStamps,
   '20261210_0001_key_hygiene': keyHygiene,
   '20261215_0001_key_scopes': keyScopes,
+  '20261216_0001_passkeys': passkeys,
 };

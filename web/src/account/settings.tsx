@@ -11,9 +11,10 @@ import { ConfirmDialog } from '../ui/dialog';
 import { LoadError, Loading, Notice } from '../ui/feedback';
 import { FormError, TextField, useSubmit } from '../ui/forms';
 import { describeUserAgent, formatDate, formatDateTime } from '../ui/format';
+import { PasskeysSection } from './passkeys';
 import { TwoFactorSection } from './two-factor';
 
-/** Account Settings: profile, password, two-factor authentication, sessions. */
+/** Account Settings: profile, password, two-factor authentication, passkeys, sessions. */
 export function AccountSettingsPage() {
   usePageTitle('Account Settings');
   const session = useSignedIn();
@@ -30,6 +31,7 @@ export function AccountSettingsPage() {
       <ProfileSection session={session} />
       <PasswordSection />
       <TwoFactorSection enabled={session.user.two_factor_enabled} />
+      <PasskeysSection />
       <SessionsSection />
     </>
   );

@@ -1,4 +1,4 @@
-import { useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, call } from '../api/client';
 import { refreshSession } from '../auth/session';
@@ -21,6 +21,9 @@ export function TwoFactorSection({ enabled }: { enabled: boolean }) {
   const [code, setCode] = useState('');
   const [change, setChange] = useState<'disable' | 'regenerate' | null>(null);
   const [disabled, setDisabled] = useState(false);
+  // The same list the Passkeys section shows (one request for both): passkeys are a second step already.
+  const passkeys = useQuery({ queryKey: ['passkeys'], queryFn: () => call(api.GET('/api/v1/auth/passkeys')) });
+  const hasPasskeys = (passkeys.data?.data.length ?? 0) > 0;
 
   const setup = useSubmit(
     () => call(api.POST('/api/v1/auth/two-factor/setup', { body: { password } })),
@@ -123,7 +126,11 @@ export function TwoFactorSection({ enabled }: { enabled: boolean }) {
             Two-factor authentication is off.
           </Notice>
         ) : null}
-        <p>Protect your account with a second step at log-in, so a stolen password alone is not enough.</p>
+        <p>
+          {hasPasskeys
+            ? 'Your passkeys already make a log-in with your password ask for a second step. An authenticator app adds codes, and recovery codes for the day you lose your devices.'
+            : 'Protect your account with a second step at log-in, so a stolen password alone is not enough.'}
+        </p>
         <button type="button" className="btn btn-primary" onClick={() => (setDisabled(false), setPhase({ step: 'password' }))}>
           Enable 2FA
         </button>
@@ -190,7 +197,7 @@ function ChangeTwoFactor({ kind, onClose, onDone }: { kind: 'disable' | 'regener
   return (
     <Dialog
       title={kind === 'disable' ? 'Disable two-factor authentication' : 'New recovery codes'}
-      description={kind === 'disable' ? 'Your password alone will then be enough to log in.' : 'The codes you have now stop working.'}
+      description={kind === 'disable' ? 'Your password alone will then be enough to log in, unless you have a passkey.' : 'The codes you have now stop working.'}
       onClose={onClose}
     >
       <form onSubmit={submit.run} noValidate>

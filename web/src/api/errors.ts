@@ -81,6 +81,12 @@ const WORDS: Record<string, string | ((details: Record<string, unknown>) => stri
   VERSION_CONFLICT: 'Someone else changed this item while you were editing it. Reload to see their changes, then edit again.',
   KEY_NOT_FOUND: 'This API key was not found. It may have been revoked or deleted.',
   KEY_ALREADY_REVOKED: 'This API key is already revoked or rotated.',
+  PASSKEY_NOT_FOUND: 'This passkey was not found. It may have been removed already.',
+  PASSKEY_CHALLENGE_INVALID: 'This passkey request has expired or was already used. Try again.',
+  PASSKEY_INVALID: 'That passkey could not be verified. It may have been removed from your account: sign in another way, then add it again.',
+  PASSKEY_ALREADY_REGISTERED: 'This passkey is already registered to an account.',
+  PASSKEY_CANCELLED: 'The passkey request was cancelled or timed out. Try again when you are ready.',
+  PASSKEY_UNSUPPORTED: 'This browser cannot use passkeys here. Sign in another way.',
   NETWORK_ERROR: 'The server could not be reached. Check your connection and try again.',
 };
 

@@ -4,10 +4,14 @@ import { Link, useLocation, useNavigate, useSearchParams } from 'react-router';
 import { api, ApiProblem, call } from '../api/client';
 import { Notice } from '../ui/feedback';
 import { FormError, TextField, useSubmit } from '../ui/forms';
+import { askPasskey, passkeysSupported } from './passkey';
 import { PublicPage } from './public-page';
 import { clearSessionEnded, refreshSession, safeNext, takeReturn } from './session';
 
-/** Log in: e-mail and password, then (when 2FA is on) the authenticator code or a recovery code. */
+/**
+ * Log in: e-mail and password, then (when the account has a second factor) a passkey, the authenticator code or a
+ * recovery code; or a passkey alone, with no password.
+ */
 export function SignInPage() {
   const [params] = useSearchParams();
   const location = useLocation();
@@ -17,6 +21,7 @@ export function SignInPage() {
   const [email, setEmail] = useState(params.get('email') ?? '');
   const [password, setPassword] = useState('');
   const [challenge, setChallenge] = useState<string | null>(null);
+  const [methods, setMethods] = useState<string[]>([]);
   const [code, setCode] = useState('');
   const [resent, setResent] = useState(false);
   const expired = (location.state as { expired?: boolean } | null)?.expired === true;
@@ -32,6 +37,7 @@ export function SignInPage() {
     (result) => {
       if ('two_factor_required' in result.data) {
         setChallenge(result.data.challenge_token);
+        setMethods(result.data.methods);
         setPassword('');
       } else void signedIn();
     },
@@ -40,16 +46,53 @@ export function SignInPage() {
     () => call(api.POST('/api/v1/auth/login/two-factor', { body: { challenge_token: challenge ?? '', code } })),
     () => void signedIn(),
   );
+  const secondPasskey = useSubmit(async () => {
+    const token = challenge ?? '';
+    const options = await call(api.POST('/api/v1/auth/passkeys/two-factor/options', { body: { challenge_token: token } }));
+    const passkey = await askPasskey(options.data);
+    return call(api.POST('/api/v1/auth/login/two-factor', { body: { challenge_token: token, passkey } }));
+  }, () => void signedIn());
+  const passkeySignIn = useSubmit(async () => {
+    const options = await call(api.POST('/api/v1/auth/passkeys/sign-in/options'));
+    const response = await askPasskey(options.data);
+    return call(api.POST('/api/v1/auth/passkeys/sign-in', { body: { response } }));
+  }, () => void signedIn());
   const resend = useSubmit(
     () => call(api.POST('/api/v1/auth/resend-verification', { body: { email } })),
     () => setResent(true),
   );
   const unverified = login.error instanceof ApiProblem && login.error.code === 'EMAIL_NOT_VERIFIED';
-  const challengeDead = second.error instanceof ApiProblem && second.error.code === 'TWO_FACTOR_CHALLENGE_INVALID';
+  const challengeDead = [second.error, secondPasskey.error].some((e) => e instanceof ApiProblem && e.code === 'TWO_FACTOR_CHALLENGE_INVALID');
 
   if (challenge) {
+    const totp = methods.includes('totp');
     return (
       <PublicPage title="Two-factor authentication">
+        {methods.includes('passkey') ? (
+          <div className="stack">
+            <p className="muted">Confirm it is you with one of your passkeys.</p>
+            <FormError message={secondPasskey.formError} />
+            <button type="button" className={`btn btn-block ${totp ? '' : 'btn-primary'}`} onClick={() => void secondPasskey.run()} disabled={secondPasskey.busy}>
+              Use a passkey
+            </button>
+            {totp ? <p className="divider">or</p> : null}
+          </div>
+        ) : null}
+        {totp ? totpStep() : null}
+        {challengeDead ? (
+          <p className="small">
+            <button type="button" className="link-button" onClick={() => (setChallenge(null), setCode(''), second.reset(), secondPasskey.reset())}>
+              Start again
+            </button>
+          </p>
+        ) : null}
+      </PublicPage>
+    );
+  }
+
+  function totpStep() {
+    return (
+      <>
         <p className="muted">Enter the 6-digit code from your authenticator app. Lost your device? Enter one of your recovery codes instead.</p>
         <form onSubmit={second.run} noValidate>
           <TextField
@@ -68,14 +111,7 @@ export function SignInPage() {
             Verify
           </button>
         </form>
-        {challengeDead ? (
-          <p className="small">
-            <button type="button" className="link-button" onClick={() => (setChallenge(null), setCode(''), second.reset())}>
-              Start again
-            </button>
-          </p>
-        ) : null}
-      </PublicPage>
+      </>
     );
   }
 
@@ -126,6 +162,15 @@ export function SignInPage() {
           Log in
         </button>
       </form>
+      {passkeysSupported() ? (
+        <>
+          <p className="divider">or</p>
+          <FormError message={passkeySignIn.formError} />
+          <button type="button" className="btn btn-block" onClick={() => void passkeySignIn.run()} disabled={passkeySignIn.busy}>
+            Sign in with a passkey
+          </button>
+        </>
+      ) : null}
       <p className="form-links">
         <Link to="/reset-password">Forgot your password?</Link>
       </p>
