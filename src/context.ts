@@ -1,7 +1,6 @@
 import type { Redis } from 'ioredis';
 import { createRequire } from 'node:module';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { accountSecondFactor } from './accounts/second-factor.js';
 import type { Config } from './config.js';
 import { openStore, type Db, type PoolStats, type Store } from './db/index.js';
 import { systemClock, type Clock } from './lib/time.js';
@@ -13,23 +12,6 @@ import { RedisLimiter } from './ratelimit/redis.js';
 import { KeyDirectory } from './keys/directory.js';
 import { StampReader } from './stamps/stamps.js';
 import { UsageRecorder } from './keys/usage.js';
-
-export type SecondFactorMethod = 'totp' | 'passkey';
-
-/**
- * The second factors of a user, as the sign-in paths see them. The web-accounts feature provides the
- * implementation (TOTP or a passkey); until a user has one, `methods` is empty and nothing else is asked.
- */
-export interface SecondFactor {
-  methods(userId: string): Promise<SecondFactorMethod[]>;
-  /** Checks (and consumes, against replay) a TOTP code for the user. */
-  verify(userId: string, code: string): Promise<boolean>;
-}
-
-export const noSecondFactor: SecondFactor = {
-  methods: async () => [],
-  verify: async () => false,
-};
 
 /** Everything a feature needs from the process, passed in explicitly (no globals). */
 export interface AppContext {
@@ -46,7 +28,6 @@ export interface AppContext {
   localLimiter: Limiter;
   redis: Redis | null;
   log: Logger;
-  secondFactor: SecondFactor;
   /** The cache stamps (see keys/epoch.ts): changes announce themselves in their transaction; requests read them. */
   stamps: StampReader;
   /** API-key lookups: cache, filter of stored keys, one indexed read at most. */
@@ -123,7 +104,6 @@ export async function createContext(config: Config, options: ContextOptions = {}
     localLimiter,
     redis,
     log,
-    secondFactor: noSecondFactor,
     stamps,
     keys,
     usage,
@@ -136,6 +116,5 @@ export async function createContext(config: Config, options: ContextOptions = {}
       await store.close();
     },
   };
-  ctx.secondFactor = accountSecondFactor(ctx);
   return ctx;
 }

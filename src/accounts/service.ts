@@ -15,7 +15,7 @@ import { consumeSecondFactor, consumeTotpCode, countTwoFactorGuess, isTotpEnable
 import { secondFactorMethods } from './second-factor.js';
 import { verifyAssertion } from '../passkeys/service.js';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
-import type { SecondFactorMethod } from '../context.js';
+import type { SecondFactorMethod } from './second-factor.js';
 
 const HOUR_MS = 3_600_000;
 export const VERIFY_EMAIL_TTL_MS = 24 * HOUR_MS;

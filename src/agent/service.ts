@@ -10,6 +10,7 @@ import { uniqueSlug } from '../lib/slug.js';
 import { insertOrganization } from '../orgs/store.js';
 import { throttle } from '../ratelimit/throttles.js';
 import { AccountErrors } from '../accounts/errors.js';
+import { secondFactorMethods, verifyTotpFactor } from '../accounts/second-factor.js';
 import { userOfProvenMailbox } from '../accounts/users.js';
 import { MailErrors } from '../mail/errors.js';
 import { AgentErrors } from './errors.js';
@@ -108,7 +109,7 @@ export async function verifyAgent(ctx: AppContext, input: AgentVerifyInput, orig
 
   // E-mail alone never bypasses a second factor the user turned on.
   const existing = await ctx.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
-  const methods = existing ? await ctx.secondFactor.methods(existing.id) : [];
+  const methods = existing ? await secondFactorMethods(ctx.db, existing.id) : [];
   if (existing && methods.length > 0) {
     if (!input.totpCode) {
       // A passkey cannot be presented in an API call: such an account gets its key through the browser.
@@ -116,7 +117,7 @@ export async function verifyAgent(ctx: AppContext, input: AgentVerifyInput, orig
         ? AgentErrors.TWO_FACTOR_REQUIRED({ methods })
         : AgentErrors.TWO_FACTOR_REQUIRED({ methods }, { message: PASSKEY_ONLY_MESSAGE });
     }
-    if (!(await ctx.secondFactor.verify(existing.id, input.totpCode))) {
+    if (!(await verifyTotpFactor(ctx, existing.id, input.totpCode))) {
       await recordAudit(ctx.db, now, { action: 'agent.verify', outcome: 'failure', actorUserId: existing.id, ip: origin.ip, userAgent: origin.userAgent, details: { reason: 'two_factor_invalid' } });
       throw AccountErrors.TWO_FACTOR_INVALID();
     }
