@@ -15,7 +15,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { hashPassword } from '../src/accounts/passwords.js';
+import { hashPassword } from '../src/accounts/password-hashing.js';
 import { loadConfig } from '../src/config.js';
 import { openStore } from '../src/db/index.js';
 import { generateKey } from '../src/keys/format.js';

@@ -11,8 +11,11 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { createSessionAuthenticator } from './accounts/http.js';
+import { deviceRoutes } from './accounts/device-routes.js';
 import { accountRoutes } from './accounts/routes.js';
-import { passkeyRoutes } from './passkeys/routes.js';
+import { securityRoutes } from './accounts/security-routes.js';
+import { sessionRoutes } from './accounts/session-routes.js';
+import { passkeyRoutes, passkeySignInRoutes } from './passkeys/routes.js';
 import fastJson from 'fast-json-stringify';
 import { z } from 'zod';
 import { agentDocRoutes } from './agent-docs/routes.js';
@@ -152,7 +155,11 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
       await keyLifecycleRoutes(typed, ctx);
       await auditRoutes(typed, ctx);
       await accountRoutes(typed, ctx);
+      await sessionRoutes(typed, ctx);
+      await securityRoutes(typed, ctx);
+      await deviceRoutes(typed, ctx);
       await passkeyRoutes(typed, ctx);
+      await passkeySignInRoutes(typed, ctx);
       await orgRoutes(typed, ctx);
       await memberRoutes(typed, ctx);
       await invitationRoutes(typed, ctx);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
-import { hashPassword, verifyPassword } from '../src/accounts/passwords.js';
+import { hashPassword, verifyPassword } from '../src/accounts/password-hashing.js';
 import { GOOD_PASSWORD, verifiedUser } from './helpers/accounts.js';
 import type { Reply } from './helpers/http.js';
 import { agentKey, startTestServer, uniqueEmail, type TestServer } from './helpers/server.js';

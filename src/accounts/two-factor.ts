@@ -3,7 +3,7 @@ import { recordAudit, type RequestOrigin } from '../audit/audit.js';
 import type { AppContext } from '../context.js';
 import { AccountErrors } from './errors.js';
 import { noticeSecurityChange } from './mails.js';
-import { requirePassword } from './service.js';
+import { requirePassword } from './passwords.js';
 import { deleteOtherSessions } from './sessions.js';
 import { consumeSecondFactor, countTwoFactorGuess, matchTotp, newTotpSecret, otpauthUri, qrDataUrl, replaceRecoveryCodes } from './totp.js';
 

@@ -1,9 +1,9 @@
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { z } from 'zod';
 import { clearPasskeyAttempt, loginOrigin, passkeyAttempt, rejectCrossSite, sessionCookie, startPasskeyAttempt } from '../accounts/http.js';
-import { PasswordSchema } from '../accounts/passwords.js';
-import { answerSignedIn, SignedIn } from '../accounts/routes.js';
-import { liveLoginChallenge, loginWithPasskey, reauthenticate, type Reauthentication } from '../accounts/service.js';
+import { PasswordSchema } from '../accounts/password-hashing.js';
+import { answerSignedIn, SignedIn } from '../accounts/schemas.js';
+import { liveLoginChallenge, loginWithPasskey, reauthenticate, type Reauthentication } from '../accounts/login.js';
 import { AccountErrors } from '../accounts/errors.js';
 import type { AppContext } from '../context.js';
 import { principalOf } from '../http/request.js';
@@ -148,6 +148,12 @@ export async function passkeyRoutes(app: Api, ctx: AppContext): Promise<void> {
       return { data: await assertionOptions(ctx, { purpose: 'reauthenticate', binding: principal.session!.id, userId: principal.user.id }) };
     },
   });
+
+}
+
+/** Signing in with a passkey, as the first step or the second. */
+export async function passkeySignInRoutes(app: Api, ctx: AppContext): Promise<void> {
+  const tags = ['Passkeys'];
 
   app.post('/auth/passkeys/sign-in/options', {
     schema: {
