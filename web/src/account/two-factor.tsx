@@ -1,5 +1,5 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { type ReactNode, useState } from 'react';
 import { api, call } from '../api/client';
 import { refreshSession } from '../auth/session';
 import { CopyButton, DownloadButton } from '../ui/copy';
@@ -53,7 +53,7 @@ export function TwoFactorSection({ enabled }: { enabled: boolean }) {
     </div>
   );
 
-  let body;
+  let body: ReactNode;
   if (phase.step === 'codes') {
     body = <RecoveryCodes codes={phase.codes} fresh={phase.fresh} onDone={() => setPhase({ step: 'idle' })} />;
   } else if (phase.step === 'password') {
@@ -80,6 +80,7 @@ export function TwoFactorSection({ enabled }: { enabled: boolean }) {
         <p className="small">
           Cannot scan it? Enter this secret in the app instead:
           <br />
+          {/* biome-ignore lint/a11y/useAriaPropsSupportedByRole: the browser tests and screen readers find the secret by this name */}
           <code className="secret" aria-label="Two-factor secret">
             {phase.secret}
           </code>
