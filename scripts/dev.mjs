@@ -19,4 +19,4 @@ const stop = () => {
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
-for (const child of children) child.on('exit', (code) => (stop(), process.exitCode ||= code ?? 0));
+for (const child of children) child.on('exit', (code) => (stop(), (process.exitCode ||= code ?? 0)));

@@ -68,7 +68,11 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     // What Fastify refuses before routing (a malformed percent-encoding in the path) gets the envelope too.
     frameworkErrors: (error, request, reply) => {
       reply.header('x-request-id', request.id);
-      sendProblem(request, reply, error.code === 'FST_ERR_BAD_URL' ? HttpErrors.BAD_REQUEST({}, { message: 'The request URL is malformed.' }) : toApiError(error, request));
+      sendProblem(
+        request,
+        reply,
+        error.code === 'FST_ERR_BAD_URL' ? HttpErrors.BAD_REQUEST({}, { message: 'The request URL is malformed.' }) : toApiError(error, request),
+      );
     },
   }).withTypeProvider<ZodTypeProvider>();
 
@@ -297,7 +301,8 @@ function toApiError(error: FastifyError, request: FastifyRequest): ApiError {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return HttpErrors.BAD_REQUEST();
   }
-  if (error instanceof SyntaxError || error.statusCode === 400) return HttpErrors.BAD_REQUEST({}, { message: error.statusCode === 400 ? error.message : HttpErrors.BAD_REQUEST.message });
+  if (error instanceof SyntaxError || error.statusCode === 400)
+    return HttpErrors.BAD_REQUEST({}, { message: error.statusCode === 400 ? error.message : HttpErrors.BAD_REQUEST.message });
   if (error.statusCode === 503) return HttpErrors.SERVICE_UNAVAILABLE({}, { headers: { 'retry-after': '1' } });
   if (isDatabaseUnavailable(error)) {
     // An outage, not a bug: the client retries, the operator sees one warning per refused request.

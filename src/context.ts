@@ -80,7 +80,13 @@ export async function createContext(config: Config, options: ContextOptions = {}
   // not answer within 2 s fails (the request is answered 503), so a Redis that hangs holds no request; a
   // disconnected one fails commands at once (no offline queue) while it reconnects.
   const redis = config.redisUrl
-    ? new (await import('ioredis')).Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, commandTimeout: REDIS_COMMAND_TIMEOUT_MS, retryStrategy: reconnectDelay })
+    ? new (await import('ioredis')).Redis(config.redisUrl, {
+        maxRetriesPerRequest: 1,
+        enableOfflineQueue: false,
+        lazyConnect: true,
+        commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+        retryStrategy: reconnectDelay,
+      })
     : null;
   // Redis errors surface on the requests that need it and on /readyz; an 'error' event must not crash the process.
   redis?.on('error', (error) => log.warn({ err: error }, 'redis connection error'));

@@ -159,7 +159,10 @@ describe('no account enumeration by the time a mailed link takes to store', () =
     await t.mail.waitFor(waiting);
 
     const realDb = t.server.ctx.db;
-    for (const [path, email] of [['/api/v1/auth/password/forgot', verified.email], ['/api/v1/auth/resend-verification', waiting]] as const) {
+    for (const [path, email] of [
+      ['/api/v1/auth/password/forgot', verified.email],
+      ['/api/v1/auth/resend-verification', waiting],
+    ] as const) {
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
       const held = new WeakSet<object>();

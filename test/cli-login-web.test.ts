@@ -24,7 +24,6 @@ async function addOrg(t: TestServer, user: WebUser, name: string): Promise<{ id:
   return { id: org.id, slug: org.slug };
 }
 
-
 /** Picks the e-mail + password path in the login menu and answers its two prompts. */
 async function answerEmailAndPassword(tty: Terminal, email: string, password: string): Promise<void> {
   await tty.waitFor(/With e-mail and password/);
@@ -125,7 +124,12 @@ describe('CLI: interactive auth login in a real terminal, browser and e-mail + p
     assert.equal(status.organization.id, order[1]!.id, 'the key acts in the organization picked');
     assert.equal(status.api_key.name, `funcspec CLI on ${hostname()}`);
     assert.equal(saved.login_key_id, status.api_key.id);
-    const sessions = await cli.t.server.ctx.db.selectFrom('sessions').select('id').where('user_id', '=', user.id).where('created_at', '>=', startedAt).execute();
+    const sessions = await cli.t.server.ctx.db
+      .selectFrom('sessions')
+      .select('id')
+      .where('user_id', '=', user.id)
+      .where('created_at', '>=', startedAt)
+      .execute();
     assert.deepEqual(sessions, [], 'the web session the CLI opened was signed out again');
   });
 
@@ -134,7 +138,10 @@ describe('CLI: interactive auth login in a real terminal, browser and e-mail + p
     const cookie = await loginCookie(cli.t, user.email);
     const authenticator = new SoftAuthenticator(cli.t.server.ctx.config.publicOrigin);
     const options = await cli.t.request('POST', '/api/v1/auth/passkeys/registration/options', { cookie, body: { password: user.password } });
-    const added = await cli.t.request('POST', '/api/v1/auth/passkeys', { cookie, body: { name: 'Laptop', response: authenticator.register(options.body.data).response } });
+    const added = await cli.t.request('POST', '/api/v1/auth/passkeys', {
+      cookie,
+      body: { name: 'Laptop', response: authenticator.register(options.body.data).response },
+    });
     assert.equal(added.status, 201, JSON.stringify(added.body));
 
     const tty = login();
@@ -145,10 +152,19 @@ describe('CLI: interactive auth login in a real terminal, browser and e-mail + p
 
     // In the browser the person signs in with the passkey, then approves the code.
     const signInOptions = await cli.t.request('POST', '/api/v1/auth/passkeys/sign-in/options');
-    const attempt = signInOptions.headers.getSetCookie().find((c) => c.startsWith('funcspec_passkey='))!.split(';')[0]!;
-    const signedIn = await cli.t.request('POST', '/api/v1/auth/passkeys/sign-in', { cookie: attempt, body: { response: authenticator.assert(signInOptions.body.data) } });
+    const attempt = signInOptions.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('funcspec_passkey='))!
+      .split(';')[0]!;
+    const signedIn = await cli.t.request('POST', '/api/v1/auth/passkeys/sign-in', {
+      cookie: attempt,
+      body: { response: authenticator.assert(signInOptions.body.data) },
+    });
     assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
-    const approved = await cli.t.request('POST', '/api/v1/auth/device/approve', { cookie: sessionCookieOf(signedIn), body: { user_code: userCode, organization_id: org.id } });
+    const approved = await cli.t.request('POST', '/api/v1/auth/device/approve', {
+      cookie: sessionCookieOf(signedIn),
+      body: { user_code: userCode, organization_id: org.id },
+    });
     assert.equal(approved.status, 200, JSON.stringify(approved.body));
     assert.equal(await tty.exitCode(), 0, tty.screen());
     assert.match(readToml(cli.home.configFile).api_key, /^fs_live_[0-9A-Za-z]{38}$/);
@@ -161,7 +177,7 @@ describe('CLI: interactive auth login in a real terminal, browser and e-mail + p
     assert.match(help.stdout.replace(/\s+/g, ' '), /A passkey signs in only in a web browser: if your account uses one .* log in with --web/);
   });
 
-  it('e-mail + password path: a wrong password exits 3 with the server\'s message and saves nothing', async () => {
+  it("e-mail + password path: a wrong password exits 3 with the server's message and saves nothing", async () => {
     const { user } = await webUserWithOrg(cli.t);
     const tty = login();
     await answerEmailAndPassword(tty, user.email, 'Wrong-Password-123');

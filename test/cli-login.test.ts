@@ -6,7 +6,6 @@ import { generateKey } from '../src/keys/format.js';
 import { cliFixture, readToml } from './helpers/cli.js';
 import { agentKey } from './helpers/server.js';
 
-
 describe('CLI: interactive auth login in a real terminal', () => {
   const cli = cliFixture();
   const login = cli.login;
@@ -51,7 +50,16 @@ describe('CLI: interactive auth login in a real terminal', () => {
       };
       const problem = (code: string, details: Record<string, unknown>) => send(400, { status: 400, error_code: code, message: code, details, request_id: 'r' });
       if (request.url === '/api/v1/auth/device/code') {
-        return send(200, { data: { device_code: 'dc', user_code: 'BCDF-GHJK', verification_uri: 'http://x/device', verification_uri_complete: 'http://x/device?user_code=BCDF-GHJK', expires_in: 60, interval: 1 } });
+        return send(200, {
+          data: {
+            device_code: 'dc',
+            user_code: 'BCDF-GHJK',
+            verification_uri: 'http://x/device',
+            verification_uri_complete: 'http://x/device?user_code=BCDF-GHJK',
+            expires_in: 60,
+            interval: 1,
+          },
+        });
       }
       if (request.url === '/api/v1/auth/device/token') {
         polls.push(Date.now());
@@ -60,7 +68,15 @@ describe('CLI: interactive auth login in a real terminal', () => {
         return send(200, { data: { api_key: key, organization: { id: 'org_1', name: 'Acme', slug: 'acme' } } });
       }
       if (request.url === '/api/v1/me') {
-        return send(200, { data: { user: { id: 'usr_1', email: 'a@example.com', name: null }, organization: { id: 'org_1', name: 'Acme', slug: 'acme', plan: 'free' }, role: 'owner', auth: 'api_key', api_key: { id: 'key_1', name: 'funcspec CLI on x', last_four: key.slice(-4) } } });
+        return send(200, {
+          data: {
+            user: { id: 'usr_1', email: 'a@example.com', name: null },
+            organization: { id: 'org_1', name: 'Acme', slug: 'acme', plan: 'free' },
+            role: 'owner',
+            auth: 'api_key',
+            api_key: { id: 'key_1', name: 'funcspec CLI on x', last_four: key.slice(-4) },
+          },
+        });
       }
       send(404, { status: 404, error_code: 'NOT_FOUND', message: 'No such resource.', details: {}, request_id: 'r' });
     });

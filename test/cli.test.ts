@@ -16,7 +16,6 @@ function assertNoKey(result: CliResult | string, ...keys: string[]): void {
   for (const key of keys) assert.ok(!text.includes(key), `output contains a full key: ${text}`);
 }
 
-
 /** A local port nobody listens on. */
 async function closedPort(): Promise<number> {
   const probe = createServer();
@@ -57,7 +56,10 @@ describe('CLI: config file and profiles (§7)', () => {
     const list = await home.json<string[]>(['config', 'profile', 'list']);
     assert.deepEqual(
       (list as unknown as { name: string; active: boolean }[]).map((p) => [p.name, p.active]),
-      [['production', true], ['staging', false]],
+      [
+        ['production', true],
+        ['staging', false],
+      ],
     );
     home.remove();
   });
@@ -96,9 +98,17 @@ describe('CLI: config file and profiles (§7)', () => {
     await home.ok(['config', 'profile', 'use', 'production']);
     assert.deepEqual(await who(), [prod.email, 'profile production', 'production'], 'the active profile beats the top level');
     assert.deepEqual(await who([], { FUNCSPEC_PROFILE: 'staging' }), [staging.email, 'profile staging', 'staging'], 'FUNCSPEC_PROFILE beats active_profile');
-    assert.deepEqual(await who(['--profile', 'production'], { FUNCSPEC_PROFILE: 'staging' }), [prod.email, 'profile production', 'production'], '--profile beats FUNCSPEC_PROFILE');
+    assert.deepEqual(
+      await who(['--profile', 'production'], { FUNCSPEC_PROFILE: 'staging' }),
+      [prod.email, 'profile production', 'production'],
+      '--profile beats FUNCSPEC_PROFILE',
+    );
     assert.deepEqual(await who([], { FUNCSPEC_API_KEY: envKey.key }), [envKey.email, 'FUNCSPEC_API_KEY', 'production'], 'FUNCSPEC_API_KEY beats the profile');
-    assert.deepEqual(await who(['--api-key', flagKey.key], { FUNCSPEC_API_KEY: envKey.key }), [flagKey.email, '--api-key flag', 'production'], 'the flag beats the variable');
+    assert.deepEqual(
+      await who(['--api-key', flagKey.key], { FUNCSPEC_API_KEY: envKey.key }),
+      [flagKey.email, '--api-key flag', 'production'],
+      'the flag beats the variable',
+    );
 
     // base_url follows the same order: a profile's base_url, then FUNCSPEC_BASE_URL, then the flag.
     await home.ok(['config', 'set', '--profile', 'staging', 'base_url', 'http://127.0.0.1:9']);
@@ -146,7 +156,7 @@ describe('CLI: config file and profiles (§7)', () => {
     for (const w of writers) assert.equal(w.code, 0, w.stderr);
     const final = readToml(home.configFile) as { api_key: string; profiles: Record<string, unknown> };
     assert.equal(final.api_key, 'secret-one', 'every writer kept what was there');
-    assert.deepEqual(Object.keys(final.profiles).sort(), ['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'], 'no writer lost another one\'s profile');
+    assert.deepEqual(Object.keys(final.profiles).sort(), ['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'], "no writer lost another one's profile");
     assert.equal(mode(home.configFile), 0o600);
     assert.deepEqual(readdirSync(path.dirname(home.configFile)), ['config.toml'], 'no temp file is left behind');
     home.remove();
@@ -156,7 +166,11 @@ describe('CLI: config file and profiles (§7)', () => {
     home = cli.newHome();
     await home.ok(['config', 'set', 'default_format', 'json']);
     const before = readFileSync(home.configFile, 'utf8');
-    for (const args of [['config', 'set', 'apikey', 'x'], ['config', 'get', 'token'], ['config', 'unset', 'url']]) {
+    for (const args of [
+      ['config', 'set', 'apikey', 'x'],
+      ['config', 'get', 'token'],
+      ['config', 'unset', 'url'],
+    ]) {
       const result = await home.run(args);
       assert.equal(result.code, 2, args.join(' '));
       assert.match(result.stderr, /unknown config key ".+"; valid keys: api_key, base_url, default_format, default_project, active_profile\./);
@@ -179,7 +193,13 @@ describe('CLI: config file and profiles (§7)', () => {
     mkdirSync(path.dirname(home.configFile), { recursive: true });
     const broken = 'api_key = "fs_live_unterminated\n[profiles.production\n';
     writeFileSync(home.configFile, broken, { mode: 0o600 });
-    for (const args of [['config', 'set', 'base_url', 'http://example.com'], ['config', 'profile', 'create', 'x'], ['auth', 'login', '--with-key'], ['credits', 'balance'], ['config', 'list']]) {
+    for (const args of [
+      ['config', 'set', 'base_url', 'http://example.com'],
+      ['config', 'profile', 'create', 'x'],
+      ['auth', 'login', '--with-key'],
+      ['credits', 'balance'],
+      ['config', 'list'],
+    ]) {
       const result = await home.run(args, { input: generateKey('live') });
       assert.equal(result.code, 1, `${args.join(' ')}: ${result.stderr}`);
       assert.ok(result.stderr.includes(`cannot use the config file ${home.configFile}: it is not valid TOML (line 1`), result.stderr);
@@ -227,7 +247,12 @@ describe('CLI: auth login --with-key, auth status, credits, output and errors', 
     assert.ok(status.stdout.includes(email));
     assert.match(status.stdout, /role\s+owner/);
     assert.ok(status.stdout.includes(`fs_live_…${key.slice(-4)}`));
-    for (const args of [['config', 'list'], ['config', 'get', 'api_key'], ['config', 'profile', 'list']]) assertNoKey(await home.run(args), key);
+    for (const args of [
+      ['config', 'list'],
+      ['config', 'get', 'api_key'],
+      ['config', 'profile', 'list'],
+    ])
+      assertNoKey(await home.run(args), key);
 
     // A well-formed key the server does not know: refused by GET /me, nothing saved.
     const unknown = await home.run(['auth', 'login', '--with-key'], { input: generateKey('live') });
@@ -316,7 +341,9 @@ describe('CLI: auth login --with-key, auth status, credits, output and errors', 
       calls += 1;
       if (calls === 1) {
         response.writeHead(429, { 'content-type': 'application/problem+json', 'retry-after': '1' });
-        response.end(JSON.stringify({ status: 429, error_code: 'RATE_LIMITED', message: 'Too many requests.', details: { retry_after_seconds: 1 }, request_id: 'r1' }));
+        response.end(
+          JSON.stringify({ status: 429, error_code: 'RATE_LIMITED', message: 'Too many requests.', details: { retry_after_seconds: 1 }, request_id: 'r1' }),
+        );
         return;
       }
       response.writeHead(200, { 'content-type': 'application/json' });
@@ -369,9 +396,13 @@ describe('CLI: auth login --with-key, auth status, credits, output and errors', 
 
   it('threat: a key sent in clear — a plain-http server off this machine gets a warning on stderr, a local one does not', async () => {
     home = cli.newHome();
-    const remote = await home.run(['credits', 'balance'], { env: { FUNCSPEC_API_KEY: generateKey('live'), FUNCSPEC_BASE_URL: 'http://192.0.2.1:9', FUNCSPEC_TIMEOUT: '1' } });
+    const remote = await home.run(['credits', 'balance'], {
+      env: { FUNCSPEC_API_KEY: generateKey('live'), FUNCSPEC_BASE_URL: 'http://192.0.2.1:9', FUNCSPEC_TIMEOUT: '1' },
+    });
     assert.match(remote.stderr, /^warning: http:\/\/192\.0\.2\.1:9 is plain http: your API key .* unencrypted; use https:\/\//m);
-    const local = await home.run(['credits', 'balance'], { env: { FUNCSPEC_API_KEY: generateKey('live'), FUNCSPEC_BASE_URL: `http://127.0.0.1:${await closedPort()}` } });
+    const local = await home.run(['credits', 'balance'], {
+      env: { FUNCSPEC_API_KEY: generateKey('live'), FUNCSPEC_BASE_URL: `http://127.0.0.1:${await closedPort()}` },
+    });
     assert.doesNotMatch(local.stderr, /plain http/);
   });
 

@@ -12,7 +12,7 @@ import type { Reply } from './helpers/http.js';
 import { agentKey, startTestServer } from './helpers/server.js';
 
 describe('database busy', { skip: usingPostgres ? 'the SQLite run proves this (PostgreSQL: cluster-faults.test.ts)' : false }, () => {
-  it('a write while another process holds the SQLite file\'s write lock past busy_timeout is 503 with details.dependency and Retry-After, then works', async () => {
+  it("a write while another process holds the SQLite file's write lock past busy_timeout is 503 with details.dependency and Retry-After, then works", async () => {
     const t = await startTestServer();
     try {
       const { key } = await agentKey(t);

@@ -6,7 +6,10 @@ import { assertProblem } from './helpers/http.js';
 async function countRows(t: TestServer): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (const table of ['users', 'organizations', 'memberships', 'api_keys', 'agent_otps', 'credit_ledger'] as const) {
-    const row = await t.server.ctx.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const row = await t.server.ctx.db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     counts[table] = Number(row.n);
   }
   return counts;
@@ -124,8 +127,16 @@ describe('HTTP layer: a bad API key is a bad key, whatever is wrong with it', ()
     const { key: revoked } = await agentKey(t);
     const { key: expired } = await agentKey(t);
     const db = t.server.ctx.db;
-    await db.updateTable('api_keys').set({ revoked_at: Date.now() - 1 }).where('last_four', '=', revoked.slice(-4)).execute();
-    await db.updateTable('api_keys').set({ expires_at: Date.now() - 1 }).where('last_four', '=', expired.slice(-4)).execute();
+    await db
+      .updateTable('api_keys')
+      .set({ revoked_at: Date.now() - 1 })
+      .where('last_four', '=', revoked.slice(-4))
+      .execute();
+    await db
+      .updateTable('api_keys')
+      .set({ expires_at: Date.now() - 1 })
+      .where('last_four', '=', expired.slice(-4))
+      .execute();
 
     const body = key.slice(8, 40);
     const flipped = key.slice(0, 45) + (key[45] === 'A' ? 'B' : 'A'); // checksum no longer matches

@@ -41,7 +41,11 @@ describe('the API describes itself', () => {
     assert.throws(() => defineErrors({ MAIL_DELIVERY_FAILED: { status: 503, message: MailErrors.MAIL_DELIVERY_FAILED.message } }), /defined twice/);
     const doc = (await t.request('GET', '/openapi.json')).body;
     const listed = (doc['x-error-codes'] as Array<{ error_code: string; message: string }>).filter((entry) => entry.error_code === 'EMAIL_NOT_VERIFIED');
-    assert.deepEqual(listed.map((entry) => entry.message), [AccountErrors.EMAIL_NOT_VERIFIED.message], 'listed once, with its one message');
+    assert.deepEqual(
+      listed.map((entry) => entry.message),
+      [AccountErrors.EMAIL_NOT_VERIFIED.message],
+      'listed once, with its one message',
+    );
   });
 
   it('every setting the server reads is documented in the README', async () => {

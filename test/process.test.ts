@@ -113,7 +113,10 @@ describe('the process: migrations, restarts, crashes, SIGTERM', () => {
       for (let i = 0; !stop; i++) {
         const idempotency_key = `w${w}-${i}`;
         try {
-          const reply = await request('POST', `/api/v1/organizations/${org}/credits/debits`, { key, body: { amount: 0.01, reason: 'crash test', idempotency_key } });
+          const reply = await request('POST', `/api/v1/organizations/${org}/credits/debits`, {
+            key,
+            body: { amount: 0.01, reason: 'crash test', idempotency_key },
+          });
           if (reply.status === 201) acknowledged.push({ idempotency_key, id: reply.body.data.id });
         } catch {
           return; // connection died with the process
@@ -135,7 +138,10 @@ describe('the process: migrations, restarts, crashes, SIGTERM', () => {
       const balance = (await after('GET', '/api/v1/credits/balance', { key })).body;
       assert.ok(balance.credits_used >= acknowledged.length * 0.01 - 1e-9, `used ${balance.credits_used} < ${acknowledged.length} acknowledged`);
       for (const { idempotency_key, id } of acknowledged) {
-        const replay = await after('POST', `/api/v1/organizations/${org}/credits/debits`, { key, body: { amount: 0.01, reason: 'crash test', idempotency_key } });
+        const replay = await after('POST', `/api/v1/organizations/${org}/credits/debits`, {
+          key,
+          body: { amount: 0.01, reason: 'crash test', idempotency_key },
+        });
         assert.equal(replay.headers.get('idempotent-replayed'), 'true', idempotency_key);
         assert.equal(replay.body.data.id, id);
       }

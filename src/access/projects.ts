@@ -12,7 +12,15 @@ export async function projectIdsIn(db: Executor, orgId: string, refs: readonly s
     .where('org_id', '=', orgId)
     .where((eb) => eb.or([eb('id', 'in', refs), eb('slug', 'in', refs)]))
     .execute();
-  const byRef = new Map(rows.flatMap((row) => [[row.id, row.id], [row.slug, row.id]] as const));
+  const byRef = new Map(
+    rows.flatMap(
+      (row) =>
+        [
+          [row.id, row.id],
+          [row.slug, row.id],
+        ] as const,
+    ),
+  );
   const ids = [...new Set(refs.flatMap((ref) => byRef.get(ref) ?? []))];
   return { ids, unknown: refs.filter((ref) => !byRef.has(ref)) };
 }

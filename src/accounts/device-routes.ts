@@ -1,7 +1,6 @@
-
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { principalOf, } from '../http/request.js';
+import { principalOf } from '../http/request.js';
 import { envelope, problems, Timestamp } from '../http/schemas.js';
 import { originOf, type Api } from '../http/types.js';
 import { isoTime } from '../lib/time.js';
@@ -71,7 +70,10 @@ export async function deviceRoutes(app: Api, ctx: AppContext): Promise<void> {
       tags,
       summary: 'Approve a device login for one of my organizations (signed-in user only)',
       body: z.object({ user_code: z.string().min(1).max(32), organization_id: z.string().min(1).max(64) }),
-      response: { 200: envelope(Decided.extend({ organization: z.object({ id: z.string(), name: z.string(), slug: z.string() }) })), ...problems(400, 401, 403, 404, 422, 429) },
+      response: {
+        200: envelope(Decided.extend({ organization: z.object({ id: z.string(), name: z.string(), slug: z.string() }) })),
+        ...problems(400, 401, 403, 404, 422, 429),
+      },
     },
     handler: async (request) => ({
       data: await approveDevice(ctx, principalOf(request), { userCode: request.body.user_code, organization: request.body.organization_id }, originOf(request)),

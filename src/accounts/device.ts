@@ -55,7 +55,10 @@ export async function startDeviceAuthorization(ctx: AppContext, clientName: stri
   await throttle(ctx, 'device-code:ip', origin.ip);
   const now = ctx.clock.now();
   // Housekeeping: code pairs a day past their end are of no further use.
-  await ctx.db.deleteFrom('device_codes').where('expires_at', '<', now - 86_400_000).execute();
+  await ctx.db
+    .deleteFrom('device_codes')
+    .where('expires_at', '<', now - 86_400_000)
+    .execute();
 
   for (let attempt = 0; ; attempt++) {
     const deviceCode = randomToken(32);
@@ -108,7 +111,11 @@ export interface DeviceGrant {
  */
 export async function pollDeviceToken(ctx: AppContext, deviceCode: string, origin: RequestOrigin): Promise<DeviceGrant> {
   const now = ctx.clock.now();
-  const row = await ctx.db.selectFrom('device_codes').select(['id', 'status', 'expires_at']).where('device_code_hash', '=', deviceCodeDigest(ctx, deviceCode)).executeTakeFirst();
+  const row = await ctx.db
+    .selectFrom('device_codes')
+    .select(['id', 'status', 'expires_at'])
+    .where('device_code_hash', '=', deviceCodeDigest(ctx, deviceCode))
+    .executeTakeFirst();
   if (!row || row.status === 'consumed' || row.expires_at <= now) throw AccountErrors.EXPIRED_TOKEN();
 
   const polled = await ctx.db
@@ -121,7 +128,9 @@ export async function pollDeviceToken(ctx: AppContext, deviceCode: string, origi
   if (!polled) {
     const slowed = await ctx.db
       .updateTable('device_codes')
-      .set({ interval_ms: sql<number>`case when interval_ms + ${SLOW_DOWN_STEP_MS} > ${MAX_INTERVAL_MS} then ${MAX_INTERVAL_MS} else interval_ms + ${SLOW_DOWN_STEP_MS} end` })
+      .set({
+        interval_ms: sql<number>`case when interval_ms + ${SLOW_DOWN_STEP_MS} > ${MAX_INTERVAL_MS} then ${MAX_INTERVAL_MS} else interval_ms + ${SLOW_DOWN_STEP_MS} end`,
+      })
       .where('id', '=', row.id)
       .returning('interval_ms')
       .executeTakeFirst();

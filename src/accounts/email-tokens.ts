@@ -5,7 +5,6 @@ import { newId, randomToken } from '../lib/random.js';
 import { countTry, throttle } from '../ratelimit/throttles.js';
 import type { EmailTokenPurpose } from './tables.js';
 
-
 /** E-mailed tokens (verification and reset links) and the allowance of account mails. */
 
 const HOUR_MS = 3_600_000;
@@ -65,5 +64,11 @@ export async function consumeEmailToken(ctx: AppContext, db: Executor, token: st
 }
 
 export async function voidEmailTokens(db: Executor, userId: string, purpose: EmailTokenPurpose, now: number): Promise<void> {
-  await db.updateTable('email_tokens').set({ used_at: now }).where('user_id', '=', userId).where('purpose', '=', purpose).where('used_at', 'is', null).execute();
+  await db
+    .updateTable('email_tokens')
+    .set({ used_at: now })
+    .where('user_id', '=', userId)
+    .where('purpose', '=', purpose)
+    .where('used_at', 'is', null)
+    .execute();
 }

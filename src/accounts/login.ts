@@ -6,7 +6,7 @@ import { AccountErrors } from './errors.js';
 import { verifyAgainstDummy, verifyPassword } from './password-hashing.js';
 import { deleteSessionByToken, insertSession, type NewSession } from './sessions.js';
 import { knownDeviceOf } from './known-devices.js';
-import { consumeSecondFactor, consumeTotpCode, countTwoFactorGuess, } from './totp.js';
+import { consumeSecondFactor, consumeTotpCode, countTwoFactorGuess } from './totp.js';
 import { secondFactorMethods } from './second-factor.js';
 import { verifyAssertion } from '../passkeys/service.js';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
@@ -15,7 +15,6 @@ import { countPasswordGuess, onDevice, requirePassword, type LoginOrigin } from 
 import { type UserView, userView } from './users.js';
 
 export const LOGIN_CHALLENGE_TTL_MS = 5 * 60_000;
-
 
 // Login.
 
@@ -33,7 +32,11 @@ function challengeDigest(ctx: AppContext, token: string): string {
  * answer is a short-lived challenge, never a session.
  */
 export async function login(ctx: AppContext, input: { email: string; password: string; replacing?: string }, origin: LoginOrigin): Promise<LoginOutcome> {
-  const user = await ctx.db.selectFrom('users').select(['id', 'password_hash', 'email_verified_at', 'disabled_at']).where('email', '=', input.email).executeTakeFirst();
+  const user = await ctx.db
+    .selectFrom('users')
+    .select(['id', 'password_hash', 'email_verified_at', 'disabled_at'])
+    .where('email', '=', input.email)
+    .executeTakeFirst();
   const device = knownDeviceOf(ctx, user?.id, origin.device);
   await countPasswordGuess(ctx, input.email, device, origin);
   const passwordOk = user?.password_hash ? await verifyPassword(user.password_hash, input.password) : await verifyAgainstDummy(input.password);
@@ -61,7 +64,15 @@ export async function login(ctx: AppContext, input: { email: string; password: s
       await trx.deleteFrom('login_challenges').where('user_id', '=', user.id).where('expires_at', '<=', now).execute();
       await trx
         .insertInto('login_challenges')
-        .values({ id: newId('chl'), user_id: user.id, token_hash: challengeDigest(ctx, challengeToken), attempts: 0, created_at: now, expires_at: now + LOGIN_CHALLENGE_TTL_MS, used_at: null })
+        .values({
+          id: newId('chl'),
+          user_id: user.id,
+          token_hash: challengeDigest(ctx, challengeToken),
+          attempts: 0,
+          created_at: now,
+          expires_at: now + LOGIN_CHALLENGE_TTL_MS,
+          used_at: null,
+        })
         .execute();
       await recordAudit(trx, now, { ...audit, details: { step: 'password', two_factor_required: true } });
     });
@@ -83,7 +94,15 @@ async function startSession(
   if (replacing) await deleteSessionByToken(ctx, replacing);
   return ctx.db.transaction().execute(async (trx) => {
     const session = await insertSession(ctx, trx, userId, now, origin);
-    await recordAudit(trx, now, { action: 'auth.login', actorUserId: userId, targetType: 'session', targetId: session.id, ip: origin.ip, userAgent: origin.userAgent, details });
+    await recordAudit(trx, now, {
+      action: 'auth.login',
+      actorUserId: userId,
+      targetType: 'session',
+      targetId: session.id,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      details,
+    });
     return { kind: 'session' as const, user: await userView(trx, userId), session };
   });
 }
@@ -122,7 +141,14 @@ export async function loginWithPasskey(
   const now = ctx.clock.now();
   const user = await ctx.db.selectFrom('users').select('disabled_at').where('id', '=', userId).executeTakeFirst();
   if (!user || user.disabled_at !== null) {
-    await recordAudit(ctx.db, now, { action: 'auth.login', outcome: 'failure', actorUserId: userId, ip: origin.ip, userAgent: origin.userAgent, details: { method: 'passkey', reason: 'account_disabled' } });
+    await recordAudit(ctx.db, now, {
+      action: 'auth.login',
+      outcome: 'failure',
+      actorUserId: userId,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      details: { method: 'passkey', reason: 'account_disabled' },
+    });
     throw AccountErrors.ACCOUNT_DISABLED();
   }
   return startSession(ctx, userId, now, origin, input.replacing, { method: 'passkey', passkey_id: passkeyId });
@@ -135,7 +161,11 @@ export type Reauthentication = { password: string } | { code: string } | { passk
  * Re-authentication for sensitive changes that a passkey-only person must be able to make too. A code
  * counts as a two-factor guess; a passkey assertion answers a challenge bound to this session.
  */
-export async function reauthenticate(ctx: AppContext, input: { userId: string; sessionId: string; proof: Reauthentication }, origin: LoginOrigin): Promise<void> {
+export async function reauthenticate(
+  ctx: AppContext,
+  input: { userId: string; sessionId: string; proof: Reauthentication },
+  origin: LoginOrigin,
+): Promise<void> {
   const { proof } = input;
   if ('password' in proof) return requirePassword(ctx, input.userId, proof.password, origin);
   if ('passkey' in proof) {
@@ -144,7 +174,14 @@ export async function reauthenticate(ctx: AppContext, input: { userId: string; s
   }
   await countTwoFactorGuess(ctx, input.userId);
   if (!(await consumeTotpCode(ctx, ctx.db, input.userId, proof.code))) {
-    await recordAudit(ctx.db, ctx.clock.now(), { action: 'auth.reauthenticate', outcome: 'failure', actorUserId: input.userId, ip: origin.ip, userAgent: origin.userAgent, details: { reason: 'two_factor_invalid' } });
+    await recordAudit(ctx.db, ctx.clock.now(), {
+      action: 'auth.reauthenticate',
+      outcome: 'failure',
+      actorUserId: input.userId,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      details: { reason: 'two_factor_invalid' },
+    });
     throw AccountErrors.TWO_FACTOR_INVALID();
   }
 }
@@ -154,7 +191,11 @@ export async function reauthenticate(ctx: AppContext, input: { userId: string; s
  * account; a TOTP code's time step and a passkey challenge are consumed atomically, so one code or one
  * assertion gives at most one session.
  */
-export async function loginTwoFactor(ctx: AppContext, input: SecondStep & { challengeToken: string; replacing?: string }, origin: RequestOrigin): Promise<LoginOutcome> {
+export async function loginTwoFactor(
+  ctx: AppContext,
+  input: SecondStep & { challengeToken: string; replacing?: string },
+  origin: RequestOrigin,
+): Promise<LoginOutcome> {
   const max = ctx.config.twoFactorMaxAttemptsPerChallenge;
   await throttle(ctx, 'login:ip', origin.ip);
   const now = ctx.clock.now();
@@ -176,7 +217,14 @@ export async function loginTwoFactor(ctx: AppContext, input: SecondStep & { chal
   }
   const method = input.passkey ? 'passkey' : await consumeSecondFactor(ctx, ctx.db, counted.user_id, input.code, true);
   if (!method) {
-    await recordAudit(ctx.db, now, { action: 'auth.two_factor', outcome: 'failure', actorUserId: counted.user_id, ip: origin.ip, userAgent: origin.userAgent, details: { reason: 'two_factor_invalid' } });
+    await recordAudit(ctx.db, now, {
+      action: 'auth.two_factor',
+      outcome: 'failure',
+      actorUserId: counted.user_id,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      details: { reason: 'two_factor_invalid' },
+    });
     throw AccountErrors.TWO_FACTOR_INVALID({ remaining_attempts: max - counted.attempts });
   }
   const claimed = await ctx.db

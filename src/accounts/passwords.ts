@@ -2,9 +2,9 @@ import { recordAudit, type RequestOrigin } from '../audit/audit.js';
 import type { AppContext } from '../context.js';
 import { AccountErrors } from './errors.js';
 import { deliver } from '../mail/deliver.js';
-import { inBackground, noticeSecurityChange, resetMail, } from './mails.js';
+import { inBackground, noticeSecurityChange, resetMail } from './mails.js';
 import { hashPassword, isWeakPassword, verifyAgainstDummy, verifyPassword } from './password-hashing.js';
-import { deleteOtherSessions, } from './sessions.js';
+import { deleteOtherSessions } from './sessions.js';
 import { knownDeviceOf } from './known-devices.js';
 import { RESET_PASSWORD_TTL_MS, consumeEmailToken, emailTokenDigest, issueEmailToken, mayMail, voidEmailTokens } from './email-tokens.js';
 import { throttle } from '../ratelimit/throttles.js';
@@ -42,7 +42,14 @@ export async function forgotPassword(ctx: AppContext, email: string, origin: Req
   inBackground(ctx, 'password reset request', async () => {
     const token = await ctx.db.transaction().execute(async (trx) => {
       const issued = await issueEmailToken(ctx, trx, { userId: user.id, purpose: 'reset_password', ttlMs: RESET_PASSWORD_TTL_MS, now });
-      await recordAudit(trx, now, { action: 'password.reset_requested', actorUserId: user.id, targetType: 'user', targetId: user.id, ip: origin.ip, userAgent: origin.userAgent });
+      await recordAudit(trx, now, {
+        action: 'password.reset_requested',
+        actorUserId: user.id,
+        targetType: 'user',
+        targetId: user.id,
+        ip: origin.ip,
+        userAgent: origin.userAgent,
+      });
       return issued;
     });
     deliver(ctx, resetMail(ctx, email, token, RESET_PASSWORD_TTL_MS));
@@ -82,7 +89,14 @@ export async function resetPassword(ctx: AppContext, input: { token: string; pas
     await voidEmailTokens(trx, used.user_id, 'verify_email', now);
     await deleteOtherSessions(trx, used.user_id, null);
     await trx.deleteFrom('login_challenges').where('user_id', '=', used.user_id).execute();
-    await recordAudit(trx, now, { action: 'password.reset', actorUserId: used.user_id, targetType: 'user', targetId: used.user_id, ip: origin.ip, userAgent: origin.userAgent });
+    await recordAudit(trx, now, {
+      action: 'password.reset',
+      actorUserId: used.user_id,
+      targetType: 'user',
+      targetId: used.user_id,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+    });
     return userView(trx, used.user_id);
   });
   await noticeSecurityChange(ctx, user.id, 'password_reset', origin);
@@ -98,11 +112,17 @@ export async function requirePassword(ctx: AppContext, userId: string, password:
   await countPasswordGuess(ctx, user.email, knownDeviceOf(ctx, userId, origin.device), origin);
   const ok = user.password_hash ? await verifyPassword(user.password_hash, password) : await verifyAgainstDummy(password);
   if (!ok) {
-    await recordAudit(ctx.db, ctx.clock.now(), { action: 'auth.reauthenticate', outcome: 'failure', actorUserId: userId, ip: origin.ip, userAgent: origin.userAgent, details: { reason: 'password_incorrect' } });
+    await recordAudit(ctx.db, ctx.clock.now(), {
+      action: 'auth.reauthenticate',
+      outcome: 'failure',
+      actorUserId: userId,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      details: { reason: 'password_incorrect' },
+    });
     throw AccountErrors.PASSWORD_INCORRECT();
   }
 }
-
 
 /** Needs the current password; every other session of the user ends, the current one stays. */
 export async function changePassword(
@@ -120,7 +140,14 @@ export async function changePassword(
     await voidEmailTokens(trx, input.userId, 'reset_password', now);
     await deleteOtherSessions(trx, input.userId, input.sessionId);
     await trx.deleteFrom('login_challenges').where('user_id', '=', input.userId).execute(); // half-done logins with the old password
-    await recordAudit(trx, now, { action: 'password.changed', actorUserId: input.userId, targetType: 'user', targetId: input.userId, ip: origin.ip, userAgent: origin.userAgent });
+    await recordAudit(trx, now, {
+      action: 'password.changed',
+      actorUserId: input.userId,
+      targetType: 'user',
+      targetId: input.userId,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+    });
   });
   await noticeSecurityChange(ctx, input.userId, 'password_changed', origin);
 }

@@ -1,13 +1,13 @@
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { envelope, problems, } from '../http/schemas.js';
+import { envelope, problems } from '../http/schemas.js';
 import { originOf, type Api } from '../http/types.js';
 import { EmailSchema } from '../lib/email.js';
 import { clearSignUpCookie, loginOrigin, rejectCrossSite, sessionCookie, signUpBrowser, signUpCookie } from './http.js';
 import { NewPasswordSchema, PasswordSchema } from './password-hashing.js';
 import { VERIFY_EMAIL_TTL_MS } from './email-tokens.js';
-import { login, loginTwoFactor, type LoginOutcome, type SecondStep, } from './login.js';
+import { login, loginTwoFactor, type LoginOutcome, type SecondStep } from './login.js';
 import { resendVerification, signUp, verifyEmail } from './sign-up.js';
 import { AuthenticationResponse } from '../passkeys/schemas.js';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
@@ -52,7 +52,11 @@ export async function accountRoutes(app: Api, ctx: AppContext): Promise<void> {
       const verified = await verifyEmail(ctx, request.body.token, signUpCookie(ctx, request), originOf(request));
       if (verified.passwordSet) clearSignUpCookie(ctx, reply);
       return {
-        data: { user: showUser(verified.user), password_set: verified.passwordSet, ...(verified.passwordToken ? { password_token: verified.passwordToken } : {}) },
+        data: {
+          user: showUser(verified.user),
+          password_set: verified.passwordSet,
+          ...(verified.passwordToken ? { password_token: verified.passwordToken } : {}),
+        },
       };
     },
   });
@@ -71,7 +75,8 @@ export async function accountRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   const signedIn = (outcome: LoginOutcome, reply: FastifyReply) => {
-    if (outcome.kind === 'challenge') return { data: { two_factor_required: true as const, challenge_token: outcome.challengeToken, methods: outcome.methods } };
+    if (outcome.kind === 'challenge')
+      return { data: { two_factor_required: true as const, challenge_token: outcome.challengeToken, methods: outcome.methods } };
     return answerSignedIn(ctx, outcome, reply);
   };
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { envelope, singleLine, Timestamp } from '../http/schemas.js';
 import { isoTime } from '../lib/time.js';
-import { rememberDevice, setSessionCookie, } from './http.js';
+import { rememberDevice, setSessionCookie } from './http.js';
 import type { SignedInOutcome } from './login.js';
 import type { UserView } from './users.js';
 
@@ -28,7 +28,12 @@ export const Challenge = envelope(
 export const Accepted = envelope(z.object({ message: z.string() }));
 
 export const Token = z.string().min(1).max(512);
-export const Code = z.string().trim().min(1).max(64).meta({ description: 'A 6-digit TOTP code, or (where allowed) an unused recovery code', example: '123456' });
+export const Code = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .meta({ description: 'A 6-digit TOTP code, or (where allowed) an unused recovery code', example: '123456' });
 export const Name = singleLine(100);
 export const RecoveryCodes = envelope(z.object({ recovery_codes: z.array(z.string()) }));
 

@@ -1,14 +1,13 @@
-
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { principalOf, sessionPrincipalOf } from '../http/request.js';
-import { envelope, problems, } from '../http/schemas.js';
+import { envelope, problems } from '../http/schemas.js';
 import { originOf, type Api } from '../http/types.js';
 import { EmailSchema } from '../lib/email.js';
-import { loginOrigin, } from './http.js';
+import { loginOrigin } from './http.js';
 import { NewPasswordSchema, PasswordSchema } from './password-hashing.js';
 import { changePassword, forgotPassword, resetPassword } from './passwords.js';
-import { userView, } from './users.js';
+import { userView } from './users.js';
 import { disableTwoFactor, enableTwoFactor, regenerateRecoveryCodes, setupTwoFactor } from './two-factor.js';
 import { UserSchema, Accepted, Token, Code, RecoveryCodes, showUser } from './schemas.js';
 
@@ -107,6 +106,8 @@ export async function securityRoutes(app: Api, ctx: AppContext): Promise<void> {
       body: z.object({ password: PasswordSchema, code: Code }),
       response: { 200: RecoveryCodes, ...problems(401, 403, 409, 422, 429) },
     },
-    handler: async (request) => ({ data: { recovery_codes: await regenerateRecoveryCodes(ctx, { userId: principalOf(request).user.id, ...request.body }, loginOrigin(ctx, request)) } }),
+    handler: async (request) => ({
+      data: { recovery_codes: await regenerateRecoveryCodes(ctx, { userId: principalOf(request).user.id, ...request.body }, loginOrigin(ctx, request)) },
+    }),
   });
 }

@@ -1,4 +1,3 @@
-
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { principalOf, sessionPrincipalOf } from '../http/request.js';
@@ -7,9 +6,9 @@ import { envelope, listEnvelope, PaginationQuery, problems, Timestamp } from '..
 import { OrgRoleSchema } from '../access/orgs.js';
 import { originOf, type Api } from '../http/types.js';
 import { isoTime } from '../lib/time.js';
-import { clearSessionCookie, } from './http.js';
+import { clearSessionCookie } from './http.js';
 import { endSession, listSessions } from './sessions.js';
-import { membershipsOf, updateProfile, userView, } from './users.js';
+import { membershipsOf, updateProfile, userView } from './users.js';
 import { sessionEndsAt } from './sessions.js';
 import { UserSchema, SessionSchema, Name, showUser } from './schemas.js';
 
@@ -110,7 +109,12 @@ export async function sessionRoutes(app: Api, ctx: AppContext): Promise<void> {
 
   app.delete('/auth/sessions/:id', {
     config: { auth: 'session' },
-    schema: { tags, summary: 'End one of my sessions', params: z.object({ id: z.string().min(1).max(64) }), response: { 204: z.null(), ...problems(401, 403, 404) } },
+    schema: {
+      tags,
+      summary: 'End one of my sessions',
+      params: z.object({ id: z.string().min(1).max(64) }),
+      response: { 204: z.null(), ...problems(401, 403, 404) },
+    },
     handler: async (request, reply) => {
       const principal = sessionPrincipalOf(request);
       if (!(await endSession(ctx, principal.user.id, request.params.id, originOf(request), 'session.revoked'))) throw HttpErrors.NOT_FOUND();

@@ -2,7 +2,7 @@ import { pageOf, type Page } from '../db/paging.js';
 import { type RequestOrigin, recordAudit } from '../audit/audit.js';
 import type { Principal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
-import type { Executor, } from '../db/index.js';
+import type { Executor } from '../db/index.js';
 import { newId, randomToken } from '../lib/random.js';
 
 /** Cookie values are randomToken(32): 43 base62 characters (256 bits); anything else is refused without a database read. */
@@ -103,7 +103,13 @@ export async function deleteOtherSessions(db: Executor, userId: string, keepId: 
 
 // Sessions of the signed-in user.
 
-export async function endSession(ctx: AppContext, userId: string, sessionId: string, origin: RequestOrigin, action: 'auth.logout' | 'session.revoked'): Promise<boolean> {
+export async function endSession(
+  ctx: AppContext,
+  userId: string,
+  sessionId: string,
+  origin: RequestOrigin,
+  action: 'auth.logout' | 'session.revoked',
+): Promise<boolean> {
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
     const deleted = await trx.deleteFrom('sessions').where('id', '=', sessionId).where('user_id', '=', userId).returning('id').executeTakeFirst();

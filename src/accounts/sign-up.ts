@@ -1,12 +1,12 @@
 import { recordAudit, type RequestOrigin } from '../audit/audit.js';
 import type { AppContext } from '../context.js';
-import { isUniqueViolation, } from '../db/index.js';
-import { newId, } from '../lib/random.js';
+import { isUniqueViolation } from '../db/index.js';
+import { newId } from '../lib/random.js';
 import { sameDigest } from '../lib/secrets.js';
 import { AccountErrors } from './errors.js';
 import { deliver } from '../mail/deliver.js';
 import { accountExistsMail, inBackground, verificationMail } from './mails.js';
-import { hashPassword, isWeakPassword, } from './password-hashing.js';
+import { hashPassword, isWeakPassword } from './password-hashing.js';
 import { RESET_PASSWORD_TTL_MS, VERIFY_EMAIL_TTL_MS, consumeEmailToken, issueEmailToken, mayMail, voidEmailTokens } from './email-tokens.js';
 import { type UserView, userView } from './users.js';
 
@@ -43,30 +43,67 @@ export async function signUp(ctx: AppContext, input: SignUpInput, browser: strin
   const now = ctx.clock.now();
   const link = { purpose: 'verify_email' as const, ttlMs: VERIFY_EMAIL_TTL_MS, passwordHash, browserHash: browserDigest(ctx, browser), now };
 
-  const outcome = await ctx.db.transaction().execute(async (trx) => {
-    const existing = await trx.selectFrom('users').select(['id', 'email_verified_at', 'disabled_at']).where('email', '=', input.email).executeTakeFirst();
-    if (existing) {
-      if (existing.email_verified_at === null && existing.disabled_at === null) {
-        const token = await issueEmailToken(ctx, trx, { userId: existing.id, ...link });
-        await recordAudit(trx, now, { action: 'user.sign_up', actorUserId: existing.id, targetType: 'user', targetId: existing.id, ip: origin.ip, userAgent: origin.userAgent, details: { account: 'unverified' } });
-        return { kind: 'verify' as const, token };
+  const outcome = await ctx.db
+    .transaction()
+    .execute(async (trx) => {
+      const existing = await trx.selectFrom('users').select(['id', 'email_verified_at', 'disabled_at']).where('email', '=', input.email).executeTakeFirst();
+      if (existing) {
+        if (existing.email_verified_at === null && existing.disabled_at === null) {
+          const token = await issueEmailToken(ctx, trx, { userId: existing.id, ...link });
+          await recordAudit(trx, now, {
+            action: 'user.sign_up',
+            actorUserId: existing.id,
+            targetType: 'user',
+            targetId: existing.id,
+            ip: origin.ip,
+            userAgent: origin.userAgent,
+            details: { account: 'unverified' },
+          });
+          return { kind: 'verify' as const, token };
+        }
+        await recordAudit(trx, now, {
+          action: 'user.sign_up',
+          outcome: 'failure',
+          actorUserId: existing.id,
+          targetType: 'user',
+          targetId: existing.id,
+          ip: origin.ip,
+          userAgent: origin.userAgent,
+          details: { reason: 'account_exists' },
+        });
+        return { kind: 'exists' as const };
       }
-      await recordAudit(trx, now, { action: 'user.sign_up', outcome: 'failure', actorUserId: existing.id, targetType: 'user', targetId: existing.id, ip: origin.ip, userAgent: origin.userAgent, details: { reason: 'account_exists' } });
-      return { kind: 'exists' as const };
-    }
-    const userId = newId('usr');
-    await trx
-      .insertInto('users')
-      .values({ id: userId, email: input.email, name: input.name, email_verified_at: null, password_hash: passwordHash, disabled_at: null, created_at: now, updated_at: now })
-      .execute();
-    const token = await issueEmailToken(ctx, trx, { userId, ...link });
-    await recordAudit(trx, now, { action: 'user.created', actorUserId: userId, targetType: 'user', targetId: userId, ip: origin.ip, userAgent: origin.userAgent, details: { via: 'web' } });
-    return { kind: 'verify' as const, token };
-  }).catch(async (error: unknown) => {
-    // Two sign-ups for one new address at once: the loser is a sign-up for a known address.
-    if (isUniqueViolation(error)) return { kind: 'exists' as const };
-    throw error;
-  });
+      const userId = newId('usr');
+      await trx
+        .insertInto('users')
+        .values({
+          id: userId,
+          email: input.email,
+          name: input.name,
+          email_verified_at: null,
+          password_hash: passwordHash,
+          disabled_at: null,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+      const token = await issueEmailToken(ctx, trx, { userId, ...link });
+      await recordAudit(trx, now, {
+        action: 'user.created',
+        actorUserId: userId,
+        targetType: 'user',
+        targetId: userId,
+        ip: origin.ip,
+        userAgent: origin.userAgent,
+        details: { via: 'web' },
+      });
+      return { kind: 'verify' as const, token };
+    })
+    .catch(async (error: unknown) => {
+      // Two sign-ups for one new address at once: the loser is a sign-up for a known address.
+      if (isUniqueViolation(error)) return { kind: 'exists' as const };
+      throw error;
+    });
 
   if (!mailAllowed) return;
   if (outcome.kind === 'verify') deliver(ctx, verificationMail(ctx, input.email, outcome.token, VERIFY_EMAIL_TTL_MS));
@@ -98,8 +135,12 @@ export async function resendVerification(ctx: AppContext, email: string, browser
           .executeTakeFirst()
       : undefined;
     const token = await issueEmailToken(ctx, ctx.db, {
-      userId: user.id, purpose: 'verify_email', ttlMs: VERIFY_EMAIL_TTL_MS, now,
-      passwordHash: ownSignUp?.password_hash ?? null, browserHash: ownSignUp ? browserHash : null,
+      userId: user.id,
+      purpose: 'verify_email',
+      ttlMs: VERIFY_EMAIL_TTL_MS,
+      now,
+      passwordHash: ownSignUp?.password_hash ?? null,
+      browserHash: ownSignUp ? browserHash : null,
     });
     deliver(ctx, verificationMail(ctx, email, token, VERIFY_EMAIL_TTL_MS));
   });
@@ -142,7 +183,12 @@ export async function verifyEmail(ctx: AppContext, token: string, browser: strin
       ? null
       : await issueEmailToken(ctx, trx, { userId: used.user_id, purpose: 'reset_password', ttlMs: RESET_PASSWORD_TTL_MS, now });
     await recordAudit(trx, now, {
-      action: 'user.email_verified', actorUserId: used.user_id, targetType: 'user', targetId: used.user_id, ip: origin.ip, userAgent: origin.userAgent,
+      action: 'user.email_verified',
+      actorUserId: used.user_id,
+      targetType: 'user',
+      targetId: used.user_id,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
       details: { password_set: sameBrowser },
     });
     return { user: await userView(trx, used.user_id), passwordSet: sameBrowser, passwordToken };

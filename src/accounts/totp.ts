@@ -54,7 +54,14 @@ export function newTotpSecret(): string {
 
 export function otpauthUri(secretBase32: string, email: string): string {
   return URI.stringify(
-    new TOTP({ issuer: TOTP_ISSUER, label: email, secret: Secret.fromBase32(secretBase32), algorithm: TOTP_ALGORITHM, digits: TOTP_DIGITS, period: TOTP_PERIOD_SECONDS }),
+    new TOTP({
+      issuer: TOTP_ISSUER,
+      label: email,
+      secret: Secret.fromBase32(secretBase32),
+      algorithm: TOTP_ALGORITHM,
+      digits: TOTP_DIGITS,
+      period: TOTP_PERIOD_SECONDS,
+    }),
   );
 }
 
@@ -137,7 +144,13 @@ export async function consumeRecoveryCode(ctx: AppContext, db: Executor, userId:
 }
 
 /** A TOTP code, or (when `allowRecovery`) an unused recovery code. */
-export async function consumeSecondFactor(ctx: AppContext, db: Executor, userId: string, code: string, allowRecovery: boolean): Promise<'totp' | 'recovery' | null> {
+export async function consumeSecondFactor(
+  ctx: AppContext,
+  db: Executor,
+  userId: string,
+  code: string,
+  allowRecovery: boolean,
+): Promise<'totp' | 'recovery' | null> {
   if (isTotpShaped(code)) return (await consumeTotpCode(ctx, db, userId, code)) ? 'totp' : null;
   if (allowRecovery && (await consumeRecoveryCode(ctx, db, userId, code))) return 'recovery';
   return null;

@@ -1,7 +1,7 @@
-import { recordAudit, } from '../audit/audit.js';
+import { recordAudit } from '../audit/audit.js';
 import type { AppContext } from '../context.js';
 import type { Executor, Trx } from '../db/index.js';
-import { newId, } from '../lib/random.js';
+import { newId } from '../lib/random.js';
 import { isTotpEnabled } from './totp.js';
 export interface UserView {
   id: string;
@@ -13,10 +13,13 @@ export interface UserView {
 }
 
 export async function userView(db: Executor, userId: string): Promise<UserView> {
-  const user = await db.selectFrom('users').select(['id', 'email', 'name', 'email_verified_at', 'created_at']).where('id', '=', userId).executeTakeFirstOrThrow();
+  const user = await db
+    .selectFrom('users')
+    .select(['id', 'email', 'name', 'email_verified_at', 'created_at'])
+    .where('id', '=', userId)
+    .executeTakeFirstOrThrow();
   return { ...user, two_factor_enabled: await isTotpEnabled(db, userId) };
 }
-
 
 /**
  * A code mailed to `email` came back, which proves the mailbox as a verification link does: the user of
@@ -34,7 +37,10 @@ export async function userOfProvenMailbox(trx: Trx, now: number, email: string, 
     return { userId: user.id, isNewUser: false };
   }
   const userId = newId('usr');
-  await trx.insertInto('users').values({ id: userId, email, name: null, email_verified_at: now, password_hash: null, disabled_at: null, created_at: now, updated_at: now }).execute();
+  await trx
+    .insertInto('users')
+    .values({ id: userId, email, name: null, email_verified_at: now, password_hash: null, disabled_at: null, created_at: now, updated_at: now })
+    .execute();
   await recordAudit(trx, now, { action: 'user.created', actorUserId: userId, targetType: 'user', targetId: userId, details: { via } });
   return { userId, isNewUser: true };
 }

@@ -17,7 +17,7 @@ import { AgentErrors } from './errors.js';
 
 const AGENT_KEY_NAME = 'Agent key';
 const PASSKEY_ONLY_MESSAGE =
-  'This account\'s second factor is a passkey, which an API call cannot present: get a key through the browser ' +
+  "This account's second factor is a passkey, which an API call cannot present: get a key through the browser " +
   '(funcspec auth login --web, or Organization Settings → API Keys in the web app).';
 
 function codeDigest(ctx: AppContext, email: string, code: string): string {
@@ -103,7 +103,13 @@ export async function verifyAgent(ctx: AppContext, input: AgentVerifyInput, orig
   // And per address over all its codes, before the comparison: new codes never add up to more guesses.
   await throttle(ctx, 'agent-verify:email', email);
   if (!sameDigest(counted.code_hmac, codeDigest(ctx, email, input.otpCode))) {
-    await recordAudit(ctx.db, now, { action: 'agent.verify', outcome: 'failure', ip: origin.ip, userAgent: origin.userAgent, details: { reason: 'otp_invalid' } });
+    await recordAudit(ctx.db, now, {
+      action: 'agent.verify',
+      outcome: 'failure',
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      details: { reason: 'otp_invalid' },
+    });
     throw AgentErrors.OTP_INVALID({ remaining_attempts: ctx.config.agentOtpMaxAttempts - counted.attempts });
   }
 
@@ -118,7 +124,14 @@ export async function verifyAgent(ctx: AppContext, input: AgentVerifyInput, orig
         : AgentErrors.TWO_FACTOR_REQUIRED({ methods }, { message: PASSKEY_ONLY_MESSAGE });
     }
     if (!(await verifyTotpFactor(ctx, existing.id, input.totpCode))) {
-      await recordAudit(ctx.db, now, { action: 'agent.verify', outcome: 'failure', actorUserId: existing.id, ip: origin.ip, userAgent: origin.userAgent, details: { reason: 'two_factor_invalid' } });
+      await recordAudit(ctx.db, now, {
+        action: 'agent.verify',
+        outcome: 'failure',
+        actorUserId: existing.id,
+        ip: origin.ip,
+        userAgent: origin.userAgent,
+        details: { reason: 'two_factor_invalid' },
+      });
       throw AccountErrors.TWO_FACTOR_INVALID();
     }
   }
@@ -140,7 +153,13 @@ export async function verifyAgent(ctx: AppContext, input: AgentVerifyInput, orig
     const { userId, isNewUser } = proven;
     const current = await currentAgentKey(ctx, trx, userId, now);
     const apiKey = current ?? (await mintAgentKey(issueKey, trx, userId, email, now, origin));
-    await recordAudit(trx, now, { action: 'agent.verify', actorUserId: userId, ip: origin.ip, userAgent: origin.userAgent, details: { is_new_user: isNewUser } });
+    await recordAudit(trx, now, {
+      action: 'agent.verify',
+      actorUserId: userId,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      details: { is_new_user: isNewUser },
+    });
     return { email, api_key: apiKey, is_new_user: isNewUser };
   });
 }
@@ -178,11 +197,24 @@ async function mintAgentKey(issueKey: IssueKey, trx: Trx, userId: string, email:
   if (!orgId) {
     const local = email.split('@')[0]!;
     const org = await insertOrganization(trx, now, { name: `${local}'s organization`, slug: uniqueSlug(local), ownerId: userId });
-    await recordAudit(trx, now, { action: 'organization.created', orgId: org.id, actorUserId: userId, targetType: 'organization', targetId: org.id, ip: origin.ip, userAgent: origin.userAgent });
+    await recordAudit(trx, now, {
+      action: 'organization.created',
+      orgId: org.id,
+      actorUserId: userId,
+      targetType: 'organization',
+      targetId: org.id,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+    });
     orgId = org.id;
   }
   const { key } = await issueKey({
-    orgId, userId, name: AGENT_KEY_NAME, kind: 'agent', by: { userId, keyId: null, ip: origin.ip, userAgent: origin.userAgent }, via: 'agent',
+    orgId,
+    userId,
+    name: AGENT_KEY_NAME,
+    kind: 'agent',
+    by: { userId, keyId: null, ip: origin.ip, userAgent: origin.userAgent },
+    via: 'agent',
   });
   return key;
 }

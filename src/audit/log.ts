@@ -4,7 +4,6 @@ import { countRows, offsetOf, type Page } from '../db/paging.js';
 import { normalizeEmail } from '../lib/email.js';
 import type { Outcome } from './tables.js';
 
-
 export interface AuditFilter {
   /** A user id or an e-mail address. */
   actor?: string;

@@ -64,7 +64,15 @@ export function registerAuthGate(app: FastifyInstance, ctx: AppContext, sessions
       early?.catch(() => {}); // awaited below when it is used
       // A request refused here is not counted (what was counted early is given back): a blocked address,
       // a revoked key or a database outage cannot use up the key's hourly allowance.
-      const uncount = () => (cached ? early?.then(() => ctx.limiter.release(limitKey(cached)), () => {}).catch(() => {}) : undefined);
+      const uncount = () =>
+        cached
+          ? early
+              ?.then(
+                () => ctx.limiter.release(limitKey(cached)),
+                () => {},
+              )
+              .catch(() => {})
+          : undefined;
       let check: Awaited<ReturnType<typeof ctx.keys.check>>;
       try {
         check = await ctx.keys.check(hash, request.ip, await stamps);

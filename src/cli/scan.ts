@@ -103,7 +103,9 @@ function git(dir: string, args: string[]): Promise<string> {
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
     child.on('error', (error) => reject(new UsageError(`cannot run git: ${error.message}`)));
-    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out).toString('utf8')) : reject(new UsageError(`git in ${dir}: ${err.trim() || `exit ${code}`}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(Buffer.concat(out).toString('utf8')) : reject(new UsageError(`git in ${dir}: ${err.trim() || `exit ${code}`}`)),
+    );
   });
 }
 

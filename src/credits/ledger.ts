@@ -155,7 +155,12 @@ export interface DebitResult {
  * transaction as the ledger row, so concurrent debits cannot overdraw and one idempotency key debits once.
  * `record` (the audit entry) runs in that transaction too: no debit without it, and none of it without the debit.
  */
-export async function debitCredits(db: Db, now: number, input: DebitInput, record?: (trx: Executor, entry: CreditLedgerTable) => Promise<void>): Promise<DebitResult> {
+export async function debitCredits(
+  db: Db,
+  now: number,
+  input: DebitInput,
+  record?: (trx: Executor, entry: CreditLedgerTable) => Promise<void>,
+): Promise<DebitResult> {
   const previous = await findDebit(db, input.orgId, input.idempotencyKey);
   if (previous) return replay(previous, input);
   try {

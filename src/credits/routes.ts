@@ -29,7 +29,7 @@ export async function creditRoutes(app: Api, ctx: AppContext): Promise<void> {
     schema: {
       tags: ['Credits'],
       summary: "The caller's organization's credits",
-      description: 'With an API key: the key\'s organization. With a session: `?organization=` (id or slug), else the oldest membership.',
+      description: "With an API key: the key's organization. With a session: `?organization=` (id or slug), else the oldest membership.",
       querystring: z.object({ organization: z.string().max(100).optional() }),
       response: { 200: BalanceSchema, ...problems(401, 404, 429) },
     },
@@ -72,7 +72,7 @@ function ledgerRoutes(app: Api, credits: Credits): void {
     config: { auth: 'any', scope: 'credits:read', org: 'owner' },
     schema: {
       tags: ['Credits'],
-      summary: 'Every grant and debit of the organization\'s credits, newest first (owner)',
+      summary: "Every grant and debit of the organization's credits, newest first (owner)",
       params: z.object({ org: z.string().max(100) }),
       querystring: PaginationQuery,
       response: {
@@ -130,7 +130,11 @@ function ledgerRoutes(app: Api, credits: Credits): void {
     handler: async (request, reply) => {
       const { org } = orgAccessOf(request);
       const { amount, reason, idempotency_key } = request.body;
-      const { entry, replayed, balance } = await credits.debit(org, actorOf(principalOf(request), originOf(request)), { amount, reason, idempotencyKey: idempotency_key });
+      const { entry, replayed, balance } = await credits.debit(org, actorOf(principalOf(request), originOf(request)), {
+        amount,
+        reason,
+        idempotencyKey: idempotency_key,
+      });
       reply.code(201).header('idempotent-replayed', String(replayed));
       return {
         data: {

@@ -65,7 +65,11 @@ export class Credits {
       { orgId: org.id, micros: toMicros(input.amount), reason: input.reason, idempotencyKey: input.idempotencyKey, actorUserId: actor.userId },
       (trx, entry) =>
         recordAudit(trx, now, {
-          action: 'credits.debited', orgId: org.id, targetType: 'credit_ledger', targetId: entry.id, ...byActor(actor),
+          action: 'credits.debited',
+          orgId: org.id,
+          targetType: 'credit_ledger',
+          targetId: entry.id,
+          ...byActor(actor),
           details: { amount: toCredits(entry.amount_micros), reason: entry.reason },
         }),
     );

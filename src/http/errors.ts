@@ -92,8 +92,5 @@ export function dependencyUnavailable(dependency: string): ApiError {
 
 /** The 429 answer, with the Retry-After header and the matching details field. */
 export function rateLimited(retryAfterSeconds: number, extraHeaders: Record<string, string> = {}): ApiError {
-  return HttpErrors.RATE_LIMITED(
-    { retry_after_seconds: retryAfterSeconds },
-    { headers: { 'retry-after': String(retryAfterSeconds), ...extraHeaders } },
-  );
+  return HttpErrors.RATE_LIMITED({ retry_after_seconds: retryAfterSeconds }, { headers: { 'retry-after': String(retryAfterSeconds), ...extraHeaders } });
 }

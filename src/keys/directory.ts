@@ -17,10 +17,7 @@ export interface KeyRecord {
   allowedByKey: AllowList;
 }
 
-export type KeyCheck =
-  | { ok: true; principal: ApiKeyPrincipal }
-  | { ok: false; reason: 'invalid' }
-  | { ok: false; reason: 'ip_not_allowed' };
+export type KeyCheck = { ok: true; principal: ApiKeyPrincipal } | { ok: false; reason: 'invalid' } | { ok: false; reason: 'ip_not_allowed' };
 
 const FILTER_SYNC_MARGIN_MS = 5 * 60_000;
 
@@ -52,7 +49,10 @@ export class KeyDirectory {
 
   /** Loads every stored key hash into the filter; call once at start-up. */
   async load(): Promise<void> {
-    const count = await this.db.selectFrom('api_keys').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const count = await this.db
+      .selectFrom('api_keys')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     const filter = new KeyHashFilter(Math.max(100_000, Number(count.n) * 2));
     const stamps = await this.stamps.read();
     const startedAt = this.clock.now();
@@ -148,10 +148,24 @@ export class KeyDirectory {
       // The key acts as its member: without the membership it can do nothing.
       .leftJoin('memberships as m', (join) => join.onRef('m.org_id', '=', 'k.org_id').onRef('m.user_id', '=', 'k.user_id'))
       .select([
-        'k.id as key_id', 'k.name as key_name', 'k.last_four', 'k.allowed_ips as key_allowed_ips', 'k.expires_at', 'k.revoked_at',
-        'k.scopes', 'k.project_ids',
-        'u.id as user_id', 'u.email', 'u.name as user_name', 'u.disabled_at',
-        'o.id as org_id', 'o.name as org_name', 'o.slug', 'o.plan', 'o.rate_limit', 'o.allowed_ips as org_allowed_ips',
+        'k.id as key_id',
+        'k.name as key_name',
+        'k.last_four',
+        'k.allowed_ips as key_allowed_ips',
+        'k.expires_at',
+        'k.revoked_at',
+        'k.scopes',
+        'k.project_ids',
+        'u.id as user_id',
+        'u.email',
+        'u.name as user_name',
+        'u.disabled_at',
+        'o.id as org_id',
+        'o.name as org_name',
+        'o.slug',
+        'o.plan',
+        'o.rate_limit',
+        'o.allowed_ips as org_allowed_ips',
         'm.role',
       ])
       .where('k.key_hash', '=', hash)
@@ -159,24 +173,25 @@ export class KeyDirectory {
     if (!row) return null;
     const { role } = row;
     return {
-      principal: role !== null && row.disabled_at === null
-        ? {
-            via: 'api_key',
-            user: { id: row.user_id, email: row.email, name: row.user_name },
-            org: { id: row.org_id, name: row.org_name, slug: row.slug, plan: row.plan, rate_limit: row.rate_limit, allowed_ips: row.org_allowed_ips },
-            role,
-            apiKey: {
-              id: row.key_id,
-              name: row.key_name,
-              last_four: row.last_four,
-              allowed_ips: row.key_allowed_ips,
-              ends_at: endOf(row.expires_at, row.revoked_at),
-              scopes: readScopes(row.scopes),
-              project_ids: readProjectIds(row.project_ids),
-            },
-            session: null,
-          }
-        : null,
+      principal:
+        role !== null && row.disabled_at === null
+          ? {
+              via: 'api_key',
+              user: { id: row.user_id, email: row.email, name: row.user_name },
+              org: { id: row.org_id, name: row.org_name, slug: row.slug, plan: row.plan, rate_limit: row.rate_limit, allowed_ips: row.org_allowed_ips },
+              role,
+              apiKey: {
+                id: row.key_id,
+                name: row.key_name,
+                last_four: row.last_four,
+                allowed_ips: row.key_allowed_ips,
+                ends_at: endOf(row.expires_at, row.revoked_at),
+                scopes: readScopes(row.scopes),
+                project_ids: readProjectIds(row.project_ids),
+              },
+              session: null,
+            }
+          : null,
       expiresAt: row.expires_at,
       revokedAt: row.revoked_at,
       allowedByOrg: compileAllowList(row.org_allowed_ips),

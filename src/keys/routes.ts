@@ -103,7 +103,11 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
         name: singleLine(100),
         expires_at: z.iso.datetime({ offset: true }).nullable().optional(),
         allowed_ips: AllowListSchema.optional(),
-        scopes: z.array(GrantSchema).min(1, 'must name at least one scope (leave it out for everything)').max(SCOPES.length + 1).optional(),
+        scopes: z
+          .array(GrantSchema)
+          .min(1, 'must name at least one scope (leave it out for everything)')
+          .max(SCOPES.length + 1)
+          .optional(),
         project_ids: z
           .array(z.string().min(1).max(100))
           .min(1, 'must name at least one project (leave it out for every project)')
@@ -118,7 +122,13 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
       const access = orgAccessOf(request);
       const expiresAt = futureTime('expires_at', request.body.expires_at, ctx.clock.now());
       const { name, allowed_ips, scopes, project_ids } = request.body;
-      const { key, view } = await createKey(ctx, access, principal, { name, expiresAt, allowedIps: allowed_ips ?? null, scopes, projects: project_ids }, originOf(request));
+      const { key, view } = await createKey(
+        ctx,
+        access,
+        principal,
+        { name, expiresAt, allowedIps: allowed_ips ?? null, scopes, projects: project_ids },
+        originOf(request),
+      );
       reply.code(201);
       return { data: { ...keyOut(view), key } };
     },
@@ -212,7 +222,13 @@ export async function keyLifecycleRoutes(app: Api, ctx: AppContext): Promise<voi
       if (from >= to) throw HttpErrors.VALIDATION_FAILED({ fields: { from: 'must be before to' } });
       if (to - from > 93 * DAY_MS) throw HttpErrors.VALIDATION_FAILED({ fields: { from: 'the range is at most 93 days' } });
       const rows = await usageRows(ctx, access, principal, { from, to, keyId: request.query.key_id });
-      const data = rows.map((row) => ({ key_id: row.key_id, key_name: row.key_name, hour: isoTime(row.hour_start), requests: Number(row.requests), by_status: byStatus(row) }));
+      const data = rows.map((row) => ({
+        key_id: row.key_id,
+        key_name: row.key_name,
+        hour: isoTime(row.hour_start),
+        requests: Number(row.requests),
+        by_status: byStatus(row),
+      }));
       return { data, meta: { from: isoTime(from), to: isoTime(to), total_requests: data.reduce((sum, row) => sum + row.requests, 0) } };
     },
   });

@@ -75,7 +75,8 @@ export async function createKey(ctx: AppContext, access: OrgAccess, principal: P
   let projectIds: string[] | null | undefined = input.projects;
   if (projectIds) {
     const found = await projectIdsIn(ctx.db, access.org.id, projectIds);
-    if (found.unknown.length > 0) throw HttpErrors.VALIDATION_FAILED({ fields: { project_ids: `no project ${found.unknown.join(', ')} in this organization` } });
+    if (found.unknown.length > 0)
+      throw HttpErrors.VALIDATION_FAILED({ fields: { project_ids: `no project ${found.unknown.join(', ')} in this organization` } });
     projectIds = found.ids;
   }
   // Made through a key, the new key is bounded by it: what was not asked for is inherited, more is refused.
@@ -116,8 +117,14 @@ export async function revokeKey(ctx: AppContext, access: OrgAccess, principal: P
     if (!updated) return;
     await announce(trx, 'auth');
     await recordAudit(trx, now, {
-      action: 'api_key.revoked', orgId: access.org.id, actorUserId: principal.user.id, actorKeyId: principal.apiKey?.id,
-      targetType: 'api_key', targetId: key.id, ip: origin.ip, userAgent: origin.userAgent,
+      action: 'api_key.revoked',
+      orgId: access.org.id,
+      actorUserId: principal.user.id,
+      actorKeyId: principal.apiKey?.id,
+      targetType: 'api_key',
+      targetId: key.id,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
       details: { name: key.name, last_four: key.last_four },
     });
   });
@@ -236,8 +243,18 @@ export async function keyUsageSince(ctx: AppContext, keyId: string, since: numbe
  */
 function isWithin(caller: ApiKeyPrincipal['apiKey'], key: Pick<ApiKeysTable, 'expires_at' | 'allowed_ips' | 'scopes' | 'project_ids'>): boolean {
   const callerIps = readAllowList(caller.allowed_ips);
-  const bounds: KeyBounds = { endsAt: caller.ends_at, allowedIps: callerIps.length > 0 ? callerIps : null, scopes: caller.scopes, projectIds: caller.project_ids };
+  const bounds: KeyBounds = {
+    endsAt: caller.ends_at,
+    allowedIps: callerIps.length > 0 ? callerIps : null,
+    scopes: caller.scopes,
+    projectIds: caller.project_ids,
+  };
   const own = readAllowList(key.allowed_ips);
-  const checked = attenuate(bounds, { expiresAt: key.expires_at, allowedIps: own, scopes: readScopes(key.scopes), projectIds: readProjectIds(key.project_ids) });
+  const checked = attenuate(bounds, {
+    expiresAt: key.expires_at,
+    allowedIps: own,
+    scopes: readScopes(key.scopes),
+    projectIds: readProjectIds(key.project_ids),
+  });
   return checked.ok && checked.expiresAt === key.expires_at && (bounds.allowedIps === null || own.length > 0);
 }

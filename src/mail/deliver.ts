@@ -9,4 +9,3 @@ import type { Mail, Mailer } from './mailer.js';
 export function deliver(ctx: { mailer: Mailer; log: Logger }, mail: Mail): void {
   ctx.mailer.send(mail).catch((error: unknown) => ctx.log.error({ err: error, subject: mail.subject }, 'mail failed'));
 }
-

@@ -100,7 +100,7 @@ export async function invitationRoutes(app: Api, ctx: AppContext): Promise<void>
       tags: ['Invitations'],
       summary: 'Accept an invitation as the invited person (session, or any API key of theirs)',
       description:
-        'The caller\'s verified e-mail must be the invited address. The role is the one in the invitation. ' +
+        "The caller's verified e-mail must be the invited address. The role is the one in the invitation. " +
         'Accepted with an API key (which is bound to another organization), the answer also carries `api_key`: ' +
         'a new key for the organization joined, shown this once.',
       body: z.strictObject({ token: z.string().min(1).max(200) }),

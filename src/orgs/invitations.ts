@@ -20,7 +20,6 @@ import type { InvitationRole, InvitationsTable, OrganizationsTable, OrgRole, Inv
 const HOUR_MS = 3_600_000;
 export const INVITATION_TTL_MS = 7 * 24 * HOUR_MS;
 
-
 export function invitationStatus(invitation: InvitationsTable, now: number): InvitationStatus {
   if (invitation.accepted_at !== null) return 'accepted';
   if (invitation.canceled_at !== null) return 'canceled';
@@ -82,7 +81,11 @@ export async function createInvitation(
       };
       await trx.insertInto('invitations').values(row).execute();
       await recordAudit(trx, now, {
-        action: 'invitation.created', orgId: org.id, targetType: 'invitation', targetId: row.id, ...byActor(actor),
+        action: 'invitation.created',
+        orgId: org.id,
+        targetType: 'invitation',
+        targetId: row.id,
+        ...byActor(actor),
         details: { email: row.email, role: row.role, ...(replaced.length ? { replaced: replaced.map((r) => r.id) } : {}) },
       });
       return row;
@@ -108,8 +111,13 @@ export async function createInvitation(
     await ctx.db.transaction().execute(async (trx) => {
       await trx.updateTable('invitations').set({ canceled_at: ctx.clock.now() }).where('id', '=', invitation.id).where('accepted_at', 'is', null).execute();
       await recordAudit(trx, ctx.clock.now(), {
-        action: 'invitation.canceled', orgId: org.id, targetType: 'invitation', targetId: invitation.id, ...byActor(actor),
-        outcome: 'failure', details: { reason: 'mail_delivery_failed' },
+        action: 'invitation.canceled',
+        orgId: org.id,
+        targetType: 'invitation',
+        targetId: invitation.id,
+        ...byActor(actor),
+        outcome: 'failure',
+        details: { reason: 'mail_delivery_failed' },
       });
     });
     throw MailErrors.MAIL_DELIVERY_FAILED();
@@ -153,7 +161,11 @@ export async function cancelInvitation(ctx: AppContext, actor: Actor, orgId: str
       throw OrgErrors.INVITATION_NOT_PENDING({ invitation_id: invitationId });
     }
     await recordAudit(trx, now, {
-      action: 'invitation.canceled', orgId, targetType: 'invitation', targetId: invitationId, ...byActor(actor),
+      action: 'invitation.canceled',
+      orgId,
+      targetType: 'invitation',
+      targetId: invitationId,
+      ...byActor(actor),
       details: { email: canceled.email, role: canceled.role },
     });
   });
@@ -181,8 +193,13 @@ export async function acceptInvitation(ctx: AppContext, principal: Principal, ac
   if (user.email_verified_at === null) throw AccountErrors.EMAIL_NOT_VERIFIED();
   if (user.email !== invitation.email) {
     await recordAudit(ctx.db, now, {
-      action: 'invitation.accept', orgId: invitation.org_id, targetType: 'invitation', targetId: invitation.id, ...byActor(actor),
-      outcome: 'failure', details: { reason: 'email_mismatch' },
+      action: 'invitation.accept',
+      orgId: invitation.org_id,
+      targetType: 'invitation',
+      targetId: invitation.id,
+      ...byActor(actor),
+      outcome: 'failure',
+      details: { reason: 'email_mismatch' },
     });
     throw OrgErrors.INVITATION_EMAIL_MISMATCH();
   }
@@ -206,11 +223,19 @@ export async function acceptInvitation(ctx: AppContext, principal: Principal, ac
       // The new member's keys act in the organization from now on, at every process.
       await announce(trx, 'auth');
       await recordAudit(trx, now, {
-        action: 'invitation.accepted', orgId: invitation.org_id, targetType: 'invitation', targetId: invitation.id, ...byActor(actor),
+        action: 'invitation.accepted',
+        orgId: invitation.org_id,
+        targetType: 'invitation',
+        targetId: invitation.id,
+        ...byActor(actor),
         details: { email: invitation.email, role: consumed.role },
       });
       await recordAudit(trx, now, {
-        action: 'member.added', orgId: invitation.org_id, targetType: 'user', targetId: actor.userId, ...byActor(actor),
+        action: 'member.added',
+        orgId: invitation.org_id,
+        targetType: 'user',
+        targetId: actor.userId,
+        ...byActor(actor),
         details: { email: invitation.email, role: consumed.role, invitation_id: invitation.id },
       });
       const org = (await findOrganization(trx, invitation.org_id))!;

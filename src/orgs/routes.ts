@@ -33,7 +33,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
     config: { auth: 'any', scope: 'org:read' },
     schema: {
       tags: ['Organizations'],
-      summary: 'My organizations (with an API key: the key\'s organization)',
+      summary: "My organizations (with an API key: the key's organization)",
       querystring: PaginationQuery,
       response: { 200: listEnvelope(OrganizationSchema), ...problems(401, 422, 429) },
     },
@@ -86,7 +86,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
       tags: ['Organizations'],
       summary: 'Rename, change the slug, the allowed IPs or the key hygiene mails (admin+)',
       description:
-        '`allowed_ips`: IPs/CIDRs from which the organization\'s API keys may be used; `null` or `[]` = any address. ' +
+        "`allowed_ips`: IPs/CIDRs from which the organization's API keys may be used; `null` or `[]` = any address. " +
         '`key_expiry_mails` and `unused_keys_digest` turn the key hygiene mails on or off for the organization.',
       params: OrgParams,
       body: z

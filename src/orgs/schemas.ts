@@ -45,6 +45,5 @@ export function organizationView(org: OrganizationsTable, role: OrgRole): z.infe
   };
 }
 
-
 export const MemberSchema = rosterSchema(OrgRoleSchema, 'Member');
 export const memberView = (row: MemberRow): z.infer<typeof MemberSchema> => rosterView(row);

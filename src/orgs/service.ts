@@ -46,8 +46,16 @@ export async function mintMemberKey(
   // The maker's projects are in another organization (the gate refuses keys bound to projects here): none carry over.
   const { expiresAt, allowedIps, scopes } = attenuate(bounds, {}) as Extract<Attenuated, { ok: true }>;
   const { row, key } = await issueKey({
-    orgId: org.id, userId: actor.userId, name: `Key for ${org.slug}`.slice(0, 100), kind: 'user', expiresAt, allowedIps, scopes,
-    projectIds: bounds.projectIds === null ? null : [], by: actor, via,
+    orgId: org.id,
+    userId: actor.userId,
+    name: `Key for ${org.slug}`.slice(0, 100),
+    kind: 'user',
+    expiresAt,
+    allowedIps,
+    scopes,
+    projectIds: bounds.projectIds === null ? null : [],
+    by: actor,
+    via,
   });
   return { id: row.id, name: row.name, key };
 }
@@ -73,7 +81,11 @@ export async function createOrganization(
     return issuingKeys(ctx, async (trx, issueKey) => {
       const org = await insertOrganization(trx, now, { name: input.name, slug, ownerId: actor.userId });
       await recordAudit(trx, now, {
-        action: 'organization.created', orgId: org.id, targetType: 'organization', targetId: org.id, ...byActor(actor),
+        action: 'organization.created',
+        orgId: org.id,
+        targetType: 'organization',
+        targetId: org.id,
+        ...byActor(actor),
         details: { name: org.name, slug: org.slug },
       });
       return { org, apiKey: keyBounds ? await mintMemberKey(issueKey, actor, org, 'organization', keyBounds) : null };
@@ -105,10 +117,7 @@ export interface OrgWithRole extends OrganizationsTable {
 
 /** The caller's organizations: all of them with a session, only the key's own with an API key. */
 export async function listMyOrganizations(ctx: AppContext, principal: Principal, page: Page): Promise<{ rows: OrgWithRole[]; total: number }> {
-  let base = ctx.db
-    .selectFrom('organizations as o')
-    .innerJoin('memberships as m', 'm.org_id', 'o.id')
-    .where('m.user_id', '=', principal.user.id);
+  let base = ctx.db.selectFrom('organizations as o').innerJoin('memberships as m', 'm.org_id', 'o.id').where('m.user_id', '=', principal.user.id);
   if (principal.org) base = base.where('o.id', '=', principal.org.id);
   const [rows, total] = await Promise.all([
     base.selectAll('o').select('m.role').orderBy('m.created_at').orderBy('o.id').limit(page.per).offset(offsetOf(page)).execute(),
@@ -155,15 +164,21 @@ export async function updateOrganization(ctx: AppContext, actor: Actor, orgId: s
         .executeTakeFirstOrThrow();
       const details: Record<string, unknown> = {};
       for (const field of Object.keys(changes) as Array<keyof OrganizationsTable>) {
-        details[field] = field === 'allowed_ips'
-          ? { from: readAllowList(before.allowed_ips), to: readAllowList(after.allowed_ips) }
-          : (MAIL_SWITCHES as readonly string[]).includes(field)
-            ? { from: before[field] === 1, to: after[field] === 1 }
-            : { from: before[field], to: after[field] };
+        details[field] =
+          field === 'allowed_ips'
+            ? { from: readAllowList(before.allowed_ips), to: readAllowList(after.allowed_ips) }
+            : (MAIL_SWITCHES as readonly string[]).includes(field)
+              ? { from: before[field] === 1, to: after[field] === 1 }
+              : { from: before[field], to: after[field] };
       }
       await announce(trx, 'auth'); // keys carry the organization's name, slug and allow-list
       await recordAudit(trx, now, {
-        action: 'organization.updated', orgId, targetType: 'organization', targetId: orgId, ...byActor(actor), details,
+        action: 'organization.updated',
+        orgId,
+        targetType: 'organization',
+        targetId: orgId,
+        ...byActor(actor),
+        details,
       });
       return after;
     });
@@ -183,7 +198,11 @@ export async function deleteOrganization(ctx: AppContext, actor: Actor, orgId: s
     await trx.deleteFrom('organizations').where('id', '=', orgId).execute();
     await announce(trx, 'auth');
     await recordAudit(trx, now, {
-      action: 'organization.deleted', orgId, targetType: 'organization', targetId: orgId, ...byActor(actor),
+      action: 'organization.deleted',
+      orgId,
+      targetType: 'organization',
+      targetId: orgId,
+      ...byActor(actor),
       details: { name: org.name, slug: org.slug },
     });
   });
@@ -231,7 +250,11 @@ export async function changeMemberRole(ctx: AppContext, actor: Actor, orgId: str
     if (target.role === 'owner') await ensureAnOwner(trx, orgId);
     await announce(trx, 'auth'); // the member's keys carry their role
     await recordAudit(trx, now, {
-      action: 'member.role_changed', orgId, targetType: 'user', targetId: targetUserId, ...byActor(actor),
+      action: 'member.role_changed',
+      orgId,
+      targetType: 'user',
+      targetId: targetUserId,
+      ...byActor(actor),
       details: { email: target.email, from: target.role, to: role },
     });
     if (ROLE_RANK[role] < ROLE_RANK.admin) await cancelInvitationsBy(trx, now, actor, orgId, targetUserId, 'inviter_demoted');
@@ -262,7 +285,11 @@ export async function removeMember(ctx: AppContext, actor: Actor, orgId: string,
     await cancelInvitationsBy(trx, now, actor, orgId, targetUserId, leaving ? 'inviter_left' : 'inviter_removed');
     await announce(trx, 'auth');
     await recordAudit(trx, now, {
-      action: leaving ? 'member.left' : 'member.removed', orgId, targetType: 'user', targetId: targetUserId, ...byActor(actor),
+      action: leaving ? 'member.left' : 'member.removed',
+      orgId,
+      targetType: 'user',
+      targetId: targetUserId,
+      ...byActor(actor),
       details: {
         email: target.email,
         role: target.role,
@@ -286,7 +313,11 @@ async function cancelInvitationsBy(trx: Trx, now: number, actor: Actor, orgId: s
     .execute();
   for (const invitation of canceled) {
     await recordAudit(trx, now, {
-      action: 'invitation.canceled', orgId, targetType: 'invitation', targetId: invitation.id, ...byActor(actor),
+      action: 'invitation.canceled',
+      orgId,
+      targetType: 'invitation',
+      targetId: invitation.id,
+      ...byActor(actor),
       details: { email: invitation.email, role: invitation.role, reason },
     });
   }
@@ -305,7 +336,11 @@ export async function transferOwnership(ctx: AppContext, actor: Actor, orgId: st
     await ensureAnOwner(trx, orgId);
     await announce(trx, 'auth');
     await recordAudit(trx, now, {
-      action: 'organization.ownership_transferred', orgId, targetType: 'user', targetId: targetUserId, ...byActor(actor),
+      action: 'organization.ownership_transferred',
+      orgId,
+      targetType: 'user',
+      targetId: targetUserId,
+      ...byActor(actor),
       details: { from_user_id: actor.userId, to_user_id: targetUserId, to_email: target.email, to_previous_role: target.role, from_new_role: 'admin' },
     });
     return { ...target, role: 'owner' };

@@ -5,11 +5,7 @@ import type { OrganizationsTable } from './tables.js';
 import { countRows } from '../db/paging.js';
 
 /** Creates an organization with its owner, in the caller's transaction. */
-export async function insertOrganization(
-  trx: Executor,
-  now: number,
-  input: { name: string; slug: string; ownerId: string },
-): Promise<OrganizationsTable> {
+export async function insertOrganization(trx: Executor, now: number, input: { name: string; slug: string; ownerId: string }): Promise<OrganizationsTable> {
   const org: OrganizationsTable = {
     id: newId('org'),
     name: input.name,
@@ -31,4 +27,3 @@ export async function insertOrganization(
 export async function countOwners(db: Executor, orgId: string): Promise<number> {
   return countRows(db.selectFrom('memberships').where('org_id', '=', orgId).where('role', '=', 'owner'));
 }
-

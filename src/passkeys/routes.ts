@@ -53,8 +53,7 @@ function proofOf(body: z.infer<typeof Reauthenticate>): Reauthentication {
 }
 
 const REAUTHENTICATION =
-  'Send exactly one of `password`, `code` (a current TOTP code) or `passkey` (the assertion for the options of ' +
-  '/auth/passkeys/reauthentication/options).';
+  'Send exactly one of `password`, `code` (a current TOTP code) or `passkey` (the assertion for the options of ' + '/auth/passkeys/reauthentication/options).';
 
 function showPasskey(passkey: PasskeyView) {
   return { ...passkey, created_at: isoTime(passkey.created_at), last_used_at: isoTime(passkey.last_used_at) };
@@ -93,7 +92,7 @@ export async function passkeyRoutes(app: Api, ctx: AppContext): Promise<void> {
     config: { auth: 'session' },
     schema: {
       tags,
-      summary: 'Finish adding a passkey: the browser\'s answer to the registration options, and a name for it',
+      summary: "Finish adding a passkey: the browser's answer to the registration options, and a name for it",
       description:
         'The first second factor of an account (no TOTP, no passkey yet) signs out every other session: from now on a password ' +
         'login asks for a passkey (or a TOTP code). A security notice is mailed.',
@@ -113,8 +112,16 @@ export async function passkeyRoutes(app: Api, ctx: AppContext): Promise<void> {
 
   app.patch('/auth/passkeys/:id', {
     config: { auth: 'session' },
-    schema: { tags, summary: 'Rename one of my passkeys', params: Id, body: z.object({ name: Name }).strict(), response: { 200: envelope(PasskeySchema), ...problems(401, 403, 404, 422) } },
-    handler: async (request) => ({ data: showPasskey(await renamePasskey(ctx, principalOf(request).user.id, request.params.id, request.body.name, originOf(request))) }),
+    schema: {
+      tags,
+      summary: 'Rename one of my passkeys',
+      params: Id,
+      body: z.object({ name: Name }).strict(),
+      response: { 200: envelope(PasskeySchema), ...problems(401, 403, 404, 422) },
+    },
+    handler: async (request) => ({
+      data: showPasskey(await renamePasskey(ctx, principalOf(request).user.id, request.params.id, request.body.name, originOf(request))),
+    }),
   });
 
   app.delete('/auth/passkeys/:id', {
@@ -148,7 +155,6 @@ export async function passkeyRoutes(app: Api, ctx: AppContext): Promise<void> {
       return { data: await assertionOptions(ctx, { purpose: 'reauthenticate', binding: principal.session!.id, userId: principal.user.id }) };
     },
   });
-
 }
 
 /** Signing in with a passkey, as the first step or the second. */

@@ -48,7 +48,15 @@ export interface PasskeyView {
 
 const VIEW_COLUMNS = ['id', 'name', 'device_type', 'backed_up', 'transports', 'created_at', 'last_used_at'] as const;
 
-function view(row: { id: string; name: string; device_type: 'singleDevice' | 'multiDevice'; backed_up: number; transports: string; created_at: number; last_used_at: number | null }): PasskeyView {
+function view(row: {
+  id: string;
+  name: string;
+  device_type: 'singleDevice' | 'multiDevice';
+  backed_up: number;
+  transports: string;
+  created_at: number;
+  last_used_at: number | null;
+}): PasskeyView {
   return { ...row, backed_up: row.backed_up === 1, transports: parseTransports(row.transports) };
 }
 
@@ -67,7 +75,13 @@ export async function hasPasskeys(db: Executor, userId: string): Promise<boolean
 }
 
 export async function listPasskeys(ctx: AppContext, userId: string): Promise<PasskeyView[]> {
-  const rows = await ctx.db.selectFrom('passkeys').select(VIEW_COLUMNS).where('user_id', '=', userId).orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+  const rows = await ctx.db
+    .selectFrom('passkeys')
+    .select(VIEW_COLUMNS)
+    .where('user_id', '=', userId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
   return rows.map(view);
 }
 
@@ -93,7 +107,10 @@ interface ChallengeBinding {
 async function storeChallenge(ctx: AppContext, challenge: string, bound: ChallengeBinding): Promise<void> {
   const now = ctx.clock.now();
   // Housekeeping: challenges an hour past their end are of no further use.
-  await ctx.db.deleteFrom('passkey_challenges').where('expires_at', '<', now - 3_600_000).execute();
+  await ctx.db
+    .deleteFrom('passkey_challenges')
+    .where('expires_at', '<', now - 3_600_000)
+    .execute();
   await ctx.db
     .insertInto('passkey_challenges')
     .values({
@@ -124,7 +141,12 @@ function signedChallenge(clientDataJSON: string): string | null {
  * Uses up the challenge a response signed, if it was issued for this purpose to this session or attempt
  * and is still live: one guarded UPDATE, so of concurrent uses exactly one wins and a replay finds nothing.
  */
-async function consumeChallenge(ctx: AppContext, clientDataJSON: string, purpose: PasskeyChallengePurpose, binding: string): Promise<{ challenge: string; userId: string | null }> {
+async function consumeChallenge(
+  ctx: AppContext,
+  clientDataJSON: string,
+  purpose: PasskeyChallengePurpose,
+  binding: string,
+): Promise<{ challenge: string; userId: string | null }> {
   const challenge = signedChallenge(clientDataJSON);
   if (!challenge) throw PasskeyErrors.PASSKEY_CHALLENGE_INVALID();
   const now = ctx.clock.now();
@@ -185,7 +207,14 @@ export async function finishRegistration(
   const { verifyRegistrationResponse } = await webauthn();
   const now = ctx.clock.now();
   const refuse = async (reason: string) => {
-    await recordAudit(ctx.db, now, { action: 'passkey.registered', outcome: 'failure', actorUserId: input.userId, ip: origin.ip, userAgent: origin.userAgent, details: { reason } });
+    await recordAudit(ctx.db, now, {
+      action: 'passkey.registered',
+      outcome: 'failure',
+      actorUserId: input.userId,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      details: { reason },
+    });
     return PasskeyErrors.PASSKEY_INVALID();
   };
   let verification: Awaited<ReturnType<Awaited<ReturnType<typeof webauthn>>['verifyRegistrationResponse']>>;
@@ -243,9 +272,23 @@ export async function finishRegistration(
 export async function renamePasskey(ctx: AppContext, userId: string, id: string, name: string, origin: RequestOrigin): Promise<PasskeyView> {
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
-    const renamed = await trx.updateTable('passkeys').set({ name }).where('id', '=', id).where('user_id', '=', userId).returning(VIEW_COLUMNS).executeTakeFirst();
+    const renamed = await trx
+      .updateTable('passkeys')
+      .set({ name })
+      .where('id', '=', id)
+      .where('user_id', '=', userId)
+      .returning(VIEW_COLUMNS)
+      .executeTakeFirst();
     if (!renamed) throw PasskeyErrors.PASSKEY_NOT_FOUND();
-    await recordAudit(trx, now, { action: 'passkey.renamed', actorUserId: userId, targetType: 'passkey', targetId: id, ip: origin.ip, userAgent: origin.userAgent, details: { name } });
+    await recordAudit(trx, now, {
+      action: 'passkey.renamed',
+      actorUserId: userId,
+      targetType: 'passkey',
+      targetId: id,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      details: { name },
+    });
     return view(renamed);
   });
 }
@@ -262,7 +305,15 @@ export async function removePasskey(ctx: AppContext, userId: string, id: string,
   await ctx.db.transaction().execute(async (trx) => {
     const removed = await trx.deleteFrom('passkeys').where('id', '=', id).where('user_id', '=', userId).returning('name').executeTakeFirst();
     if (!removed) throw PasskeyErrors.PASSKEY_NOT_FOUND();
-    await recordAudit(trx, now, { action: 'passkey.removed', actorUserId: userId, targetType: 'passkey', targetId: id, ip: origin.ip, userAgent: origin.userAgent, details: { name: removed.name } });
+    await recordAudit(trx, now, {
+      action: 'passkey.removed',
+      actorUserId: userId,
+      targetType: 'passkey',
+      targetId: id,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      details: { name: removed.name },
+    });
   });
   await noticeSecurityChange(ctx, userId, 'passkey_removed', origin);
 }
@@ -312,7 +363,11 @@ export interface VerifiedAssertion {
  * the authenticator keeps one, means two copies of the key exist, so the assertion is refused and a
  * clone warning lands in the audit log.
  */
-export async function verifyAssertion(ctx: AppContext, request: AssertionRequest & { response: AuthenticationResponseJSON }, origin: RequestOrigin): Promise<VerifiedAssertion> {
+export async function verifyAssertion(
+  ctx: AppContext,
+  request: AssertionRequest & { response: AuthenticationResponseJSON },
+  origin: RequestOrigin,
+): Promise<VerifiedAssertion> {
   const used = await consumeChallenge(ctx, request.response.response.clientDataJSON, request.purpose, request.binding);
   const now = ctx.clock.now();
   const action = AUDIT_ACTION[request.purpose];
@@ -322,7 +377,14 @@ export async function verifyAssertion(ctx: AppContext, request: AssertionRequest
     .where('credential_id', '=', request.response.id)
     .executeTakeFirst();
   const refuse = async (reason: string, userId: string | null) => {
-    await recordAudit(ctx.db, now, { action, outcome: 'failure', actorUserId: userId, ip: origin.ip, userAgent: origin.userAgent, details: { method: 'passkey', reason } });
+    await recordAudit(ctx.db, now, {
+      action,
+      outcome: 'failure',
+      actorUserId: userId,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      details: { method: 'passkey', reason },
+    });
     return PasskeyErrors.PASSKEY_INVALID();
   };
   if (!passkey) throw await refuse('unknown_passkey', used.userId);
@@ -342,7 +404,12 @@ export async function verifyAssertion(ctx: AppContext, request: AssertionRequest
       expectedOrigin: rp.origin,
       expectedRPID: rp.id,
       // The counter is judged below, where a regression can be told from a bad signature.
-      credential: { id: passkey.credential_id, publicKey: new Uint8Array(Buffer.from(passkey.public_key, 'base64url')), counter: 0, transports: parseTransports(passkey.transports) },
+      credential: {
+        id: passkey.credential_id,
+        publicKey: new Uint8Array(Buffer.from(passkey.public_key, 'base64url')),
+        counter: 0,
+        transports: parseTransports(passkey.transports),
+      },
       requireUserVerification: request.purpose === 'sign_in',
     });
     if (!result.verified) throw new Error('not verified');

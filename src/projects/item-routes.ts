@@ -208,10 +208,7 @@ export async function itemTransitionRoutes(app: Api, ctx: AppContext): Promise<v
     },
     handler: async (request, reply) => {
       const { projectId, expected } = forChange(request);
-      return withEtag(
-        reply,
-        await transitionImplementation(ctx, projectId, request.params.item, expected, request.body.implementation_status),
-      );
+      return withEtag(reply, await transitionImplementation(ctx, projectId, request.params.item, expected, request.body.implementation_status));
     },
   });
 }

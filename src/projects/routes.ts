@@ -54,7 +54,10 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
       const { page, per, organization } = request.query;
       const orgId = organization ? (await accessOrg(ctx.db, principal, organization)).org.id : undefined;
       const { rows, total } = await listVisibleProjects(ctx, principal, { orgId }, { page, per });
-      const stats = await projectStats(ctx.db, rows.map((r) => r.id));
+      const stats = await projectStats(
+        ctx.db,
+        rows.map((r) => r.id),
+      );
       return {
         data: rows.map((row) => projectView(row, { id: row.org_id, name: row.org_name, slug: row.org_slug }, stats.get(row.id))),
         meta: { total, page, per },
@@ -67,7 +70,7 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
     schema: {
       tags: ['Projects'],
       summary: 'Create a project (org admin+)',
-      description: '`organization_id` (id or slug) defaults to the API key\'s organization, or with a session to your oldest membership.',
+      description: "`organization_id` (id or slug) defaults to the API key's organization, or with a session to your oldest membership.",
       body: z.strictObject({
         name: ProjectNameSchema,
         description: ProjectDescriptionSchema.nullable().optional(),

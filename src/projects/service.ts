@@ -91,7 +91,6 @@ export async function listVisibleProjects(
   return { rows, total };
 }
 
-
 async function slugFree(db: Executor, orgId: string, slug: string): Promise<boolean> {
   return !(await db.selectFrom('projects').select('id').where('org_id', '=', orgId).where('slug', '=', slug).executeTakeFirst());
 }
@@ -120,7 +119,11 @@ export async function createProject(
       };
       await trx.insertInto('projects').values(project).execute();
       await recordAudit(trx, now, {
-        action: 'project.created', orgId, targetType: 'project', targetId: project.id, ...byActor(actor),
+        action: 'project.created',
+        orgId,
+        targetType: 'project',
+        targetId: project.id,
+        ...byActor(actor),
         details: { name: project.name, slug: project.slug },
       });
       return project;
@@ -168,7 +171,11 @@ export async function updateProject(
         .executeTakeFirst();
       if (!after) throw HttpErrors.NOT_FOUND();
       await recordAudit(trx, now, {
-        action: 'project.updated', orgId: before.org_id, targetType: 'project', targetId: before.id, ...byActor(actor),
+        action: 'project.updated',
+        orgId: before.org_id,
+        targetType: 'project',
+        targetId: before.id,
+        ...byActor(actor),
         details: { fields: Object.keys(changes) },
       });
       return after;
@@ -185,7 +192,11 @@ export async function deleteProject(ctx: AppContext, actor: Actor, access: Proje
     const deleted = await trx.deleteFrom('projects').where('id', '=', access.project.id).executeTakeFirst();
     if (Number(deleted.numDeletedRows) === 0) throw HttpErrors.NOT_FOUND();
     await recordAudit(trx, now, {
-      action: 'project.deleted', orgId: access.project.org_id, targetType: 'project', targetId: access.project.id, ...byActor(actor),
+      action: 'project.deleted',
+      orgId: access.project.org_id,
+      targetType: 'project',
+      targetId: access.project.id,
+      ...byActor(actor),
       details: { name: access.project.name, slug: access.project.slug },
     });
   });
@@ -262,7 +273,11 @@ export async function addTeamMember(
       if (!member) throw SharedErrors.MEMBER_NOT_FOUND(target.userId !== undefined ? { user_id: target.userId } : { email: target.email });
       await trx.insertInto('project_members').values({ project_id: project.id, user_id: member.id, role, created_at: now }).execute();
       await recordAudit(trx, now, {
-        action: 'project.member_added', orgId: project.org_id, targetType: 'user', targetId: member.id, ...byActor(actor),
+        action: 'project.member_added',
+        orgId: project.org_id,
+        targetType: 'user',
+        targetId: member.id,
+        ...byActor(actor),
         details: { project_id: project.id, email: member.email, role },
       });
       return { user_id: member.id, email: member.email, name: member.name, role, created_at: now };
@@ -285,7 +300,11 @@ export async function changeTeamRole(ctx: AppContext, actor: Actor, access: Proj
     if (current.role === role) return current;
     await trx.updateTable('project_members').set({ role }).where('project_id', '=', project.id).where('user_id', '=', userId).execute();
     await recordAudit(trx, now, {
-      action: 'project.member_role_changed', orgId: project.org_id, targetType: 'user', targetId: userId, ...byActor(actor),
+      action: 'project.member_role_changed',
+      orgId: project.org_id,
+      targetType: 'user',
+      targetId: userId,
+      ...byActor(actor),
       details: { project_id: project.id, email: current.email, from: current.role, to: role },
     });
     return { ...current, role };
@@ -303,8 +322,12 @@ export async function removeTeamMember(ctx: AppContext, actor: Actor, access: Pr
     if (!current) throw notOnTeam();
     await trx.deleteFrom('project_members').where('project_id', '=', project.id).where('user_id', '=', userId).execute();
     await recordAudit(trx, now, {
-      action: leaving ? 'project.member_left' : 'project.member_removed', orgId: project.org_id, targetType: 'user', targetId: userId,
-      ...byActor(actor), details: { project_id: project.id, email: current.email, role: current.role },
+      action: leaving ? 'project.member_left' : 'project.member_removed',
+      orgId: project.org_id,
+      targetType: 'user',
+      targetId: userId,
+      ...byActor(actor),
+      details: { project_id: project.id, email: current.email, role: current.role },
     });
   });
 }

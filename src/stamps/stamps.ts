@@ -26,7 +26,11 @@ export type Stamps = Record<StampName, string> & { seq: number };
  * backup never brings back a value some process cached under.
  */
 export async function announce(trx: Executor, ...names: StampName[]): Promise<void> {
-  await trx.updateTable('cache_stamps').set({ value: randomToken(12) }).where('name', 'in', names).execute();
+  await trx
+    .updateTable('cache_stamps')
+    .set({ value: randomToken(12) })
+    .where('name', 'in', names)
+    .execute();
 }
 
 /**

@@ -78,7 +78,6 @@ export async function createItem(t: TestServer, as: RequestOptions, projectId: s
   return reply.body.data;
 }
 
-
 /** Settings that let one test file sign up (and sign in) many agents and web users from 127.0.0.1. */
 export const MANY_AGENTS = {
   FUNCSPEC_AGENT_SIGNUPS_PER_EMAIL: '1000',

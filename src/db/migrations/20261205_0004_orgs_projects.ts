@@ -67,9 +67,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('tags', 'text', (c) => c.notNull())
     .addColumn('parent_id', 'text', (c) => c.references('spec_items.id').onDelete('set null'))
     .addColumn('state', 'text', (c) => c.notNull().check(oneOf('state', ITEM_STATES)))
-    .addColumn('implementation_status', 'text', (c) =>
-      c.notNull().check(oneOf('implementation_status', IMPLEMENTATION_STATUSES)),
-    )
+    .addColumn('implementation_status', 'text', (c) => c.notNull().check(oneOf('implementation_status', IMPLEMENTATION_STATUSES)))
     .addColumn('version', 'integer', (c) => c.notNull())
     .addColumn('created_by', 'text', (c) => c.notNull())
     .addColumn('created_at', 'bigint', (c) => c.notNull())

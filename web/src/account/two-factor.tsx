@@ -60,7 +60,15 @@ export function TwoFactorSection({ enabled }: { enabled: boolean }) {
     body = (
       <form onSubmit={setup.run} noValidate>
         <p>Confirm it is you: enter your password to start.</p>
-        <TextField label="Password" type="password" autoComplete="current-password" autoFocus value={password} onChange={(e) => setPassword(e.target.value)} error={setup.fieldError('password')} />
+        <TextField
+          label="Password"
+          type="password"
+          autoComplete="current-password"
+          autoFocus
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          error={setup.fieldError('password')}
+        />
         <FormError message={setup.formError} />
         <div className="row">
           <button type="submit" className="btn btn-primary" disabled={setup.busy}>
@@ -198,12 +206,29 @@ function ChangeTwoFactor({ kind, onClose, onDone }: { kind: 'disable' | 'regener
   return (
     <Dialog
       title={kind === 'disable' ? 'Disable two-factor authentication' : 'New recovery codes'}
-      description={kind === 'disable' ? 'Your password alone will then be enough to log in, unless you have a passkey.' : 'The codes you have now stop working.'}
+      description={
+        kind === 'disable' ? 'Your password alone will then be enough to log in, unless you have a passkey.' : 'The codes you have now stop working.'
+      }
       onClose={onClose}
     >
       <form onSubmit={submit.run} noValidate>
-        <TextField label="Password" type="password" autoComplete="current-password" autoFocus value={password} onChange={(e) => setPassword(e.target.value)} error={submit.fieldError('password')} />
-        <TextField label="Authentication code" autoComplete="one-time-code" value={code} onChange={(e) => setCode(e.target.value)} hint="From your app, or a recovery code." error={submit.fieldError('code')} />
+        <TextField
+          label="Password"
+          type="password"
+          autoComplete="current-password"
+          autoFocus
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          error={submit.fieldError('password')}
+        />
+        <TextField
+          label="Authentication code"
+          autoComplete="one-time-code"
+          value={code}
+          onChange={(e) => setCode(e.target.value)}
+          hint="From your app, or a recovery code."
+          error={submit.fieldError('code')}
+        />
         <FormError message={submit.formError} />
         <div className="dialog-actions">
           <button type="button" className="btn" onClick={onClose}>

@@ -88,7 +88,8 @@ function KeyHygieneMails({ org, canEdit }: { org: { slug: string; key_expiry_mai
   // biome-ignore lint/correctness/useExhaustiveDependencies: a change of either switch clears the saved notice
   useEffect(() => setSaved(false), [expiry, digest]);
   const save = useSubmit(
-    () => call(api.PATCH('/api/v1/organizations/{org}', { params: { path: { org: org.slug } }, body: { key_expiry_mails: expiry, unused_keys_digest: digest } })),
+    () =>
+      call(api.PATCH('/api/v1/organizations/{org}', { params: { path: { org: org.slug } }, body: { key_expiry_mails: expiry, unused_keys_digest: digest } })),
     async () => {
       setSaved(true);
       await queryClient.invalidateQueries({ queryKey: ['organization'] });
