@@ -24,17 +24,15 @@ async function hostileServer(deviceAnswer: (base: string) => Record<string, unkn
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: deviceAnswer(base) }));
       return;
     }
-    response
-      .writeHead(403, { 'content-type': 'application/problem+json' })
-      .end(
-        JSON.stringify({
-          status: 403,
-          error_code: 'FORBIDDEN',
-          message: `Denied ${HOSTILE}`,
-          details: { reason: HOSTILE, fields: { name: HOSTILE } },
-          request_id: HOSTILE,
-        }),
-      );
+    response.writeHead(403, { 'content-type': 'application/problem+json' }).end(
+      JSON.stringify({
+        status: 403,
+        error_code: 'FORBIDDEN',
+        message: `Denied ${HOSTILE}`,
+        details: { reason: HOSTILE, fields: { name: HOSTILE } },
+        request_id: HOSTILE,
+      }),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };

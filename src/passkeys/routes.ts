@@ -11,13 +11,13 @@ import { envelope, listEnvelope, problems, singleLine, Timestamp } from '../http
 import { originOf, type Api } from '../http/types.js';
 import { isoTime } from '../lib/time.js';
 import { throttle } from '../ratelimit/throttles.js';
+import { PASSKEY_CHALLENGE_TTL_MS } from './challenges.js';
 import { PasskeyErrors } from './errors.js';
 import { AuthenticationResponse, CreationOptions, RegistrationResponse, RequestOptions } from './schemas.js';
 import {
   assertionOptions,
   finishRegistration,
   listPasskeys,
-  PASSKEY_CHALLENGE_TTL_MS,
   registrationOptions,
   removePasskey,
   renamePasskey,

@@ -165,6 +165,11 @@ export function registerOrgCommands(program: Command): void {
     });
 
   // ------------------------------------------------------------------ invitations
+  registerInvitationCommands(program, orgFlag);
+}
+
+/** `funcspec invitations …`: list, send, cancel and accept invitations. */
+function registerInvitationCommands(program: Command, orgFlag: (command: Command) => Command): void {
   const invitations = program.command('invitations').description('Invitations to an organization');
   const invitationColumns: Column<Row>[] = [
     { header: 'ID', value: (i) => i.id },
