@@ -28,7 +28,7 @@ export interface AppContext {
   localLimiter: Limiter;
   redis: Redis | null;
   log: Logger;
-  /** The cache stamps (see keys/epoch.ts): changes announce themselves in their transaction; requests read them. */
+  /** The cache stamps (see stamps/stamps.ts): changes announce themselves in their transaction; requests read them. */
   stamps: StampReader;
   /** API-key lookups: cache, filter of stored keys, one indexed read at most. */
   keys: KeyDirectory;
