@@ -1,4 +1,4 @@
-import { recordAudit, type RequestOrigin } from '../audit/audit.js';
+import { recordAudit, recordRefusal, type RequestOrigin } from '../audit/audit.js';
 import type { AppContext } from '../context.js';
 import { newId, randomToken } from '../lib/random.js';
 import { resetThrottle, throttle } from '../ratelimit/throttles.js';
@@ -174,14 +174,7 @@ export async function reauthenticate(
   }
   await countTwoFactorGuess(ctx, input.userId);
   if (!(await consumeTotpCode(ctx, ctx.db, input.userId, proof.code))) {
-    await recordAudit(ctx.db, ctx.clock.now(), {
-      action: 'auth.reauthenticate',
-      outcome: 'failure',
-      actorUserId: input.userId,
-      ip: origin.ip,
-      userAgent: origin.userAgent,
-      details: { reason: 'two_factor_invalid' },
-    });
+    await recordRefusal(ctx.db, ctx.clock.now(), 'auth.reauthenticate', input.userId, origin, 'two_factor_invalid');
     throw AccountErrors.TWO_FACTOR_INVALID();
   }
 }
@@ -217,14 +210,7 @@ export async function loginTwoFactor(
   }
   const method = input.passkey ? 'passkey' : await consumeSecondFactor(ctx, ctx.db, counted.user_id, input.code, true);
   if (!method) {
-    await recordAudit(ctx.db, now, {
-      action: 'auth.two_factor',
-      outcome: 'failure',
-      actorUserId: counted.user_id,
-      ip: origin.ip,
-      userAgent: origin.userAgent,
-      details: { reason: 'two_factor_invalid' },
-    });
+    await recordRefusal(ctx.db, now, 'auth.two_factor', counted.user_id, origin, 'two_factor_invalid');
     throw AccountErrors.TWO_FACTOR_INVALID({ remaining_attempts: max - counted.attempts });
   }
   const claimed = await ctx.db

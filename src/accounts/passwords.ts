@@ -1,4 +1,4 @@
-import { recordAudit, type RequestOrigin } from '../audit/audit.js';
+import { recordAudit, recordRefusal, type RequestOrigin } from '../audit/audit.js';
 import type { AppContext } from '../context.js';
 import { AccountErrors } from './errors.js';
 import { deliver } from '../mail/deliver.js';
@@ -112,14 +112,7 @@ export async function requirePassword(ctx: AppContext, userId: string, password:
   await countPasswordGuess(ctx, user.email, knownDeviceOf(ctx, userId, origin.device), origin);
   const ok = user.password_hash ? await verifyPassword(user.password_hash, password) : await verifyAgainstDummy(password);
   if (!ok) {
-    await recordAudit(ctx.db, ctx.clock.now(), {
-      action: 'auth.reauthenticate',
-      outcome: 'failure',
-      actorUserId: userId,
-      ip: origin.ip,
-      userAgent: origin.userAgent,
-      details: { reason: 'password_incorrect' },
-    });
+    await recordRefusal(ctx.db, ctx.clock.now(), 'auth.reauthenticate', userId, origin, 'password_incorrect');
     throw AccountErrors.PASSWORD_INCORRECT();
   }
 }

@@ -1,5 +1,5 @@
 import { Secret } from 'otpauth';
-import { recordAudit, type RequestOrigin } from '../audit/audit.js';
+import { recordAudit, recordRefusal, type RequestOrigin } from '../audit/audit.js';
 import type { AppContext } from '../context.js';
 import { AccountErrors } from './errors.js';
 import { noticeSecurityChange } from './mails.js';
@@ -58,14 +58,7 @@ export async function enableTwoFactor(ctx: AppContext, input: { userId: string; 
 
   const step = matchTotp(new Uint8Array(Secret.fromBase32(secret).buffer), input.code.replace(/\s/g, ''), now);
   if (step === null) {
-    await recordAudit(ctx.db, now, {
-      action: 'two_factor.enable',
-      outcome: 'failure',
-      actorUserId: input.userId,
-      ip: origin.ip,
-      userAgent: origin.userAgent,
-      details: { reason: 'two_factor_invalid' },
-    });
+    await recordRefusal(ctx.db, now, 'two_factor.enable', input.userId, origin, 'two_factor_invalid');
     throw AccountErrors.TWO_FACTOR_INVALID();
   }
   const codes = await ctx.db.transaction().execute(async (trx) => {

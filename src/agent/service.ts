@@ -1,4 +1,4 @@
-import { recordAudit, type RequestOrigin } from '../audit/audit.js';
+import { recordAudit, recordRefusal, type RequestOrigin } from '../audit/audit.js';
 import type { AppContext } from '../context.js';
 import { sql } from 'kysely';
 import type { Trx } from '../db/index.js';
@@ -103,13 +103,7 @@ export async function verifyAgent(ctx: AppContext, input: AgentVerifyInput, orig
   // And per address over all its codes, before the comparison: new codes never add up to more guesses.
   await throttle(ctx, 'agent-verify:email', email);
   if (!sameDigest(counted.code_hmac, codeDigest(ctx, email, input.otpCode))) {
-    await recordAudit(ctx.db, now, {
-      action: 'agent.verify',
-      outcome: 'failure',
-      ip: origin.ip,
-      userAgent: origin.userAgent,
-      details: { reason: 'otp_invalid' },
-    });
+    await recordRefusal(ctx.db, now, 'agent.verify', null, origin, 'otp_invalid');
     throw AgentErrors.OTP_INVALID({ remaining_attempts: ctx.config.agentOtpMaxAttempts - counted.attempts });
   }
 
@@ -124,14 +118,7 @@ export async function verifyAgent(ctx: AppContext, input: AgentVerifyInput, orig
         : AgentErrors.TWO_FACTOR_REQUIRED({ methods }, { message: PASSKEY_ONLY_MESSAGE });
     }
     if (!(await verifyTotpFactor(ctx, existing.id, input.totpCode))) {
-      await recordAudit(ctx.db, now, {
-        action: 'agent.verify',
-        outcome: 'failure',
-        actorUserId: existing.id,
-        ip: origin.ip,
-        userAgent: origin.userAgent,
-        details: { reason: 'two_factor_invalid' },
-      });
+      await recordRefusal(ctx.db, now, 'agent.verify', existing.id, origin, 'two_factor_invalid');
       throw AccountErrors.TWO_FACTOR_INVALID();
     }
   }

@@ -42,3 +42,8 @@ export async function recordAudit(db: Executor, now: number, entry: AuditEntry):
     })
     .execute();
 }
+
+/** A refused attempt: what was tried, by whom (when known), from where, and why it was refused. */
+export async function recordRefusal(db: Executor, now: number, action: string, userId: string | null, origin: RequestOrigin, reason: string): Promise<void> {
+  await recordAudit(db, now, { action, outcome: 'failure', actorUserId: userId, ip: origin.ip, userAgent: origin.userAgent, details: { reason } });
+}
