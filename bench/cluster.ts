@@ -53,7 +53,17 @@ async function agentKey(cluster: Cluster, mail: MailTrap): Promise<string> {
 async function measure(processes: number, metrics = false): Promise<Run> {
   const database = await freshDatabase(process.env.DATABASE_URL);
   const mail = await new MailTrap().start();
-  const cluster = await startCluster({ processes, databaseUrl: database.url, redisUrl: process.env.REDIS_URL, env: { SMTP_URL: mail.url, LOG_LEVEL: 'warn', FUNCSPEC_REDIS_PREFIX: `bench${Date.now()}:`, ...(metrics ? { FUNCSPEC_METRICS_PORT: String(await freePort()) } : {}) } });
+  const cluster = await startCluster({
+    processes,
+    databaseUrl: database.url,
+    redisUrl: process.env.REDIS_URL,
+    env: {
+      SMTP_URL: mail.url,
+      LOG_LEVEL: 'warn',
+      FUNCSPEC_REDIS_PREFIX: `bench${Date.now()}:`,
+      ...(metrics ? { FUNCSPEC_METRICS_PORT: String(await freePort()) } : {}),
+    },
+  });
   try {
     const key = await agentKey(cluster, mail);
     const me = (await (await fetch(`${cluster.url}/api/v1/me`, { headers: { 'x-api-key': key } })).json()) as { data: { organization: { slug: string } } };
@@ -62,7 +72,9 @@ async function measure(processes: number, metrics = false): Promise<Run> {
     const url = `${cluster.url}/api/v1/credits/balance`;
     wrk(url, key); // warm-up: JIT, caches, upstream keep-alive connections
     const run = { processes, metrics, ...wrk(url, key) };
-    console.log(`${processes} process${processes > 1 ? 'es' : ''} behind nginx${metrics ? ', metrics on' : ''}: ${run.requestsPerSecond} req/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms, non-2xx ${run.non2xx}`);
+    console.log(
+      `${processes} process${processes > 1 ? 'es' : ''} behind nginx${metrics ? ', metrics on' : ''}: ${run.requestsPerSecond} req/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms, non-2xx ${run.non2xx}`,
+    );
     return run;
   } finally {
     await cluster.stop();
@@ -80,7 +92,11 @@ async function main(): Promise<void> {
   const runs = [await measure(1), await measure(1, true), await measure(2)];
   const [one, withMetrics, two] = runs as [Run, Run, Run];
   const report = {
-    date: new Date().toISOString(), node: process.version, connections: CONNECTIONS, seconds: SECONDS, runs,
+    date: new Date().toISOString(),
+    node: process.version,
+    connections: CONNECTIONS,
+    seconds: SECONDS,
+    runs,
     two_vs_one: +(two.requestsPerSecond / one.requestsPerSecond).toFixed(2),
     metrics_vs_none: +(withMetrics.requestsPerSecond / one.requestsPerSecond).toFixed(2),
   };

@@ -15,7 +15,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { hashPassword } from '../src/accounts/passwords.js';
+import { hashPassword } from '../src/accounts/password-hashing.js';
 import { loadConfig } from '../src/config.js';
 import { openStore } from '../src/db/index.js';
 import { generateKey } from '../src/keys/format.js';
@@ -128,8 +128,14 @@ async function provisionLoginAccounts(env: Record<string, string>): Promise<void
     .insertInto('users')
     .values(
       Array.from({ length: LOGIN_ACCOUNTS }, (_, n) => ({
-        id: newId('usr'), email: `bench-login-${n}@example.com`, name: null, email_verified_at: now, password_hash: passwordHash,
-        disabled_at: null, created_at: now, updated_at: now,
+        id: newId('usr'),
+        email: `bench-login-${n}@example.com`,
+        name: null,
+        email_verified_at: now,
+        password_hash: passwordHash,
+        disabled_at: null,
+        created_at: now,
+        updated_at: now,
       })),
     )
     .execute();
@@ -235,7 +241,9 @@ async function benchTarget(target: TargetName) {
 
     const oneKey = summarize(await rounds('GET /credits/balance, 1 key', bare, app, key));
     if (QUICK) {
-      console.log(`  => ${oneKey.ratio} of bare (${oneKey.cpu_ratio} by CPU), p99 ${oneKey.app_p99_ms} ms, ${oneKey.app_cpu_us} vs ${oneKey.bare_cpu_us} µs CPU/req`);
+      console.log(
+        `  => ${oneKey.ratio} of bare (${oneKey.cpu_ratio} by CPU), p99 ${oneKey.app_p99_ms} ms, ${oneKey.app_cpu_us} vs ${oneKey.bare_cpu_us} µs CPU/req`,
+      );
       return null;
     }
 
@@ -272,7 +280,13 @@ async function benchTarget(target: TargetName) {
       seconds: SECONDS,
       connections: CONNECTIONS,
       one_key: oneKey,
-      many_keys: { ...manyKeys, stored_keys: STORED_KEYS, vs_one_key: +(manyKeys.ratio / oneKey.ratio).toFixed(3), vs_one_key_cpu: +(manyKeys.cpu_ratio / oneKey.cpu_ratio).toFixed(3), live_heap_mb: mb(manyIdle.heapUsed) },
+      many_keys: {
+        ...manyKeys,
+        stored_keys: STORED_KEYS,
+        vs_one_key: +(manyKeys.ratio / oneKey.ratio).toFixed(3),
+        vs_one_key_cpu: +(manyKeys.cpu_ratio / oneKey.cpu_ratio).toFixed(3),
+        live_heap_mb: mb(manyIdle.heapUsed),
+      },
       unknown_keys: { ...unknown, database_reads: unknownReads },
       logins: loginResult,
       memory: { idle_rss_mb: mb(idle.rss), under_load: memory },
@@ -295,7 +309,10 @@ function targetMarkdown(r: Report): string {
     '',
     '| run | req/s | p50 ms | p99 ms | server CPU µs/req | vs bare (same round) |',
     '|---|---|---|---|---|---|',
-    ...r.one_key.rounds.flatMap((round, i) => [row(`round ${i + 1}: bare Fastify`, round.bare, '1'), row(`round ${i + 1}: balance, 1 key`, round.app, String(round.ratio))]),
+    ...r.one_key.rounds.flatMap((round, i) => [
+      row(`round ${i + 1}: bare Fastify`, round.bare, '1'),
+      row(`round ${i + 1}: balance, 1 key`, round.app, String(round.ratio)),
+    ]),
     ...r.many_keys.rounds.flatMap((round, i) => [
       row(`round ${i + 1}: bare Fastify`, round.bare, '1'),
       row(`round ${i + 1}: balance, ${r.many_keys.stored_keys.toLocaleString('en')} keys`, round.app, String(round.ratio)),

@@ -55,7 +55,12 @@ function makeTree(root: string): string[] {
 /** Wall time of one `funcspec scan ARGS` run, and its exit code and output line count. */
 function timeScan(cwd: string, args: string[]): { ms: number; code: number | null; lines: number } {
   const started = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, [BIN, 'scan', ...args], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: cwd }, maxBuffer: 64 << 20 });
+  const result = spawnSync(process.execPath, [BIN, 'scan', ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', HOME: cwd },
+    maxBuffer: 64 << 20,
+  });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   return { ms, code: result.status, lines: result.stdout.split('\n').filter(Boolean).length };
 }
@@ -70,7 +75,10 @@ try {
   const tree = path.join(work, 'tree');
   console.log(`writing a ${TOTAL_MB} MB tree of ${FILE_KB} KB files…`);
   const planted = makeTree(tree);
-  const git = (...args: string[]) => execFileSync('git', ['-C', tree, ...args], { env: { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@example.com', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@example.com' } });
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-C', tree, ...args], {
+      env: { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@example.com', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@example.com' },
+    });
   git('init', '-q');
   git('add', '.');
   git('commit', '-qm', 'all of it');
@@ -82,7 +90,8 @@ try {
   }
   for (const [name, results] of Object.entries(runs)) {
     const expected = name === 'git' ? planted.length * 2 : planted.length;
-    if (results.some((r) => r.code !== 1 || r.lines !== expected)) throw new Error(`scan ${name}: expected exit 1 and ${expected} findings, got ${JSON.stringify(results)}`);
+    if (results.some((r) => r.code !== 1 || r.lines !== expected))
+      throw new Error(`scan ${name}: expected exit 1 and ${expected} findings, got ${JSON.stringify(results)}`);
   }
   const treeMs = median(runs.tree!.map((r) => r.ms));
   const gitMs = median(runs.git!.map((r) => r.ms));

@@ -95,7 +95,11 @@ export function renderNginxConfig(prefix: string, listen: string, upstreamPorts:
   const fill = (line: string) =>
     line.trimStart().startsWith('#')
       ? line
-      : line.replaceAll('@PREFIX@', prefix).replaceAll('@LISTEN@', listen).replaceAll('@SERVERS@', servers).replace('worker_processes auto;', 'worker_processes 1;');
+      : line
+          .replaceAll('@PREFIX@', prefix)
+          .replaceAll('@LISTEN@', listen)
+          .replaceAll('@SERVERS@', servers)
+          .replace('worker_processes auto;', 'worker_processes 1;');
   return readFileSync(NGINX_TEMPLATE, 'utf8').split('\n').map(fill).join('\n');
 }
 
@@ -144,7 +148,14 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   // Started at once, as an orchestrator would: the migrations must cope.
   const nodes = await Promise.all(Array.from({ length: count }, () => spawnServer(env)));
   const confFile = path.join(prefix, 'nginx.conf');
-  writeFileSync(confFile, renderNginxConfig(prefix, `127.0.0.1:${balancerPort}`, nodes.map((n) => n.port)));
+  writeFileSync(
+    confFile,
+    renderNginxConfig(
+      prefix,
+      `127.0.0.1:${balancerPort}`,
+      nodes.map((n) => n.port),
+    ),
+  );
   const nginx = spawn(NGINX, ['-p', prefix, '-c', confFile, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let nginxOutput = '';
   nginx.stderr!.on('data', (chunk) => (nginxOutput += chunk));

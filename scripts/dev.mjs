@@ -14,7 +14,9 @@ const children = [
   spawn(process.execPath, ['node_modules/vite/bin/vite.js', '--config', 'web/vite.config.ts'], { stdio: 'inherit', env }),
 ];
 console.log(`FuncSpec dev: open ${publicUrl} (API server on http://127.0.0.1:${apiPort})`);
-const stop = () => children.forEach((child) => child.kill('SIGTERM'));
+const stop = () => {
+  for (const child of children) child.kill('SIGTERM');
+};
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
-for (const child of children) child.on('exit', (code) => (stop(), process.exitCode ||= code ?? 0));
+for (const child of children) child.on('exit', (code) => (stop(), (process.exitCode ||= code ?? 0)));

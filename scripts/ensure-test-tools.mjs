@@ -9,7 +9,8 @@ import { existsSync, readdirSync } from 'node:fs';
 
 const runs = (command, args) => spawnSync(command, args, { stdio: 'ignore' }).status === 0;
 const onPostgres = (process.env.DATABASE_URL ?? '').startsWith('postgres');
-const postgresServer = () => existsSync('/usr/lib/postgresql') && readdirSync('/usr/lib/postgresql').some((v) => existsSync(`/usr/lib/postgresql/${v}/bin/initdb`));
+const postgresServer = () =>
+  existsSync('/usr/lib/postgresql') && readdirSync('/usr/lib/postgresql').some((v) => existsSync(`/usr/lib/postgresql/${v}/bin/initdb`));
 
 const needed = [
   { pkg: 'tmux', present: () => runs('tmux', ['-V']) },

@@ -11,7 +11,7 @@ export const SCHEMA_FILE = 'web/src/api/schema.d.ts';
 
 /** The TypeScript text for an OpenAPI document. */
 export async function typesFor(document) {
-  const header = '// Generated from the server\'s /openapi.json by scripts/web-api-types.mjs: do not edit.\n\n';
+  const header = "// Generated from the server's /openapi.json by scripts/web-api-types.mjs: do not edit.\n\n";
   return header + astToString(await openapiTS(document));
 }
 
@@ -21,7 +21,9 @@ async function serverDocument() {
   const { startServer } = await import('../dist/server.js');
   const dir = mkdtempSync(path.join(tmpdir(), 'funcspec-openapi-'));
   try {
-    const server = await startServer(loadConfig({ PORT: '0', SMTP_URL: 'smtp://127.0.0.1:25', DATABASE_URL: `sqlite:${dir}/db.sqlite`, FUNCSPEC_DATA_DIR: dir, LOG_LEVEL: 'silent' }));
+    const server = await startServer(
+      loadConfig({ PORT: '0', SMTP_URL: 'smtp://127.0.0.1:25', DATABASE_URL: `sqlite:${dir}/db.sqlite`, FUNCSPEC_DATA_DIR: dir, LOG_LEVEL: 'silent' }),
+    );
     try {
       return await (await fetch(`${server.url}/openapi.json`)).json();
     } finally {

@@ -29,7 +29,9 @@ export function firstPageWeight(root = WEB_OUT) {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { files, gzipBytes, lazyChunks } = firstPageWeight();
   const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
-  console.log(`web app: the sign-in page loads ${kb(gzipBytes)} of JavaScript gzipped (${files.length} file${files.length === 1 ? '' : 's'}; budget ${kb(FIRST_PAGE_BUDGET_BYTES)}); ${lazyChunks} more chunks load on demand`);
+  console.log(
+    `web app: the sign-in page loads ${kb(gzipBytes)} of JavaScript gzipped (${files.length} file${files.length === 1 ? '' : 's'}; budget ${kb(FIRST_PAGE_BUDGET_BYTES)}); ${lazyChunks} more chunks load on demand`,
+  );
   if (gzipBytes > FIRST_PAGE_BUDGET_BYTES) {
     console.error('the sign-in page is over its JavaScript budget: move code behind a dynamic import');
     process.exit(1);

@@ -11,8 +11,11 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { createSessionAuthenticator } from './accounts/http.js';
+import { deviceRoutes } from './accounts/device-routes.js';
 import { accountRoutes } from './accounts/routes.js';
-import { passkeyRoutes } from './passkeys/routes.js';
+import { securityRoutes } from './accounts/security-routes.js';
+import { sessionRoutes } from './accounts/session-routes.js';
+import { passkeyRoutes, passkeySignInRoutes } from './passkeys/routes.js';
 import fastJson from 'fast-json-stringify';
 import { z } from 'zod';
 import { agentDocRoutes } from './agent-docs/routes.js';
@@ -21,20 +24,24 @@ import { meRoutes } from './auth/me-routes.js';
 import type { AppContext } from './context.js';
 import { auditRoutes } from './audit/routes.js';
 import { creditRoutes } from './credits/routes.js';
-import { keyRoutes } from './keys/routes.js';
+import { keyLifecycleRoutes, keyRoutes } from './keys/routes.js';
 import { mcpRoutes } from './mcp/routes.js';
 import { SCOPE_DESCRIPTIONS, SCOPE_INCLUDES, SCOPES, type ScopeNeed } from './keys/scopes.js';
-import { registerAuthGate, type AuthMode, type SessionAuthenticator } from './http/auth-gate.js';
+import { registerOrgAccess } from './access/precondition.js';
+import { registerProjectAccess } from './projects/precondition.js';
+import { registerAuthGate, type AuthMode, type SessionAuthenticator } from './auth/gate.js';
 import { isDatabaseUnavailable } from './db/unavailable.js';
+import { DependencyUnavailable } from './lib/unavailable.js';
+import { version } from './lib/version.js';
 import { ApiError, dependencyUnavailable, errorRegistry, HttpErrors } from './http/errors.js';
 import { lazyChildLogger, requestIdGenerator } from './http/per-request.js';
-import { systemRoutes } from './http/system-routes.js';
+import { systemRoutes } from './operations/system-routes.js';
 import type { Api } from './http/types.js';
 import { httpsOptions, registerOperations } from './operations/index.js';
 import { invitationRoutes } from './orgs/invitation-routes.js';
-import { orgRoutes } from './orgs/routes.js';
-import { specItemRoutes } from './projects/item-routes.js';
-import { projectRoutes } from './projects/routes.js';
+import { memberRoutes, orgRoutes } from './orgs/routes.js';
+import { itemTransitionRoutes, specItemRoutes } from './projects/item-routes.js';
+import { projectRoutes, teamRoutes } from './projects/routes.js';
 import { docsLook, webApp } from './web/serve.js';
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -61,7 +68,11 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     // What Fastify refuses before routing (a malformed percent-encoding in the path) gets the envelope too.
     frameworkErrors: (error, request, reply) => {
       reply.header('x-request-id', request.id);
-      sendProblem(request, reply, error.code === 'FST_ERR_BAD_URL' ? HttpErrors.BAD_REQUEST({}, { message: 'The request URL is malformed.' }) : toApiError(error, request));
+      sendProblem(
+        request,
+        reply,
+        error.code === 'FST_ERR_BAD_URL' ? HttpErrors.BAD_REQUEST({}, { message: 'The request URL is malformed.' }) : toApiError(error, request),
+      );
     },
   }).withTypeProvider<ZodTypeProvider>();
 
@@ -98,7 +109,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
       openapi: '3.1.0',
       info: {
         title: 'FuncSpec API',
-        version: '1.0.0',
+        version: version(),
         description:
           'Specifications and the access control around them. Authenticate with `X-Api-Key` or the web session cookie. ' +
           'Every error is `application/problem+json` with a stable `error_code` (listed under `x-error-codes`). ' +
@@ -133,6 +144,8 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await app.register(cookie, { hook: false });
   const sessions = options.sessions === undefined ? createSessionAuthenticator(ctx) : options.sessions;
   registerAuthGate(app as unknown as FastifyInstance, ctx, () => sessions);
+  registerOrgAccess(app as unknown as FastifyInstance, ctx);
+  registerProjectAccess(app as unknown as FastifyInstance, ctx);
   await app.register(async (root) => systemRoutes(root as Api, ctx));
   await app.register(async (root) => agentDocRoutes(root as Api, ctx, () => openApiDocument(app), BODY_LIMIT));
   await app.register(async (root) => mcpRoutes(root as Api, ctx, (options) => app.inject(options)));
@@ -143,13 +156,21 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
       await creditRoutes(typed, ctx);
       await meRoutes(typed, ctx);
       await keyRoutes(typed, ctx);
+      await keyLifecycleRoutes(typed, ctx);
       await auditRoutes(typed, ctx);
       await accountRoutes(typed, ctx);
+      await sessionRoutes(typed, ctx);
+      await securityRoutes(typed, ctx);
+      await deviceRoutes(typed, ctx);
       await passkeyRoutes(typed, ctx);
+      await passkeySignInRoutes(typed, ctx);
       await orgRoutes(typed, ctx);
+      await memberRoutes(typed, ctx);
       await invitationRoutes(typed, ctx);
       await projectRoutes(typed, ctx);
+      await teamRoutes(typed, ctx);
       await specItemRoutes(typed, ctx);
+      await itemTransitionRoutes(typed, ctx);
     },
     { prefix: '/api/v1' },
   );
@@ -257,6 +278,7 @@ function acceptOnlyJson(app: Api): void {
 
 function toApiError(error: FastifyError, request: FastifyRequest): ApiError {
   if (error instanceof ApiError) return error;
+  if (error instanceof DependencyUnavailable) return dependencyUnavailable(error.dependency);
   if (hasZodFastifySchemaValidationErrors(error)) {
     const fields: Record<string, string> = {};
     for (const issue of error.validation) {
@@ -279,7 +301,8 @@ function toApiError(error: FastifyError, request: FastifyRequest): ApiError {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return HttpErrors.BAD_REQUEST();
   }
-  if (error instanceof SyntaxError || error.statusCode === 400) return HttpErrors.BAD_REQUEST({}, { message: error.statusCode === 400 ? error.message : HttpErrors.BAD_REQUEST.message });
+  if (error instanceof SyntaxError || error.statusCode === 400)
+    return HttpErrors.BAD_REQUEST({}, { message: error.statusCode === 400 ? error.message : HttpErrors.BAD_REQUEST.message });
   if (error.statusCode === 503) return HttpErrors.SERVICE_UNAVAILABLE({}, { headers: { 'retry-after': '1' } });
   if (isDatabaseUnavailable(error)) {
     // An outage, not a bug: the client retries, the operator sees one warning per refused request.

@@ -237,13 +237,26 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: proxyList(read(env, 'FUNCSPEC_TRUST_PROXY')),
     sessionIdleTimeoutMs,
     sessionMaxAgeMs,
+    keyEnv,
+    usageFlushIntervalMs: duration(env, 'FUNCSPEC_USAGE_FLUSH_INTERVAL', '10s'),
+    logLevel,
+    devOutboxHttp: devOutboxHttp(env, smtpRaw !== undefined, publicParsed),
+    metricsPort,
+    metricsHost: read(env, 'FUNCSPEC_METRICS_HOST') ?? '127.0.0.1',
+    tlsCertFile,
+    tlsKeyFile,
+    keyHygieneIntervalMs: duration(env, 'FUNCSPEC_KEY_HYGIENE_INTERVAL', '1h'),
+    ...limitSettings(env),
+  };
+}
+
+/** The lifetimes, tries and per-hour allowances that the throttles and code checks use. */
+function limitSettings(env: Env) {
+  return {
     agentOtpTtlMs: duration(env, 'FUNCSPEC_AGENT_OTP_TTL', '24h'),
     agentOtpMaxAttempts: integer(env, 'FUNCSPEC_AGENT_OTP_MAX_ATTEMPTS', 10, 1, 1000),
     agentSignupsPerEmailPerHour: integer(env, 'FUNCSPEC_AGENT_SIGNUPS_PER_EMAIL', 5, 1, 1_000_000),
     agentSignupsPerIpPerHour: integer(env, 'FUNCSPEC_AGENT_SIGNUPS_PER_IP', 30, 1, 1_000_000),
-    keyEnv,
-    usageFlushIntervalMs: duration(env, 'FUNCSPEC_USAGE_FLUSH_INTERVAL', '10s'),
-    logLevel,
     loginMaxAttemptsPerAccount: integer(env, 'FUNCSPEC_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT', 10, 1, 1_000_000),
     loginMaxAttemptsPerIp: integer(env, 'FUNCSPEC_LOGIN_MAX_ATTEMPTS_PER_IP', 100, 1, 1_000_000),
     loginThrottleWindowMs: duration(env, 'FUNCSPEC_LOGIN_THROTTLE_WINDOW', '15m'),
@@ -254,18 +267,12 @@ export function loadConfig(env: Env = process.env): Config {
     deviceCodeTtlMs: duration(env, 'FUNCSPEC_DEVICE_CODE_TTL', '15m'),
     devicePollIntervalMs: duration(env, 'FUNCSPEC_DEVICE_POLL_INTERVAL', '5s'),
     deviceCodeMaxAttempts: integer(env, 'FUNCSPEC_DEVICE_CODE_MAX_ATTEMPTS', 20, 1, 1_000_000),
-    devOutboxHttp: devOutboxHttp(env, smtpRaw !== undefined, publicParsed),
     agentVerifyPerIpPerHour: integer(env, 'FUNCSPEC_AGENT_VERIFY_PER_IP', 60, 1, 1_000_000),
     agentVerifyPerEmailPerDay: integer(env, 'FUNCSPEC_AGENT_VERIFY_PER_EMAIL', 20, 1, 1_000_000),
     invitationsPerOrgPerHour: integer(env, 'FUNCSPEC_INVITATIONS_PER_ORG', 50, 1, 1_000_000),
     invitationsPerEmailPerDay: integer(env, 'FUNCSPEC_INVITATIONS_PER_EMAIL', 5, 1, 1_000_000),
     sessionRequestsPerHour: integer(env, 'FUNCSPEC_SESSION_RATE_LIMIT', 5000, 1, 100_000_000),
     limiterMaxKeys: integer(env, 'FUNCSPEC_LIMITER_MAX_KEYS', 500_000, 1000, 100_000_000),
-    metricsPort,
-    metricsHost: read(env, 'FUNCSPEC_METRICS_HOST') ?? '127.0.0.1',
-    tlsCertFile,
-    tlsKeyFile,
     leakReportsPerIpPerHour: integer(env, 'FUNCSPEC_LEAK_REPORTS_PER_IP', 60, 1, 1_000_000),
-    keyHygieneIntervalMs: duration(env, 'FUNCSPEC_KEY_HYGIENE_INTERVAL', '1h'),
   };
 }

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { accountSecondFactor } from './accounts/second-factor.js';
 import type { Config } from './config.js';
 import { openStore, type Db, type PoolStats, type Store } from './db/index.js';
 import { systemClock, type Clock } from './lib/time.js';
@@ -10,25 +10,8 @@ import type { Limiter } from './ratelimit/limiter.js';
 import { MemoryLimiter } from './ratelimit/memory.js';
 import { RedisLimiter } from './ratelimit/redis.js';
 import { KeyDirectory } from './keys/directory.js';
-import { StampReader } from './keys/epoch.js';
+import { StampReader } from './stamps/stamps.js';
 import { UsageRecorder } from './keys/usage.js';
-
-export type SecondFactorMethod = 'totp' | 'passkey';
-
-/**
- * The second factors of a user, as the sign-in paths see them. The web-accounts feature provides the
- * implementation (TOTP or a passkey); until a user has one, `methods` is empty and nothing else is asked.
- */
-export interface SecondFactor {
-  methods(userId: string): Promise<SecondFactorMethod[]>;
-  /** Checks (and consumes, against replay) a TOTP code for the user. */
-  verify(userId: string, code: string): Promise<boolean>;
-}
-
-export const noSecondFactor: SecondFactor = {
-  methods: async () => [],
-  verify: async () => false,
-};
 
 /** Everything a feature needs from the process, passed in explicitly (no globals). */
 export interface AppContext {
@@ -45,8 +28,7 @@ export interface AppContext {
   localLimiter: Limiter;
   redis: Redis | null;
   log: Logger;
-  secondFactor: SecondFactor;
-  /** The cache stamps (see keys/epoch.ts): changes announce themselves in their transaction; requests read them. */
+  /** The cache stamps (see stamps/stamps.ts): changes announce themselves in their transaction; requests read them. */
   stamps: StampReader;
   /** API-key lookups: cache, filter of stored keys, one indexed read at most. */
   keys: KeyDirectory;
@@ -61,6 +43,10 @@ export function redactUrl(url: string): string {
 }
 
 /** pino with request lines that carry no secret (request lines are written at debug level). */
+/**
+ * The server's log: JSON lines (for log shippers and process managers), or, when stdout is a terminal,
+ * lines a person reads (time, level, message, fields), written synchronously like the JSON ones.
+ */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   const options = {
     level,
@@ -68,7 +54,11 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       req: (req: { method: string; url: string; id?: string }) => ({ method: req.method, url: redactUrl(req.url), id: req.id }),
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  if (!process.stdout.isTTY) return pino(options);
+  // Loaded only for a terminal: a server whose output is a log never pays for it.
+  const pretty = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
+  return pino(options, pretty({ sync: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' }));
 }
 
 export const REDIS_COMMAND_TIMEOUT_MS = 2_000;
@@ -90,7 +80,13 @@ export async function createContext(config: Config, options: ContextOptions = {}
   // not answer within 2 s fails (the request is answered 503), so a Redis that hangs holds no request; a
   // disconnected one fails commands at once (no offline queue) while it reconnects.
   const redis = config.redisUrl
-    ? new (await import('ioredis')).Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, commandTimeout: REDIS_COMMAND_TIMEOUT_MS, retryStrategy: reconnectDelay })
+    ? new (await import('ioredis')).Redis(config.redisUrl, {
+        maxRetriesPerRequest: 1,
+        enableOfflineQueue: false,
+        lazyConnect: true,
+        commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+        retryStrategy: reconnectDelay,
+      })
     : null;
   // Redis errors surface on the requests that need it and on /readyz; an 'error' event must not crash the process.
   redis?.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
@@ -114,7 +110,6 @@ export async function createContext(config: Config, options: ContextOptions = {}
     localLimiter,
     redis,
     log,
-    secondFactor: noSecondFactor,
     stamps,
     keys,
     usage,
@@ -127,6 +122,5 @@ export async function createContext(config: Config, options: ContextOptions = {}
       await store.close();
     },
   };
-  ctx.secondFactor = accountSecondFactor(ctx);
   return ctx;
 }

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { accept, addToTeam, assertProblem, createProject, inviteByMail, joinOrg, MANY_AGENTS, newPerson, webPerson, type Person } from './helpers/orgs.js';
+import { accept, addToTeam, createProject, inviteByMail, joinOrg, MANY_AGENTS, newPerson, webPerson, type Person } from './helpers/orgs.js';
+import { assertProblem } from './helpers/http.js';
 import { startTestServer, uniqueEmail, type TestServer } from './helpers/server.js';
 
 describe('demoting or removing a member takes effect on their very next request, keys included', () => {
@@ -23,7 +24,7 @@ describe('demoting or removing a member takes effect on their very next request,
 
   const invite = (key: string) => t.request('POST', `/api/v1/organizations/${org}/invitations`, { key, body: { email: uniqueEmail('next'), role: 'member' } });
 
-  it('an admin demoted to member: the next request with their key is a member\'s (no member management, no implicit project admin)', async () => {
+  it("an admin demoted to member: the next request with their key is a member's (no member management, no implicit project admin)", async () => {
     const admin = await joinOrg(t, { key: owner.key }, org, 'admin');
     assert.equal((await invite(admin.key)).status, 201);
     assert.equal((await t.request('GET', `/api/v1/projects/${project.id}`, { key: admin.key })).status, 200);
@@ -75,13 +76,24 @@ describe('demoting or removing a member takes effect on their very next request,
     assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
     assert.equal(accepted.body.data.api_key, undefined, 'a session acts in every organization of its user: no key is minted');
     const as = { cookie: web.cookie };
-    const crossSite = await t.request('POST', `/api/v1/organizations/${org}/invitations`, { ...as, headers: { origin: 'https://evil.example' }, body: { email: uniqueEmail('s'), role: 'member' } });
+    const crossSite = await t.request('POST', `/api/v1/organizations/${org}/invitations`, {
+      ...as,
+      headers: { origin: 'https://evil.example' },
+      body: { email: uniqueEmail('s'), role: 'member' },
+    });
     assertProblem(crossSite, 403, 'CSRF_REJECTED');
-    assert.equal((await t.request('POST', `/api/v1/organizations/${org}/invitations`, { ...as, body: { email: uniqueEmail('s'), role: 'member' } })).status, 201);
+    assert.equal(
+      (await t.request('POST', `/api/v1/organizations/${org}/invitations`, { ...as, body: { email: uniqueEmail('s'), role: 'member' } })).status,
+      201,
+    );
     assert.equal((await t.request('GET', `/api/v1/projects/${project.id}`, as)).status, 200);
 
     await t.request('PATCH', `/api/v1/organizations/${org}/members/${web.userId}`, { key: owner.key, body: { role: 'member' } });
-    assertProblem(await t.request('POST', `/api/v1/organizations/${org}/invitations`, { ...as, body: { email: uniqueEmail('s'), role: 'member' } }), 403, 'FORBIDDEN');
+    assertProblem(
+      await t.request('POST', `/api/v1/organizations/${org}/invitations`, { ...as, body: { email: uniqueEmail('s'), role: 'member' } }),
+      403,
+      'FORBIDDEN',
+    );
     assertProblem(await t.request('GET', `/api/v1/projects/${project.id}`, as), 403, 'FORBIDDEN');
 
     await t.request('DELETE', `/api/v1/organizations/${org}/members/${web.userId}`, { key: owner.key });
@@ -103,12 +115,14 @@ describe('demoting or removing a member takes effect on their very next request,
       const roleAtDemotion = (await t.request('GET', `/api/v1/organizations/${org}/members/${target.userId}`, { key: owner.key })).body.data.role;
       const afterwards = await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
-          i % 2
-            ? t.request('PATCH', `/api/v1/organizations/${org}/members/${target.userId}`, { key: admin.key, body: { role: 'admin' } })
-            : invite(admin.key),
+          i % 2 ? t.request('PATCH', `/api/v1/organizations/${org}/members/${target.userId}`, { key: admin.key, body: { role: 'admin' } }) : invite(admin.key),
         ),
       );
-      assert.deepEqual(afterwards.map((r) => r.status), Array(20).fill(403), JSON.stringify(afterwards.find((r) => r.status !== 403)?.body));
+      assert.deepEqual(
+        afterwards.map((r) => r.status),
+        Array(20).fill(403),
+        JSON.stringify(afterwards.find((r) => r.status !== 403)?.body),
+      );
       for (const reply of await Promise.all(during)) assert.ok([200, 403].includes(reply.status), `${reply.status} ${JSON.stringify(reply.body)}`);
       // Whatever landed before the demotion, nothing the admin sent can land after it.
       const roleNow = (await t.request('GET', `/api/v1/organizations/${org}/members/${target.userId}`, { key: owner.key })).body.data.role;

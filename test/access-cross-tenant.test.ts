@@ -16,7 +16,7 @@ interface Attempt {
   body?: unknown;
 }
 
-describe('cross-tenant: organization A\'s credentials on organization B\'s ids', () => {
+describe("cross-tenant: organization A's credentials on organization B's ids", () => {
   let t: TestServer;
   let a: Person; // owner of A
   let b: Person; // owner of B
@@ -59,7 +59,8 @@ describe('cross-tenant: organization A\'s credentials on organization B\'s ids',
     a = await newPerson(t, 'alpha');
     b = await newPerson(t, 'bravo');
     A = (await t.request('GET', `/api/v1/organizations/${a.personalOrgId}`, { key: a.key })).body.data;
-    B = (await t.request('PATCH', `/api/v1/organizations/${b.personalOrgId}`, { key: b.key, body: { name: 'Bravo Secret Org', slug: 'bravo-secret' } })).body.data;
+    B = (await t.request('PATCH', `/api/v1/organizations/${b.personalOrgId}`, { key: b.key, body: { name: 'Bravo Secret Org', slug: 'bravo-secret' } })).body
+      .data;
     projectA = await createProject(t, { key: a.key }, { name: 'Alpha project', slug: 'shared-slug' });
     itemA = await createItem(t, { key: a.key }, projectA.id, { title: 'alpha item' });
     projectB = await createProject(t, { key: b.key }, { name: 'Bravo secret project', slug: 'bravo-project', description: 'bravo-secret-description' });
@@ -182,7 +183,7 @@ describe('cross-tenant: organization A\'s credentials on organization B\'s ids',
     for (const attempt of attempts) assertRefused(attempt, await t.request(attempt.method, attempt.path, { ...as, body: attempt.body }), who);
   }
 
-  it('every org- and project-scoped route with B\'s ids in the path gets 404/403 and no B data (A\'s owner key)', async () => {
+  it("every org- and project-scoped route with B's ids in the path gets 404/403 and no B data (A's owner key)", async () => {
     const before = await snapshotB();
     await attack({ key: a.key }, 'owner of A', pathAttacks());
     assert.deepEqual(await snapshotB(), before);
@@ -192,7 +193,10 @@ describe('cross-tenant: organization A\'s credentials on organization B\'s ids',
     const before = await snapshotB();
     await attack({ key: bothInA }, 'member of both, A key', pathAttacks());
     const mine = await t.request('GET', '/api/v1/organizations', { key: bothInA });
-    assert.deepEqual(mine.body.data.map((o: any) => o.id), [A.id]);
+    assert.deepEqual(
+      mine.body.data.map((o: any) => o.id),
+      [A.id],
+    );
     assert.deepEqual(await snapshotB(), before);
   });
 
@@ -202,7 +206,7 @@ describe('cross-tenant: organization A\'s credentials on organization B\'s ids',
     assert.deepEqual(await snapshotB(), before);
   });
 
-  it('B\'s ids smuggled into request bodies on A\'s own routes get 404/403 and change nothing', async () => {
+  it("B's ids smuggled into request bodies on A's own routes get 404/403 and change nothing", async () => {
     const before = await snapshotB();
     const aProjectsBefore = (await t.request('GET', '/api/v1/projects', { key: a.key })).body;
     const aItemBefore = (await t.request('GET', `/api/v1/projects/${projectA.id}/spec/items/${itemA.id}`, { key: a.key })).body;
@@ -217,11 +221,14 @@ describe('cross-tenant: organization A\'s credentials on organization B\'s ids',
 
   it('lists and filters of A never show B: projects, a foreign parent_id filter, a slug both organizations use', async () => {
     const projects = await t.request('GET', '/api/v1/projects', { key: a.key });
-    assert.deepEqual(projects.body.data.map((p: any) => p.id), [projectA.id]);
+    assert.deepEqual(
+      projects.body.data.map((p: any) => p.id),
+      [projectA.id],
+    );
     const filtered = await t.request('GET', `/api/v1/projects/${projectA.id}/spec/items?parent_id=${itemB.id}`, { key: a.key });
     assert.equal(filtered.status, 200);
     assert.deepEqual(filtered.body, { data: [], meta: { total: 0, page: 1, per: 25 } });
     const shared = await t.request('GET', '/api/v1/projects/shared-slug', { key: a.key });
-    assert.equal(shared.body.data.id, projectA.id, 'a slug resolves inside the key\'s organization');
+    assert.equal(shared.body.data.id, projectA.id, "a slug resolves inside the key's organization");
   });
 });

@@ -97,7 +97,11 @@ let counter = 0;
 const ACTIONS: Action[] = [
   { name: 'read project', allowed: (a) => atLeast(a, 'viewer'), run: (f, as) => f.t.request('GET', `/api/v1/projects/${f.project.id}`, as) },
   { name: 'read items', allowed: (a) => atLeast(a, 'viewer'), run: (f, as) => f.t.request('GET', `/api/v1/projects/${f.project.id}/spec/items`, as) },
-  { name: 'read item', allowed: (a) => atLeast(a, 'viewer'), run: (f, as) => f.t.request('GET', `/api/v1/projects/${f.project.id}/spec/items/${f.item.permalink}`, as) },
+  {
+    name: 'read item',
+    allowed: (a) => atLeast(a, 'viewer'),
+    run: (f, as) => f.t.request('GET', `/api/v1/projects/${f.project.id}/spec/items/${f.item.permalink}`, as),
+  },
   { name: 'read team', allowed: (a) => atLeast(a, 'viewer'), run: (f, as) => f.t.request('GET', `/api/v1/projects/${f.project.id}/members`, as) },
   {
     name: 'create item',

@@ -72,7 +72,10 @@ describe('audit log of account events', () => {
     assert.equal(failure.user_agent, 'audit-test/1.0');
     assert.deepEqual(JSON.parse(failure.details!), { reason: 'invalid_credentials' });
     const secondFactor = entries.filter((e) => e.action === 'auth.login' && e.outcome === 'success').map((e) => JSON.parse(e.details ?? '{}'));
-    assert.ok(secondFactor.some((d) => d.second_factor === 'totp'), 'the login through TOTP says so');
+    assert.ok(
+      secondFactor.some((d) => d.second_factor === 'totp'),
+      'the login through TOTP says so',
+    );
 
     const all = JSON.stringify(await t.server.ctx.db.selectFrom('audit_log').selectAll().execute());
     for (const secret of secrets) assert.ok(!all.includes(secret), `a secret leaked into the audit log: ${secret.slice(0, 6)}…`);

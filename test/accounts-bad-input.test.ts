@@ -7,7 +7,19 @@ import { startTestServer, type TestServer } from './helpers/server.js';
 // Bad input anywhere in the accounts API gets the §2 problem envelope and changes nothing: no row
 // in any table differs afterwards.
 
-const TABLES = ['users', 'sessions', 'email_tokens', 'login_challenges', 'user_totp', 'recovery_codes', 'device_codes', 'api_keys', 'organizations', 'memberships', 'audit_log'] as const;
+const TABLES = [
+  'users',
+  'sessions',
+  'email_tokens',
+  'login_challenges',
+  'user_totp',
+  'recovery_codes',
+  'device_codes',
+  'api_keys',
+  'organizations',
+  'memberships',
+  'audit_log',
+] as const;
 
 async function snapshot(t: TestServer): Promise<string> {
   const out: Record<string, unknown> = {};
@@ -37,7 +49,13 @@ function publicCases(email: string): Case[] {
     ['POST', '/api/v1/auth/sign-up', { body: { email, password: 'password' } }, 422, 'PASSWORD_TOO_WEAK'],
     ['POST', '/api/v1/auth/sign-up', { body: { email, password: 'password123' } }, 422, 'PASSWORD_TOO_WEAK'],
     ['POST', '/api/v1/auth/sign-up', { raw: '{"email":', headers: json }, 400, 'BAD_REQUEST'],
-    ['POST', '/api/v1/auth/sign-up', { raw: `email=${email}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    [
+      'POST',
+      '/api/v1/auth/sign-up',
+      { raw: `email=${email}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    ],
     ['POST', '/api/v1/auth/verify-email', { body: {} }, 422, 'VALIDATION_FAILED'],
     ['POST', '/api/v1/auth/verify-email', { body: { token: 5 } }, 422, 'VALIDATION_FAILED'],
     ['POST', '/api/v1/auth/verify-email', { body: { token: '' } }, 422, 'VALIDATION_FAILED'],

@@ -15,14 +15,25 @@ let orgCounter = 0;
 async function member(t: TestServer): Promise<Member> {
   const user = await verifiedUser(t);
   orgCounter += 1;
-  const org = await insertOrganization(t.server.ctx.db, Date.now(), { name: `Acme ${orgCounter}`, slug: `acme-${orgCounter}-${user.id.slice(-6).toLowerCase()}`, ownerId: user.id });
+  const org = await insertOrganization(t.server.ctx.db, Date.now(), {
+    name: `Acme ${orgCounter}`,
+    slug: `acme-${orgCounter}-${user.id.slice(-6).toLowerCase()}`,
+    ownerId: user.id,
+  });
   return { cookie: await loginCookie(t, user.email), userId: user.id, orgId: org.id, orgSlug: org.slug };
 }
 
 async function start(t: TestServer, clientName = 'ada-laptop') {
   const reply = await t.request('POST', '/api/v1/auth/device/code', { body: { client_name: clientName } });
   assert.equal(reply.status, 200, JSON.stringify(reply.body));
-  return reply.body.data as { device_code: string; user_code: string; verification_uri: string; verification_uri_complete: string; expires_in: number; interval: number };
+  return reply.body.data as {
+    device_code: string;
+    user_code: string;
+    verification_uri: string;
+    verification_uri_complete: string;
+    expires_in: number;
+    interval: number;
+  };
 }
 
 function poll(t: TestServer, deviceCode: string) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
-import { hashPassword, verifyPassword } from '../src/accounts/passwords.js';
+import { hashPassword, verifyPassword } from '../src/accounts/password-hashing.js';
 import { GOOD_PASSWORD, verifiedUser } from './helpers/accounts.js';
 import type { Reply } from './helpers/http.js';
 import { agentKey, startTestServer, uniqueEmail, type TestServer } from './helpers/server.js';
@@ -159,7 +159,10 @@ describe('no account enumeration by the time a mailed link takes to store', () =
     await t.mail.waitFor(waiting);
 
     const realDb = t.server.ctx.db;
-    for (const [path, email] of [['/api/v1/auth/password/forgot', verified.email], ['/api/v1/auth/resend-verification', waiting]] as const) {
+    for (const [path, email] of [
+      ['/api/v1/auth/password/forgot', verified.email],
+      ['/api/v1/auth/resend-verification', waiting],
+    ] as const) {
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
       const held = new WeakSet<object>();

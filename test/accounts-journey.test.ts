@@ -87,14 +87,14 @@ describe('web accounts: the whole journey', () => {
     assert.equal((await t.request('GET', '/api/v1/auth/session', { cookie: totpCookie })).status, 200);
 
     // A recovery code works once.
-    const useRecovery = async () => {
+    const signInWithRecoveryCode = async () => {
       const challenge = await t.request('POST', '/api/v1/auth/login', { body: { email, password: GOOD_PASSWORD } });
       return t.request('POST', '/api/v1/auth/login/two-factor', { body: { challenge_token: challenge.body.data.challenge_token, code: recoveryCodes[0] } });
     };
-    const recovered = await useRecovery();
+    const recovered = await signInWithRecoveryCode();
     assert.equal(recovered.status, 200, JSON.stringify(recovered.body));
     assert.equal((await t.request('GET', '/api/v1/auth/session', { cookie: sessionCookieOf(recovered) })).status, 200);
-    const again = await useRecovery();
+    const again = await signInWithRecoveryCode();
     assert.equal(again.status, 401);
     assert.equal(again.body.error_code, 'TWO_FACTOR_INVALID');
   });

@@ -19,7 +19,11 @@ function randomIp(): string {
 describe('login throttling without a trusted proxy', () => {
   let t: TestServer;
   before(async () => {
-    t = await startTestServer({ FUNCSPEC_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: '3', FUNCSPEC_LOGIN_MAX_ATTEMPTS_PER_IP: '1000', FUNCSPEC_ACCOUNT_MAILS_PER_IP: '100000' });
+    t = await startTestServer({
+      FUNCSPEC_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: '3',
+      FUNCSPEC_LOGIN_MAX_ATTEMPTS_PER_IP: '1000',
+      FUNCSPEC_ACCOUNT_MAILS_PER_IP: '100000',
+    });
   });
   after(() => t.close());
 
@@ -54,7 +58,7 @@ describe('login throttling without a trusted proxy', () => {
     assert.deepEqual(await statuses(unknown), [401, 401, 401, 429, 429]);
   });
 
-  it('a successful login clears the account\'s count', async () => {
+  it("a successful login clears the account's count", async () => {
     const user = await verifiedUser(t);
     for (let i = 0; i < 2; i++) assert.equal((await login(t, user.email, 'Wrong-Guess-Abc-1')).status, 401);
     assert.equal((await login(t, user.email, GOOD_PASSWORD)).status, 200);
@@ -68,7 +72,7 @@ describe('login throttling without a trusted proxy', () => {
     assert.equal(replies.filter((r) => r.status === 429).length, 17);
   });
 
-  it('re-authentication (password change, 2FA setup) shares the account\'s allowance', async () => {
+  it("re-authentication (password change, 2FA setup) shares the account's allowance", async () => {
     const user = await verifiedUser(t);
     const cookie = (await login(t, user.email, GOOD_PASSWORD)).headers.getSetCookie()[0]!.split(';')[0]!;
     const statuses: number[] = [];
@@ -119,11 +123,20 @@ describe('login throttling behind a trusted proxy', () => {
 describe('security review: locking the owner out', () => {
   let t: TestServer;
   before(async () => {
-    t = await startTestServer({ FUNCSPEC_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: '3', FUNCSPEC_LOGIN_MAX_ATTEMPTS_PER_IP: '1000', FUNCSPEC_ACCOUNT_MAILS_PER_IP: '100000', FUNCSPEC_ACCOUNT_MAILS_PER_EMAIL: '2' });
+    t = await startTestServer({
+      FUNCSPEC_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: '3',
+      FUNCSPEC_LOGIN_MAX_ATTEMPTS_PER_IP: '1000',
+      FUNCSPEC_ACCOUNT_MAILS_PER_IP: '100000',
+      FUNCSPEC_ACCOUNT_MAILS_PER_EMAIL: '2',
+    });
   });
   after(() => t.close());
 
-  const deviceCookieOf = (reply: { headers: Headers }) => reply.headers.getSetCookie().find((c) => c.startsWith('funcspec_device='))!.split(';')[0]!;
+  const deviceCookieOf = (reply: { headers: Headers }) =>
+    reply.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('funcspec_device='))!
+      .split(';')[0]!;
 
   it('threat: a stranger fails logins on purpose to lock the owner out — the browser the owner signed in with before still gets in; no other browser, and no forged cookie, does', async () => {
     const owner = await verifiedUser(t);
@@ -136,7 +149,7 @@ describe('security review: locking the owner out', () => {
     assert.equal((await login(t, owner.email, GOOD_PASSWORD)).status, 429, 'an unknown browser is throttled, the right password too');
 
     const fromKnownDevice = (password: string, cookie: string) => t.request('POST', '/api/v1/auth/login', { body: { email: owner.email, password }, cookie });
-    assert.equal((await fromKnownDevice(GOOD_PASSWORD, device)).status, 200, 'the owner\'s browser gets in');
+    assert.equal((await fromKnownDevice(GOOD_PASSWORD, device)).status, 200, "the owner's browser gets in");
 
     const [name, value] = device.split('=') as [string, string];
     const forged = `${name}=${value.split('.')[0]}.${'A'.repeat(43)}`;
@@ -153,7 +166,8 @@ describe('security review: locking the owner out', () => {
 
   it('threat: sign-ups by others use up the mails an address may get — the owner can still get a reset link', async () => {
     const owner = await verifiedUser(t);
-    for (let i = 0; i < 4; i++) assert.equal((await t.request('POST', '/api/v1/auth/sign-up', { body: { email: owner.email, password: `Someone-Else-${i}-Xyz` } })).status, 202);
+    for (let i = 0; i < 4; i++)
+      assert.equal((await t.request('POST', '/api/v1/auth/sign-up', { body: { email: owner.email, password: `Someone-Else-${i}-Xyz` } })).status, 202);
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal(t.mail.to(owner.email).length, 2, 'sign-up mails stop at the cap of 2 an hour (the verification mail was one)');
     assert.equal((await t.request('POST', '/api/v1/auth/password/forgot', { body: { email: owner.email } })).status, 202);

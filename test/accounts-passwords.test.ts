@@ -20,13 +20,28 @@ async function resetLink(t: TestServer, email: string): Promise<string> {
 describe('password rules', () => {
   let t: TestServer;
   before(async () => {
-    t = await startTestServer({ FUNCSPEC_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: '1000', FUNCSPEC_ACCOUNT_MAILS_PER_IP: '100000', FUNCSPEC_ACCOUNT_MAILS_PER_EMAIL: '1000' });
+    t = await startTestServer({
+      FUNCSPEC_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: '1000',
+      FUNCSPEC_ACCOUNT_MAILS_PER_IP: '100000',
+      FUNCSPEC_ACCOUNT_MAILS_PER_EMAIL: '1000',
+    });
   });
   after(() => t.close());
 
   it('common and breached passwords (any case), trivial ones and the e-mail itself are 422 PASSWORD_TOO_WEAK, and nothing is created', async () => {
     const email = uniqueEmail('weak');
-    for (const password of ['password1', 'PASSWORD123', 'Password1', 'qwertyuiop', '12345678', 'iloveyou', 'aaaaaaaaaa', 'abababab', email, email.split('@')[0]!]) {
+    for (const password of [
+      'password1',
+      'PASSWORD123',
+      'Password1',
+      'qwertyuiop',
+      '12345678',
+      'iloveyou',
+      'aaaaaaaaaa',
+      'abababab',
+      email,
+      email.split('@')[0]!,
+    ]) {
       const reply = await t.request('POST', '/api/v1/auth/sign-up', { body: { email, password } });
       assert.equal(reply.status, 422, password);
       assert.equal(reply.body.error_code, 'PASSWORD_TOO_WEAK', password);
@@ -44,7 +59,7 @@ describe('password rules', () => {
     assert.ok(tooShort.body.details.fields.password);
     const sevenEmoji = await t.request('POST', '/api/v1/auth/sign-up', { body: { email, password: '🦊🐙🦉🐝🦋🐢🦀' } }); // 14 UTF-16 units
     assert.equal(sevenEmoji.status, 422, 'seven characters are too few, whatever their encoding');
-    const tooLong = await t.request('POST', '/api/v1/auth/sign-up', { body: { email, password: 'k'.repeat(100) + 'Zq9-'.repeat(40) + 'x' } });
+    const tooLong = await t.request('POST', '/api/v1/auth/sign-up', { body: { email, password: `${'k'.repeat(100) + 'Zq9-'.repeat(40)}x` } });
     assert.equal(tooLong.status, 422);
     assert.ok(tooLong.body.details.fields.password);
 
@@ -58,7 +73,7 @@ describe('password rules', () => {
     assert.equal((await login(t, user.email, password)).status, 200);
     assert.equal((await login(t, user.email, password.slice(0, 255))).status, 401);
     assert.equal((await login(t, user.email, password.slice(0, 72))).status, 401, 'no bcrypt-style 72-byte cut');
-    assert.equal((await login(t, user.email, password + 'x')).status, 422, 'longer than any password can be');
+    assert.equal((await login(t, user.email, `${password}x`)).status, 422, 'longer than any password can be');
   });
 
   it('Unicode is compared after NFKC: the same password typed as full-width or composed characters is the same password', async () => {
@@ -72,7 +87,11 @@ describe('password rules', () => {
 describe('password change and reset', () => {
   let t: TestServer;
   before(async () => {
-    t = await startTestServer({ FUNCSPEC_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: '1000', FUNCSPEC_ACCOUNT_MAILS_PER_IP: '100000', FUNCSPEC_ACCOUNT_MAILS_PER_EMAIL: '1000' });
+    t = await startTestServer({
+      FUNCSPEC_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: '1000',
+      FUNCSPEC_ACCOUNT_MAILS_PER_IP: '100000',
+      FUNCSPEC_ACCOUNT_MAILS_PER_EMAIL: '1000',
+    });
   });
   after(() => t.close());
 
@@ -80,7 +99,10 @@ describe('password change and reset', () => {
     const user = await verifiedUser(t);
     const cookie = await loginCookie(t, user.email);
     const other = await loginCookie(t, user.email);
-    const wrong = await t.request('POST', '/api/v1/auth/password/change', { cookie, body: { current_password: 'Not-It-At-All-1', new_password: 'Fresh-Phrase-Here-5' } });
+    const wrong = await t.request('POST', '/api/v1/auth/password/change', {
+      cookie,
+      body: { current_password: 'Not-It-At-All-1', new_password: 'Fresh-Phrase-Here-5' },
+    });
     assert.equal(wrong.status, 403);
     assert.equal(wrong.body.error_code, 'PASSWORD_INCORRECT');
     assert.ok(await alive(t, other), 'other sessions untouched');
@@ -94,7 +116,10 @@ describe('password change and reset', () => {
     const user = await verifiedUser(t);
     const cookie = await loginCookie(t, user.email);
     const other = await loginCookie(t, user.email);
-    const changed = await t.request('POST', '/api/v1/auth/password/change', { cookie, body: { current_password: GOOD_PASSWORD, new_password: 'Fresh-Phrase-Here-5' } });
+    const changed = await t.request('POST', '/api/v1/auth/password/change', {
+      cookie,
+      body: { current_password: GOOD_PASSWORD, new_password: 'Fresh-Phrase-Here-5' },
+    });
     assert.equal(changed.status, 200, JSON.stringify(changed.body));
     assert.ok(await alive(t, cookie), 'the session that changed it stays');
     assert.equal(await alive(t, other), false, 'other sessions end');

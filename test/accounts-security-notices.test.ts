@@ -30,7 +30,10 @@ describe('security notices: changes to how an account signs in are mailed to its
     const cookie = await loginCookie(t, user.email);
     assert.equal(t.mail.to(user.email, 'notice').length, 0, 'signing up and in is no security change');
 
-    const changed = await t.request('POST', '/api/v1/auth/password/change', { cookie, body: { current_password: GOOD_PASSWORD, new_password: 'Fresh-Phrase-Here-5' } });
+    const changed = await t.request('POST', '/api/v1/auth/password/change', {
+      cookie,
+      body: { current_password: GOOD_PASSWORD, new_password: 'Fresh-Phrase-Here-5' },
+    });
     assert.equal(changed.status, 200);
     assert.match((await notice(user.email, 0)).text, /password of your FuncSpec account was changed/);
 
@@ -44,7 +47,10 @@ describe('security notices: changes to how an account signs in are mailed to its
   it('a refused change mails nothing: a wrong current password changes nothing and tells no one', async () => {
     const user = await verifiedUser(t);
     const cookie = await loginCookie(t, user.email);
-    const wrong = await t.request('POST', '/api/v1/auth/password/change', { cookie, body: { current_password: 'Not-It-At-All-1', new_password: 'Fresh-Phrase-Here-5' } });
+    const wrong = await t.request('POST', '/api/v1/auth/password/change', {
+      cookie,
+      body: { current_password: 'Not-It-At-All-1', new_password: 'Fresh-Phrase-Here-5' },
+    });
     assert.equal(wrong.status, 403);
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal(t.mail.to(user.email, 'notice').length, 0);
@@ -57,7 +63,10 @@ describe('security notices: changes to how an account signs in are mailed to its
     assert.match((await notice(user.email, 0)).text, /Two-factor authentication was turned on/);
 
     nextStep(t);
-    const codes = await t.request('POST', '/api/v1/auth/two-factor/recovery-codes', { cookie, body: { password: GOOD_PASSWORD, code: totpAt(secret, t.clock.now()) } });
+    const codes = await t.request('POST', '/api/v1/auth/two-factor/recovery-codes', {
+      cookie,
+      body: { password: GOOD_PASSWORD, code: totpAt(secret, t.clock.now()) },
+    });
     assert.equal(codes.status, 200, JSON.stringify(codes.body));
     assert.match((await notice(user.email, 1)).text, /New two-factor recovery codes were made/);
 

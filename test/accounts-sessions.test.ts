@@ -24,7 +24,11 @@ describe('sessions: cookie, expiry, renewal, revocation', () => {
     const user = await verifiedUser(t);
     const login = await t.request('POST', '/api/v1/auth/login', { body: { email: user.email, password: user.password } });
     const [setCookie, ...more] = login.headers.getSetCookie();
-    assert.deepEqual(more.map((c) => c.split('=')[0]), ['funcspec_device'], 'besides the session, only the known-device cookie');
+    assert.deepEqual(
+      more.map((c) => c.split('=')[0]),
+      ['funcspec_device'],
+      'besides the session, only the known-device cookie',
+    );
     const parts = setCookie!.split(';').map((p) => p.trim());
     const [name, value] = parts[0]!.split('=') as [string, string];
     assert.equal(name, 'funcspec_session');
@@ -100,14 +104,17 @@ describe('sessions: cookie, expiry, renewal, revocation', () => {
     const cookie = await loginCookie(t, user.email);
     const logout = await t.request('POST', '/api/v1/auth/logout', { cookie });
     assert.equal(logout.status, 204);
-    assert.ok(logout.headers.getSetCookie().some((c) => c.startsWith('funcspec_session=;')), 'the browser is told to drop the cookie');
+    assert.ok(
+      logout.headers.getSetCookie().some((c) => c.startsWith('funcspec_session=;')),
+      'the browser is told to drop the cookie',
+    );
     const refused = await t.request('GET', '/api/v1/auth/session', { cookie });
     assert.equal(refused.status, 401);
     assert.equal(refused.body.error_code, 'UNAUTHORIZED');
     assert.equal((await t.request('POST', '/api/v1/auth/logout', { cookie })).status, 401);
   });
 
-  it('list and revoke own sessions: a revoked session is refused at once; another user\'s session is a 404', async () => {
+  it("list and revoke own sessions: a revoked session is refused at once; another user's session is a 404", async () => {
     const user = await verifiedUser(t);
     const laptop = await loginCookie(t, user.email);
     const phone = await loginCookie(t, user.email);
@@ -132,7 +139,7 @@ describe('sessions: cookie, expiry, renewal, revocation', () => {
     assert.equal((await t.request('DELETE', `/api/v1/auth/sessions/${other.id}`, { cookie: laptop })).status, 404);
   });
 
-  it('a disabled user\'s sessions stop working on the next request', async () => {
+  it("a disabled user's sessions stop working on the next request", async () => {
     const user = await verifiedUser(t);
     const cookie = await loginCookie(t, user.email);
     await t.server.ctx.db.updateTable('users').set({ disabled_at: Date.now() }).where('id', '=', user.id).execute();
@@ -161,7 +168,7 @@ describe('CSRF: the Origin rule on cookie-authenticated state changes', () => {
   });
   after(() => t.close());
 
-  it('threat: a cross-site page POSTs with the victim\'s cookie — 403 CSRF_REJECTED and nothing changes', async () => {
+  it("threat: a cross-site page POSTs with the victim's cookie — 403 CSRF_REJECTED and nothing changes", async () => {
     const user = await verifiedUser(t);
     const cookie = await loginCookie(t, user.email);
     for (const origin of ['https://evil.example', 'http://funcspec.test:8081', 'https://funcspec.test:8080', 'null', 'garbage']) {
@@ -178,13 +185,16 @@ describe('CSRF: the Origin rule on cookie-authenticated state changes', () => {
     }
     const list = await t.request('GET', '/api/v1/auth/sessions', { cookie });
     assert.equal(list.body.meta.total, 1, 'the session is still there');
-    assert.equal((await t.request('DELETE', `/api/v1/auth/sessions/${list.body.data[0].id}`, { cookie, headers: { origin: 'https://evil.example' } })).status, 403);
+    assert.equal(
+      (await t.request('DELETE', `/api/v1/auth/sessions/${list.body.data[0].id}`, { cookie, headers: { origin: 'https://evil.example' } })).status,
+      403,
+    );
     assert.equal((await t.request('GET', '/api/v1/auth/session', { cookie })).status, 200, 'still signed in');
     const login = await t.request('POST', '/api/v1/auth/login', { body: { email: user.email, password: user.password } });
     assert.equal(login.status, 200, 'the password did not change');
   });
 
-  it('the same request from PUBLIC_URL\'s origin, or without Origin (non-browser clients), goes through', async () => {
+  it("the same request from PUBLIC_URL's origin, or without Origin (non-browser clients), goes through", async () => {
     const user = await verifiedUser(t);
     const a = await loginCookie(t, user.email);
     assert.equal((await t.request('POST', '/api/v1/auth/logout', { cookie: a, headers: { origin: 'http://funcspec.test:8080' } })).status, 204);
@@ -200,7 +210,10 @@ describe('CSRF: the Origin rule on cookie-authenticated state changes', () => {
 
   it('no login CSRF: a cross-site login POST is refused and sets no cookie', async () => {
     const user = await verifiedUser(t);
-    const reply = await t.request('POST', '/api/v1/auth/login', { headers: { origin: 'https://evil.example' }, body: { email: user.email, password: user.password } });
+    const reply = await t.request('POST', '/api/v1/auth/login', {
+      headers: { origin: 'https://evil.example' },
+      body: { email: user.email, password: user.password },
+    });
     assert.equal(reply.status, 403);
     assert.equal(reply.body.error_code, 'CSRF_REJECTED');
     assert.deepEqual(reply.headers.getSetCookie(), []);
@@ -224,14 +237,21 @@ describe('sessions under an https PUBLIC_URL', () => {
     const user = await verifiedUser(t);
     const login = await t.request('POST', '/api/v1/auth/login', { body: { email: user.email, password: GOOD_PASSWORD } });
     const setCookie = login.headers.getSetCookie()[0]!;
-    const attributes = setCookie.split(';').slice(1).map((p) => p.trim().toLowerCase());
+    const attributes = setCookie
+      .split(';')
+      .slice(1)
+      .map((p) => p.trim().toLowerCase());
     assert.match(setCookie, /^__Host-funcspec_session=[A-Za-z0-9_-]{43};/);
     for (const attribute of ['secure', 'httponly', 'samesite=lax', 'path=/']) assert.ok(attributes.includes(attribute), `${attribute} in ${setCookie}`);
     assert.ok(!attributes.some((a) => a.startsWith('domain=')));
     const cookie = sessionCookieOf(login, '__Host-funcspec_session');
     assert.equal((await t.request('GET', '/api/v1/auth/session', { cookie })).status, 200);
     assert.equal((await t.request('GET', '/api/v1/auth/session', { cookie: cookie.replace('__Host-', '') })).status, 401, 'the plain name is not read');
-    assert.equal((await t.request('POST', '/api/v1/auth/logout', { cookie, headers: { origin: 'http://funcspec.example' } })).status, 403, 'http is another origin');
+    assert.equal(
+      (await t.request('POST', '/api/v1/auth/logout', { cookie, headers: { origin: 'http://funcspec.example' } })).status,
+      403,
+      'http is another origin',
+    );
     assert.equal((await t.request('POST', '/api/v1/auth/logout', { cookie, headers: { origin: 'https://funcspec.example' } })).status, 204);
   });
 });

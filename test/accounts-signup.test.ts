@@ -24,7 +24,12 @@ function verify(t: TestServer, token: string, browser?: string) {
 describe('sign-up and e-mail verification', () => {
   let t: TestServer;
   before(async () => {
-    t = await startTestServer({ PUBLIC_URL: 'https://specs.example.com', FUNCSPEC_ACCOUNT_MAILS_PER_IP: '100000', FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000', FUNCSPEC_AGENT_VERIFY_PER_IP: '100000' });
+    t = await startTestServer({
+      PUBLIC_URL: 'https://specs.example.com',
+      FUNCSPEC_ACCOUNT_MAILS_PER_IP: '100000',
+      FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000',
+      FUNCSPEC_AGENT_VERIFY_PER_IP: '100000',
+    });
   });
   after(() => t.close());
 
@@ -85,7 +90,7 @@ describe('sign-up and e-mail verification', () => {
     await loginCookie(t, email);
   });
 
-  it('threat: pre-hijacking — a squatter who signs up first with someone else\'s address never gets their password activated', async () => {
+  it("threat: pre-hijacking — a squatter who signs up first with someone else's address never gets their password activated", async () => {
     const email = uniqueEmail('victim');
     await signUp(t, email, 'Squatter-Knows-This-1');
     const squatterLink = await nextLink(t, email, 0);
@@ -98,7 +103,7 @@ describe('sign-up and e-mail verification', () => {
     assert.equal(squatter.status, 401);
     assert.equal(squatter.body.error_code, 'INVALID_CREDENTIALS');
     await loginCookie(t, email, 'Owner-Chosen-Phrase-2');
-    assert.equal((await verify(t, squatterLink)).body.error_code, 'TOKEN_INVALID', 'the squatter\'s link died with the verification');
+    assert.equal((await verify(t, squatterLink)).body.error_code, 'TOKEN_INVALID', "the squatter's link died with the verification");
   });
 
   it("threat: pre-account takeover through a verification link — the victim clicks the link a squatter's sign-up sent, in their own browser: the squatter's password never becomes active", async () => {
@@ -117,13 +122,17 @@ describe('sign-up and e-mail verification', () => {
     const early = await t.request('POST', '/api/v1/auth/login', { body: { email, password: 'Squatter-Knows-This-1' }, cookie: squatter.browser });
     assert.equal(early.status, 401, JSON.stringify(early.body));
     assert.equal(early.body.error_code, 'INVALID_CREDENTIALS');
-    const chosen = await t.request('POST', '/api/v1/auth/password/reset', { body: { token: clicked.body.data.password_token, password: 'Victim-Chose-This-7' } });
+    const chosen = await t.request('POST', '/api/v1/auth/password/reset', {
+      body: { token: clicked.body.data.password_token, password: 'Victim-Chose-This-7' },
+    });
     assert.equal(chosen.status, 200, JSON.stringify(chosen.body));
     await loginCookie(t, email, 'Victim-Chose-This-7');
     const late = await t.request('POST', '/api/v1/auth/login', { body: { email, password: 'Squatter-Knows-This-1' }, cookie: squatter.browser });
     assert.equal(late.body.error_code, 'INVALID_CREDENTIALS');
     // The password token works once, like a reset link.
-    const again = await t.request('POST', '/api/v1/auth/password/reset', { body: { token: clicked.body.data.password_token, password: 'Squatter-Tries-Again-3' } });
+    const again = await t.request('POST', '/api/v1/auth/password/reset', {
+      body: { token: clicked.body.data.password_token, password: 'Squatter-Tries-Again-3' },
+    });
     assert.equal(again.body.error_code, 'TOKEN_INVALID');
   });
 
@@ -134,7 +143,10 @@ describe('sign-up and e-mail verification', () => {
     assert.equal((await t.request('POST', '/api/v1/auth/resend-verification', { body: { email }, cookie: squatter.browser })).status, 202);
     const clicked = await verify(t, await nextLink(t, email, 1));
     assert.equal(clicked.body.data.password_set, false);
-    assert.equal((await t.request('POST', '/api/v1/auth/login', { body: { email, password: 'Squatter-Knows-This-1' } })).body.error_code, 'INVALID_CREDENTIALS');
+    assert.equal(
+      (await t.request('POST', '/api/v1/auth/login', { body: { email, password: 'Squatter-Knows-This-1' } })).body.error_code,
+      'INVALID_CREDENTIALS',
+    );
   });
 
   it("the sign-up cookie is HttpOnly, SameSite=Lax and only kept for the link's lifetime; another browser's cookie does not count", async () => {
@@ -165,7 +177,9 @@ describe('sign-up and e-mail verification', () => {
     assert.equal(squatter.body.error_code, 'INVALID_CREDENTIALS');
     // The owner (who proved the mailbox) chooses the password through a reset link.
     await t.request('POST', '/api/v1/auth/password/forgot', { body: { email } });
-    const reset = await t.request('POST', '/api/v1/auth/password/reset', { body: { token: await nextLink(t, email, 3, '/reset-password'), password: 'Owner-Chosen-Phrase-2' } });
+    const reset = await t.request('POST', '/api/v1/auth/password/reset', {
+      body: { token: await nextLink(t, email, 3, '/reset-password'), password: 'Owner-Chosen-Phrase-2' },
+    });
     assert.equal(reset.status, 200, JSON.stringify(reset.body));
     await loginCookie(t, email, 'Owner-Chosen-Phrase-2');
   });
@@ -198,7 +212,10 @@ describe('sign-up and e-mail verification', () => {
   it('threat: two sign-ups for one new address at once make one account', async () => {
     const email = uniqueEmail('race');
     const replies = await Promise.all(Array.from({ length: 5 }, () => t.request('POST', '/api/v1/auth/sign-up', { body: { email, password: GOOD_PASSWORD } })));
-    assert.deepEqual(replies.map((r) => r.status), [202, 202, 202, 202, 202]);
+    assert.deepEqual(
+      replies.map((r) => r.status),
+      [202, 202, 202, 202, 202],
+    );
     const users = await t.server.ctx.db.selectFrom('users').select('id').where('email', '=', email).execute();
     assert.equal(users.length, 1);
   });

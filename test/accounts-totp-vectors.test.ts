@@ -48,7 +48,7 @@ describe('TOTP check: RFC 6238 test vectors (SHA1 seed)', () => {
     assert.equal(matchTotp(SEED, code.slice(2), (seconds - 60) * 1000), null, 'two steps early');
   });
 
-  it('agrees with the tests\' own RFC 6238 generator (used by the HTTP tests) on the vectors', () => {
+  it("agrees with the tests' own RFC 6238 generator (used by the HTTP tests) on the vectors", () => {
     const base32 = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ'; // "12345678901234567890"
     for (const [seconds, code] of VECTORS) {
       assert.equal(totpAt(base32, seconds * 1000, 8), code);

@@ -45,7 +45,8 @@ describe('two-factor authentication cannot be skipped', () => {
       FUNCSPEC_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: '1000',
       FUNCSPEC_LOGIN_MAX_ATTEMPTS_PER_IP: '100000',
       FUNCSPEC_AGENT_SIGNUPS_PER_EMAIL: '1000',
-      FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000', FUNCSPEC_AGENT_VERIFY_PER_IP: '100000',
+      FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000',
+      FUNCSPEC_AGENT_VERIFY_PER_IP: '100000',
       FUNCSPEC_ACCOUNT_MAILS_PER_IP: '100000',
     });
   });
@@ -87,7 +88,9 @@ describe('two-factor authentication cannot be skipped', () => {
     assert.equal(missing.status, 401);
     assert.equal(missing.body.error_code, 'TWO_FACTOR_REQUIRED');
     assert.equal(missing.body.api_key, undefined);
-    const wrong = await t.request('POST', '/api/v1/agent/verify', { body: { email: user.email, otp_code: otp, totp_code: wrongCode(totpAt(user.secret, t.clock.now())) } });
+    const wrong = await t.request('POST', '/api/v1/agent/verify', {
+      body: { email: user.email, otp_code: otp, totp_code: wrongCode(totpAt(user.secret, t.clock.now())) },
+    });
     assert.equal(wrong.status, 401);
     assert.equal(wrong.body.error_code, 'TWO_FACTOR_INVALID');
     const recovery = await t.request('POST', '/api/v1/agent/verify', { body: { email: user.email, otp_code: otp, totp_code: user.recoveryCodes[0] } });
@@ -95,7 +98,9 @@ describe('two-factor authentication cannot be skipped', () => {
     const keys = await t.server.ctx.db.selectFrom('api_keys').select('id').where('user_id', '=', user.id).execute();
     assert.equal(keys.length, 0, 'no key was minted by the refused calls');
 
-    const right = await t.request('POST', '/api/v1/agent/verify', { body: { email: user.email, otp_code: otp, totp_code: totpAt(user.secret, t.clock.now()) } });
+    const right = await t.request('POST', '/api/v1/agent/verify', {
+      body: { email: user.email, otp_code: otp, totp_code: totpAt(user.secret, t.clock.now()) },
+    });
     assert.equal(right.status, 200, JSON.stringify(right.body));
     assert.match(right.body.api_key, /^fs_live_/);
     assert.equal(right.body.is_new_user, false);
@@ -120,7 +125,10 @@ describe('two-factor authentication cannot be skipped', () => {
     assert.equal(poll.body.error_code, 'AUTHORIZATION_PENDING');
 
     const signedIn = await secondStep(t, token, totpAt(secret, t.clock.now()));
-    const approve = await t.request('POST', '/api/v1/auth/device/approve', { cookie: sessionCookieOf(signedIn), body: { user_code: userCode, organization_id: org.id } });
+    const approve = await t.request('POST', '/api/v1/auth/device/approve', {
+      cookie: sessionCookieOf(signedIn),
+      body: { user_code: userCode, organization_id: org.id },
+    });
     assert.equal(approve.status, 200, JSON.stringify(approve.body));
   });
 
@@ -212,7 +220,10 @@ describe('two-factor management', () => {
     assert.equal(noSetup.body.error_code, 'TWO_FACTOR_SETUP_REQUIRED');
 
     const setup = await t.request('POST', '/api/v1/auth/two-factor/setup', { cookie, body: { password: GOOD_PASSWORD } });
-    const wrong = await t.request('POST', '/api/v1/auth/two-factor/enable', { cookie, body: { code: wrongCode(totpAt(setup.body.data.secret, t.clock.now())) } });
+    const wrong = await t.request('POST', '/api/v1/auth/two-factor/enable', {
+      cookie,
+      body: { code: wrongCode(totpAt(setup.body.data.secret, t.clock.now())) },
+    });
     assert.equal(wrong.status, 401);
     assert.equal(wrong.body.error_code, 'TWO_FACTOR_INVALID');
     assert.equal((await t.request('GET', '/api/v1/auth/session', { cookie })).body.data.user.two_factor_enabled, false, 'still off');
@@ -238,9 +249,15 @@ describe('two-factor management', () => {
     nextStep(t);
     const noCode = await t.request('POST', '/api/v1/auth/two-factor/recovery-codes', { cookie, body: { password: GOOD_PASSWORD, code: '000000' } });
     assert.equal(noCode.body.error_code, 'TWO_FACTOR_INVALID');
-    const badPassword = await t.request('POST', '/api/v1/auth/two-factor/recovery-codes', { cookie, body: { password: 'Wrong-Password-11', code: totpAt(secret, t.clock.now()) } });
+    const badPassword = await t.request('POST', '/api/v1/auth/two-factor/recovery-codes', {
+      cookie,
+      body: { password: 'Wrong-Password-11', code: totpAt(secret, t.clock.now()) },
+    });
     assert.equal(badPassword.body.error_code, 'PASSWORD_INCORRECT');
-    const fresh = await t.request('POST', '/api/v1/auth/two-factor/recovery-codes', { cookie, body: { password: GOOD_PASSWORD, code: totpAt(secret, t.clock.now()) } });
+    const fresh = await t.request('POST', '/api/v1/auth/two-factor/recovery-codes', {
+      cookie,
+      body: { password: GOOD_PASSWORD, code: totpAt(secret, t.clock.now()) },
+    });
     assert.equal(fresh.status, 200, JSON.stringify(fresh.body));
     const newCodes: string[] = fresh.body.data.recovery_codes;
     assert.equal(newCodes.length, 10);
@@ -269,7 +286,10 @@ describe('two-factor management', () => {
     const off = await t.request('POST', '/api/v1/auth/two-factor/disable', { cookie, body: { password: GOOD_PASSWORD, code: recoveryCodes[0] } });
     assert.equal(off.status, 200, JSON.stringify(off.body));
     assert.deepEqual(off.body.data, { two_factor_enabled: false });
-    assert.equal((await t.request('POST', '/api/v1/auth/two-factor/disable', { cookie, body: { password: GOOD_PASSWORD, code: '123456' } })).body.error_code, 'TWO_FACTOR_NOT_ENABLED');
+    assert.equal(
+      (await t.request('POST', '/api/v1/auth/two-factor/disable', { cookie, body: { password: GOOD_PASSWORD, code: '123456' } })).body.error_code,
+      'TWO_FACTOR_NOT_ENABLED',
+    );
     const login = await t.request('POST', '/api/v1/auth/login', { body: { email: user.email, password: GOOD_PASSWORD } });
     assert.ok(login.body.data.session, 'a session straight away');
     assert.equal((await t.server.ctx.db.selectFrom('recovery_codes').select('id').where('user_id', '=', user.id).execute()).length, 0);

@@ -140,9 +140,7 @@ describe('agent auth: two calls to a key', () => {
   it('threat: a code verifies once — the right code fired 20 times at once gives exactly one key', async () => {
     const email = uniqueEmail();
     const code = await signUp(t, email);
-    const replies = await Promise.all(
-      Array.from({ length: 20 }, () => t.request('POST', '/api/v1/agent/verify', { body: { email, otp_code: code } })),
-    );
+    const replies = await Promise.all(Array.from({ length: 20 }, () => t.request('POST', '/api/v1/agent/verify', { body: { email, otp_code: code } })));
     const ok = replies.filter((r) => r.status === 200);
     assert.equal(ok.length, 1, `statuses: ${replies.map((r) => r.status).join(',')}`);
     for (const r of replies.filter((r) => r.status !== 200)) {
@@ -159,7 +157,11 @@ describe('agent auth: two calls to a key', () => {
   it('a revoked agent key is replaced by a new one on recovery', async () => {
     const { email, key } = await agentKey(t);
     // Revoke it the way an operator or the key API would: stamp revoked_at.
-    await t.server.ctx.db.updateTable('api_keys').set({ revoked_at: Date.now() - 1 }).where('last_four', '=', key.slice(-4)).execute();
+    await t.server.ctx.db
+      .updateTable('api_keys')
+      .set({ revoked_at: Date.now() - 1 })
+      .where('last_four', '=', key.slice(-4))
+      .execute();
     assert.equal((await t.request('GET', '/api/v1/me', { key })).status, 401);
     const code = await signUp(t, email);
     const again = await t.request('POST', '/api/v1/agent/verify', { body: { email, otp_code: code } });
@@ -174,7 +176,16 @@ describe('agent auth: two calls to a key', () => {
     const userId = `usr_disabled${Date.now()}`;
     await t.server.ctx.db
       .insertInto('users')
-      .values({ id: userId, email, name: null, email_verified_at: Date.now(), password_hash: null, disabled_at: null, created_at: Date.now(), updated_at: Date.now() })
+      .values({
+        id: userId,
+        email,
+        name: null,
+        email_verified_at: Date.now(),
+        password_hash: null,
+        disabled_at: null,
+        created_at: Date.now(),
+        updated_at: Date.now(),
+      })
       .execute();
     const code = await signUp(t, email);
     await t.server.ctx.db.updateTable('users').set({ disabled_at: Date.now() }).where('id', '=', userId).execute();
@@ -296,7 +307,8 @@ describe('security review: agent codes guessed across codes', () => {
     const limited = await startTestServer({ FUNCSPEC_AGENT_VERIFY_PER_IP: '5', FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000' });
     try {
       const statuses: number[] = [];
-      for (let i = 0; i < 7; i++) statuses.push((await limited.request('POST', '/api/v1/agent/verify', { body: { email: uniqueEmail('spray'), otp_code: '123456' } })).status);
+      for (let i = 0; i < 7; i++)
+        statuses.push((await limited.request('POST', '/api/v1/agent/verify', { body: { email: uniqueEmail('spray'), otp_code: '123456' } })).status);
       assert.deepEqual(statuses, [400, 400, 400, 400, 400, 429, 429]);
     } finally {
       await limited.close();

@@ -11,7 +11,7 @@ const run = promisify(execFile);
 
 /** The fenced blocks of one language, in page order. */
 function fenced(markdown: string, language: string): string[] {
-  return [...markdown.matchAll(new RegExp('^```' + language + '\\n([\\s\\S]*?)\\n```$', 'gm'))].map((match) => match[1]!);
+  return [...markdown.matchAll(new RegExp(`^\`\`\`${language}\\n([\\s\\S]*?)\\n\`\`\`$`, 'gm'))].map((match) => match[1]!);
 }
 
 async function bash(script: string): Promise<string> {
@@ -22,7 +22,9 @@ async function bash(script: string): Promise<string> {
 /** markdownlint's findings, except line length (prose and tables are not wrapped). */
 async function markdownProblems(name: string, text: string): Promise<string[]> {
   const results = await lint({ strings: { [name]: text }, config: { default: true, MD013: false } });
-  return results[name]!.map((problem) => `${name}:${problem.lineNumber} ${problem.ruleNames.join('/')} ${problem.ruleDescription} ${problem.errorDetail ?? ''}`);
+  return results[name]!.map(
+    (problem) => `${name}:${problem.lineNumber} ${problem.ruleNames.join('/')} ${problem.ruleDescription} ${problem.errorDetail ?? ''}`,
+  );
 }
 
 describe('docs an agent can read: /llms.txt, /auth.md, /api.md, /mcp.md', () => {
@@ -32,7 +34,13 @@ describe('docs an agent can read: /llms.txt, /auth.md, /api.md, /mcp.md', () => 
     // PUBLIC_URL is this very server, so the examples in the pages can be run against it as they are.
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    t = await startTestServer({ PORT: String(port), PUBLIC_URL: base, FUNCSPEC_AGENT_OTP_TTL: '2h', FUNCSPEC_AGENT_OTP_MAX_ATTEMPTS: '7', FUNCSPEC_AGENT_SIGNUPS_PER_EMAIL: '4' });
+    t = await startTestServer({
+      PORT: String(port),
+      PUBLIC_URL: base,
+      FUNCSPEC_AGENT_OTP_TTL: '2h',
+      FUNCSPEC_AGENT_OTP_MAX_ATTEMPTS: '7',
+      FUNCSPEC_AGENT_SIGNUPS_PER_EMAIL: '4',
+    });
   });
   after(() => t.close());
 
@@ -48,7 +56,10 @@ describe('docs an agent can read: /llms.txt, /auth.md, /api.md, /mcp.md', () => 
     assert.match(lines[0]!, /^# FuncSpec$/, 'an H1 with the name first');
     assert.match(lines[2]!, /^> .+/, 'then a one-paragraph summary in a blockquote');
     const sections = index.split(/^## /m).slice(1);
-    assert.deepEqual(sections.map((section) => section.split('\n')[0]), ['Docs', 'Optional']);
+    assert.deepEqual(
+      sections.map((section) => section.split('\n')[0]),
+      ['Docs', 'Optional'],
+    );
     const links = [...index.matchAll(/^- \[([^\]]+)\]\(([^)]+)\)(: .+)?$/gm)].map((match) => match[2]!);
     for (const page of ['auth.md', 'api.md', 'mcp.md', 'openapi.json']) assert.ok(links.includes(`${base}/${page}`), `${page} in ${links.join(' ')}`);
     for (const link of links) {
@@ -93,7 +104,11 @@ describe('docs an agent can read: /llms.txt, /auth.md, /api.md, /mcp.md', () => 
     for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, { 'x-scope'?: string | null }>>)) {
       for (const [method, operation] of Object.entries(item)) {
         const scope = operation['x-scope'] ? `\`${operation['x-scope']}\`` : '';
-        assert.match(api, new RegExp(`\\| ${method.toUpperCase()} \\| \`${path.replace(/[{}]/g, '\\$&')}\` \\|.*\\| ${scope}`), `${method} ${path} is in /api.md with its scope`);
+        assert.match(
+          api,
+          new RegExp(`\\| ${method.toUpperCase()} \\| \`${path.replace(/[{}]/g, '\\$&')}\` \\|.*\\| ${scope}`),
+          `${method} ${path} is in /api.md with its scope`,
+        );
       }
     }
     for (const { scope } of doc['x-scopes'] as Array<{ scope: string }>) assert.match(auth, new RegExp(`\\| \`${scope}\` \\|`), `${scope} is in /auth.md`);

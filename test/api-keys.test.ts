@@ -37,7 +37,19 @@ describe('API keys: create, list, view, revoke, rotate', () => {
     const { hashKey } = await import('../src/keys/format.js');
     assert.ok(!text.includes(hashKey(made.key)), 'nor its hash');
     assert.deepEqual(Object.keys(list.body.data[0]).sort(), [
-      'allowed_ips', 'created_at', 'created_by', 'expires_at', 'id', 'kind', 'last_four', 'last_used_at', 'last_used_ip', 'name', 'project_ids', 'revoked_at', 'scopes',
+      'allowed_ips',
+      'created_at',
+      'created_by',
+      'expires_at',
+      'id',
+      'kind',
+      'last_four',
+      'last_used_at',
+      'last_used_ip',
+      'name',
+      'project_ids',
+      'revoked_at',
+      'scopes',
     ]);
     const view = await t.request('GET', `/api/v1/organizations/${org}/api-keys/${made.id}`, { key: agent });
     assert.equal(view.status, 200);
@@ -72,7 +84,10 @@ describe('API keys: create, list, view, revoke, rotate', () => {
     const { key: agent } = await agentKey(t);
     const org = await orgOf(t, agent);
     const old = (await t.request('POST', `/api/v1/organizations/${org}/api-keys`, { key: agent, body: { name: 'deploy' } })).body.data;
-    const rotated = await t.request('POST', `/api/v1/organizations/${org}/api-keys/${old.id}/rotate`, { key: agent, body: { previous_expires_in_seconds: 3600 } });
+    const rotated = await t.request('POST', `/api/v1/organizations/${org}/api-keys/${old.id}/rotate`, {
+      key: agent,
+      body: { previous_expires_in_seconds: 3600 },
+    });
     assert.equal(rotated.status, 201, JSON.stringify(rotated.body));
     const fresh = rotated.body.data;
     assert.notEqual(fresh.key, old.key);
@@ -103,7 +118,9 @@ describe('API keys: create, list, view, revoke, rotate', () => {
     const { key: agent } = await agentKey(t);
     const org = await orgOf(t, agent);
     const old = (await t.request('POST', `/api/v1/organizations/${org}/api-keys`, { key: agent, body: { name: 'raced' } })).body.data;
-    const replies = await Promise.all(Array.from({ length: 8 }, () => t.request('POST', `/api/v1/organizations/${org}/api-keys/${old.id}/rotate`, { key: agent, body: {} })));
+    const replies = await Promise.all(
+      Array.from({ length: 8 }, () => t.request('POST', `/api/v1/organizations/${org}/api-keys/${old.id}/rotate`, { key: agent, body: {} })),
+    );
     assert.equal(replies.filter((r) => r.status === 201).length, 1, replies.map((r) => r.status).join(','));
     assert.ok(replies.filter((r) => r.status !== 201).every((r) => r.body.error_code === 'KEY_ALREADY_REVOKED'));
   });
@@ -139,7 +156,10 @@ describe('API keys: create, list, view, revoke, rotate', () => {
       assert.ok(Object.keys(reply.body.details.fields).includes(field), `${JSON.stringify(body)} → ${JSON.stringify(reply.body.details.fields)}`);
     }
     const me = (await t.request('GET', '/api/v1/me', { key: agent })).body.data.api_key;
-    const longOverlap = await t.request('POST', `/api/v1/organizations/${org}/api-keys/${me.id}/rotate`, { key: agent, body: { previous_expires_in_seconds: 8 * 24 * 3600 } });
+    const longOverlap = await t.request('POST', `/api/v1/organizations/${org}/api-keys/${me.id}/rotate`, {
+      key: agent,
+      body: { previous_expires_in_seconds: 8 * 24 * 3600 },
+    });
     assert.equal(longOverlap.status, 422);
     const after = (await t.request('GET', `/api/v1/organizations/${org}/api-keys?include_revoked=true`, { key: agent })).body.meta.total;
     assert.equal(after, before);
@@ -205,7 +225,10 @@ describe('usage monitoring and the audit log', () => {
     assert.ok(view.last_used_at, 'last_used_at moved');
     assert.equal(view.last_used_ip, '127.0.0.1');
     const all = await t.request('GET', `/api/v1/organizations/${org}/usage`, { key: agent });
-    assert.ok(all.body.data.some((row: { key_id: string }) => row.key_id !== made.id), 'the agent key is in the report too');
+    assert.ok(
+      all.body.data.some((row: { key_id: string }) => row.key_id !== made.id),
+      'the agent key is in the report too',
+    );
   });
 
   it('the audit log records key create, rotate and revoke with actor, IP, user agent and outcome — and no secret', async () => {

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Reply } from './helpers/http.js';
-import { addToTeam, assertProblem, createItem, createProject, joinOrg, MANY_AGENTS, newPerson, type Person } from './helpers/orgs.js';
+import { addToTeam, createItem, createProject, joinOrg, MANY_AGENTS, newPerson, type Person } from './helpers/orgs.js';
+import { assertProblem } from './helpers/http.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 describe('bad input on organizations, members, invitations, projects and items', () => {
@@ -78,30 +79,81 @@ describe('bad input on organizations, members, invitations, projects and items',
       ['org role OWNER', () => t.request('PATCH', orgPath(`/members/${member.userId}`), { ...o, body: { role: 'OWNER' } }), 422, 'VALIDATION_FAILED'],
       ['org role number', () => t.request('PATCH', orgPath(`/members/${member.userId}`), { ...o, body: { role: 3 } }), 422, 'VALIDATION_FAILED'],
       ['org role missing', () => t.request('PATCH', orgPath(`/members/${member.userId}`), { ...o, body: {} }), 422, 'VALIDATION_FAILED'],
-      ['invitation role owner', () => t.request('POST', orgPath('/invitations'), { ...o, body: { email: 'x@example.com', role: 'owner' } }), 422, 'VALIDATION_FAILED'],
-      ['invitation role god', () => t.request('POST', orgPath('/invitations'), { ...o, body: { email: 'x@example.com', role: 'god' } }), 422, 'VALIDATION_FAILED'],
+      [
+        'invitation role owner',
+        () => t.request('POST', orgPath('/invitations'), { ...o, body: { email: 'x@example.com', role: 'owner' } }),
+        422,
+        'VALIDATION_FAILED',
+      ],
+      [
+        'invitation role god',
+        () => t.request('POST', orgPath('/invitations'), { ...o, body: { email: 'x@example.com', role: 'god' } }),
+        422,
+        'VALIDATION_FAILED',
+      ],
       ['team role owner', () => t.request('POST', projectPath('/members'), { ...o, body: { user_id: admin.userId, role: 'owner' } }), 422, 'VALIDATION_FAILED'],
       ['team role member', () => t.request('PATCH', projectPath(`/members/${member.userId}`), { ...o, body: { role: 'member' } }), 422, 'VALIDATION_FAILED'],
-      ['item state unknown', () => t.request('POST', projectPath(`/spec/items/${item.id}/transition`), { ...o, body: { state: 'shipped' } }), 422, 'VALIDATION_FAILED'],
-      ['implementation unknown', () => t.request('POST', projectPath(`/spec/items/${item.id}/transition_implementation`), { ...o, body: { implementation_status: 'done' } }), 422, 'VALIDATION_FAILED'],
+      [
+        'item state unknown',
+        () => t.request('POST', projectPath(`/spec/items/${item.id}/transition`), { ...o, body: { state: 'shipped' } }),
+        422,
+        'VALIDATION_FAILED',
+      ],
+      [
+        'implementation unknown',
+        () => t.request('POST', projectPath(`/spec/items/${item.id}/transition_implementation`), { ...o, body: { implementation_status: 'done' } }),
+        422,
+        'VALIDATION_FAILED',
+      ],
     ]);
   });
 
   it('self-promotion is refused with 403 and changes nothing', async () => {
     await refusedWithoutChange([
       ['admin makes self owner', () => t.request('PATCH', orgPath(`/members/${admin.userId}`), { key: admin.key, body: { role: 'owner' } }), 403, 'FORBIDDEN'],
-      ['member makes self admin', () => t.request('PATCH', orgPath(`/members/${member.userId}`), { key: member.key, body: { role: 'admin' } }), 403, 'FORBIDDEN'],
-      ['member makes self owner', () => t.request('PATCH', orgPath(`/members/${member.userId}`), { key: member.key, body: { role: 'owner' } }), 403, 'FORBIDDEN'],
-      ['admin transfers ownership to self', () => t.request('POST', orgPath('/transfer-ownership'), { key: admin.key, body: { user_id: admin.userId } }), 403, 'FORBIDDEN'],
-      ['editor makes self project admin', () => t.request('PATCH', projectPath(`/members/${member.userId}`), { key: member.key, body: { role: 'admin' } }), 403, 'FORBIDDEN'],
-      ['editor re-adds self as admin', () => t.request('POST', projectPath('/members'), { key: member.key, body: { user_id: member.userId, role: 'admin' } }), 403, 'FORBIDDEN'],
-      ['member invites self-made admin', () => t.request('POST', orgPath('/invitations'), { key: member.key, body: { email: 'alias@example.com', role: 'admin' } }), 403, 'FORBIDDEN'],
+      [
+        'member makes self admin',
+        () => t.request('PATCH', orgPath(`/members/${member.userId}`), { key: member.key, body: { role: 'admin' } }),
+        403,
+        'FORBIDDEN',
+      ],
+      [
+        'member makes self owner',
+        () => t.request('PATCH', orgPath(`/members/${member.userId}`), { key: member.key, body: { role: 'owner' } }),
+        403,
+        'FORBIDDEN',
+      ],
+      [
+        'admin transfers ownership to self',
+        () => t.request('POST', orgPath('/transfer-ownership'), { key: admin.key, body: { user_id: admin.userId } }),
+        403,
+        'FORBIDDEN',
+      ],
+      [
+        'editor makes self project admin',
+        () => t.request('PATCH', projectPath(`/members/${member.userId}`), { key: member.key, body: { role: 'admin' } }),
+        403,
+        'FORBIDDEN',
+      ],
+      [
+        'editor re-adds self as admin',
+        () => t.request('POST', projectPath('/members'), { key: member.key, body: { user_id: member.userId, role: 'admin' } }),
+        403,
+        'FORBIDDEN',
+      ],
+      [
+        'member invites self-made admin',
+        () => t.request('POST', orgPath('/invitations'), { key: member.key, body: { email: 'alias@example.com', role: 'admin' } }),
+        403,
+        'FORBIDDEN',
+      ],
     ]);
   });
 
   it('foreign, unknown and cyclic parent ids are refused and change nothing (no permalink is used up)', async () => {
     const o = { key: owner.key };
-    const create = (parent_id: string) => () => t.request('POST', projectPath('/spec/items'), { ...o, body: { type_of: 'functional', title: 'child', parent_id } });
+    const create = (parent_id: string) => () =>
+      t.request('POST', projectPath('/spec/items'), { ...o, body: { type_of: 'functional', title: 'child', parent_id } });
     const patch = (parent_id: string) => () => t.request('PATCH', projectPath(`/spec/items/${item.id}`), { ...o, body: { parent_id } });
     await refusedWithoutChange([
       ['create: parent in another project', create(foreignItem.id), 404, 'PARENT_NOT_FOUND'],
@@ -113,7 +165,12 @@ describe('bad input on organizations, members, invitations, projects and items',
       ['patch: parent in another project', patch(foreignItem.id), 404, 'PARENT_NOT_FOUND'],
       ['patch: parent in another organization', patch(otherOrgItem.id), 404, 'PARENT_NOT_FOUND'],
       ['patch: itself as parent', patch(item.id), 422, 'PARENT_CYCLE'],
-      ['create: parent of wrong type', () => t.request('POST', projectPath('/spec/items'), { ...o, body: { type_of: 'functional', title: 'x', parent_id: 42 } }), 422, 'VALIDATION_FAILED'],
+      [
+        'create: parent of wrong type',
+        () => t.request('POST', projectPath('/spec/items'), { ...o, body: { type_of: 'functional', title: 'x', parent_id: 42 } }),
+        422,
+        'VALIDATION_FAILED',
+      ],
     ]);
     const pastInt = await t.request('GET', projectPath('/spec/items?parent_id=T-2147483648'), o);
     assert.equal(pastInt.status, 200, 'a permalink past 32 bits filters to nothing, not a 500');
@@ -126,23 +183,78 @@ describe('bad input on organizations, members, invitations, projects and items',
     const long = (n: number) => 'x'.repeat(n);
     await refusedWithoutChange([
       ['org name too long', () => t.request('PATCH', orgPath(), { ...o, body: { name: long(101) } }), 422, 'VALIDATION_FAILED'],
-      ['org name with allowed_ips garbage', () => t.request('PATCH', orgPath(), { ...o, body: { name: 'fine', allowed_ips: ['fine?'] } }), 422, 'VALIDATION_FAILED'],
+      [
+        'org name with allowed_ips garbage',
+        () => t.request('PATCH', orgPath(), { ...o, body: { name: 'fine', allowed_ips: ['fine?'] } }),
+        422,
+        'VALIDATION_FAILED',
+      ],
       ['org plan is not editable', () => t.request('PATCH', orgPath(), { ...o, body: { plan: 'enterprise' } }), 422, 'VALIDATION_FAILED'],
       ['new org slug invalid', () => t.request('POST', '/api/v1/organizations', { ...o, body: { name: 'x', slug: '-bad-' } }), 422, 'VALIDATION_FAILED'],
-      ['invitation e-mail too long', () => t.request('POST', orgPath('/invitations'), { ...o, body: { email: `${long(250)}@example.com`, role: 'member' } }), 422, 'VALIDATION_FAILED'],
+      [
+        'invitation e-mail too long',
+        () => t.request('POST', orgPath('/invitations'), { ...o, body: { email: `${long(250)}@example.com`, role: 'member' } }),
+        422,
+        'VALIDATION_FAILED',
+      ],
       ['accept token too long', () => t.request('POST', '/api/v1/invitations/accept', { ...o, body: { token: long(1000) } }), 422, 'VALIDATION_FAILED'],
       ['project name too long', () => t.request('POST', '/api/v1/projects', { ...o, body: { name: long(101) } }), 422, 'VALIDATION_FAILED'],
       ['project description too long', () => t.request('PATCH', projectPath(), { ...o, body: { description: long(10_001) } }), 422, 'VALIDATION_FAILED'],
-      ['item title too long', () => t.request('POST', projectPath('/spec/items'), { ...o, body: { type_of: 'technical', title: long(201) } }), 422, 'VALIDATION_FAILED'],
-      ['item description too long', () => t.request('PATCH', projectPath(`/spec/items/${item.id}`), { ...o, body: { title: 'ok', description: long(100_001) } }), 422, 'VALIDATION_FAILED'],
-      ['too many tags', () => t.request('PATCH', projectPath(`/spec/items/${item.id}`), { ...o, body: { tags: Array.from({ length: 21 }, (_, i) => `t${i}`) } }), 422, 'VALIDATION_FAILED'],
-      ['tag too long', () => t.request('POST', projectPath('/spec/items'), { ...o, body: { type_of: 'technical', title: 'x', tags: [long(51)] } }), 422, 'VALIDATION_FAILED'],
+      [
+        'item title too long',
+        () => t.request('POST', projectPath('/spec/items'), { ...o, body: { type_of: 'technical', title: long(201) } }),
+        422,
+        'VALIDATION_FAILED',
+      ],
+      [
+        'item description too long',
+        () => t.request('PATCH', projectPath(`/spec/items/${item.id}`), { ...o, body: { title: 'ok', description: long(100_001) } }),
+        422,
+        'VALIDATION_FAILED',
+      ],
+      [
+        'too many tags',
+        () => t.request('PATCH', projectPath(`/spec/items/${item.id}`), { ...o, body: { tags: Array.from({ length: 21 }, (_, i) => `t${i}`) } }),
+        422,
+        'VALIDATION_FAILED',
+      ],
+      [
+        'tag too long',
+        () => t.request('POST', projectPath('/spec/items'), { ...o, body: { type_of: 'technical', title: 'x', tags: [long(51)] } }),
+        422,
+        'VALIDATION_FAILED',
+      ],
       ['tags not a list', () => t.request('PATCH', projectPath(`/spec/items/${item.id}`), { ...o, body: { tags: 'a,b' } }), 422, 'VALIDATION_FAILED'],
-      ['version in body', () => t.request('PATCH', projectPath(`/spec/items/${item.id}`), { ...o, body: { title: 'ok', version: 7 } }), 422, 'VALIDATION_FAILED'],
-      ['permalink in body', () => t.request('POST', projectPath('/spec/items'), { ...o, body: { type_of: 'technical', title: 'x', permalink: 'T-1' } }), 422, 'VALIDATION_FAILED'],
-      ['malformed If-Match', () => t.request('PATCH', projectPath(`/spec/items/${item.id}`), { ...o, headers: { 'if-match': '"v2"' }, body: { title: 'ok' } }), 422, 'VALIDATION_FAILED'],
-      ['body over 1 MiB', () => t.request('POST', projectPath('/spec/items'), { ...o, body: { type_of: 'technical', title: 'x', description: long(1_100_000) } }), 413, 'PAYLOAD_TOO_LARGE'],
-      ['malformed JSON', () => t.request('POST', projectPath('/spec/items'), { ...o, raw: '{"type_of":', headers: { 'content-type': 'application/json' } }), 400, 'BAD_REQUEST'],
+      [
+        'version in body',
+        () => t.request('PATCH', projectPath(`/spec/items/${item.id}`), { ...o, body: { title: 'ok', version: 7 } }),
+        422,
+        'VALIDATION_FAILED',
+      ],
+      [
+        'permalink in body',
+        () => t.request('POST', projectPath('/spec/items'), { ...o, body: { type_of: 'technical', title: 'x', permalink: 'T-1' } }),
+        422,
+        'VALIDATION_FAILED',
+      ],
+      [
+        'malformed If-Match',
+        () => t.request('PATCH', projectPath(`/spec/items/${item.id}`), { ...o, headers: { 'if-match': '"v2"' }, body: { title: 'ok' } }),
+        422,
+        'VALIDATION_FAILED',
+      ],
+      [
+        'body over 1 MiB',
+        () => t.request('POST', projectPath('/spec/items'), { ...o, body: { type_of: 'technical', title: 'x', description: long(1_100_000) } }),
+        413,
+        'PAYLOAD_TOO_LARGE',
+      ],
+      [
+        'malformed JSON',
+        () => t.request('POST', projectPath('/spec/items'), { ...o, raw: '{"type_of":', headers: { 'content-type': 'application/json' } }),
+        400,
+        'BAD_REQUEST',
+      ],
     ]);
   });
 
@@ -151,8 +263,18 @@ describe('bad input on organizations, members, invitations, projects and items',
     const items = projectPath('/spec/items');
     await refusedWithoutChange([
       ['newline in item title', () => t.request('POST', items, { ...o, body: { type_of: 'technical', title: 'one\ntwo' } }), 422, 'VALIDATION_FAILED'],
-      ['terminal escape in item title', () => t.request('PATCH', projectPath(`/spec/items/${item.id}`), { ...o, body: { title: '\u001b[31mred' } }), 422, 'VALIDATION_FAILED'],
-      ['escape in item description', () => t.request('PATCH', projectPath(`/spec/items/${item.id}`), { ...o, body: { description: 'fine\n\u001b]0;pwned\u0007' } }), 422, 'VALIDATION_FAILED'],
+      [
+        'terminal escape in item title',
+        () => t.request('PATCH', projectPath(`/spec/items/${item.id}`), { ...o, body: { title: '\u001b[31mred' } }),
+        422,
+        'VALIDATION_FAILED',
+      ],
+      [
+        'escape in item description',
+        () => t.request('PATCH', projectPath(`/spec/items/${item.id}`), { ...o, body: { description: 'fine\n\u001b]0;pwned\u0007' } }),
+        422,
+        'VALIDATION_FAILED',
+      ],
       ['DEL in a tag', () => t.request('PATCH', projectPath(`/spec/items/${item.id}`), { ...o, body: { tags: ['ok', 'b\u007f'] } }), 422, 'VALIDATION_FAILED'],
       ['tab in project name', () => t.request('POST', '/api/v1/projects', { ...o, body: { name: 'a\tb' } }), 422, 'VALIDATION_FAILED'],
       ['carriage return in org name', () => t.request('PATCH', orgPath(), { ...o, body: { name: 'Acme\rEvil' } }), 422, 'VALIDATION_FAILED'],

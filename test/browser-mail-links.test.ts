@@ -28,7 +28,11 @@ async function startDeviceLogin(t: TestServer, clientName: string) {
 let orgCounter = 0;
 async function addOrg(t: TestServer, user: WebUser, name: string): Promise<{ id: string; name: string; slug: string }> {
   orgCounter += 1;
-  const org = await insertOrganization(t.server.ctx.db, Date.now(), { name, slug: `${name.toLowerCase()}-${orgCounter}-${user.id.slice(-6).toLowerCase()}`, ownerId: user.id });
+  const org = await insertOrganization(t.server.ctx.db, Date.now(), {
+    name,
+    slug: `${name.toLowerCase()}-${orgCounter}-${user.id.slice(-6).toLowerCase()}`,
+    ownerId: user.id,
+  });
   return { id: org.id, name: org.name, slug: org.slug };
 }
 
@@ -195,7 +199,10 @@ describe('mailed links and the CLI login page, clicked through in headless Chrom
     await page.getByRole('heading', { name: 'Connect the FuncSpec CLI', exact: true }).waitFor(); // back on /device, signed in
     assert.equal(new URL(page.url()).pathname, '/device');
     assert.match((await page.locator('main').textContent()) ?? '', new RegExp(`Signed in as ${user.email.replace(/[.]/g, '\\.')}`));
-    assert.ok((await page.context().cookies()).some((c) => c.name === 'funcspec_session' && c.httpOnly), 'the sign-in set the session cookie');
+    assert.ok(
+      (await page.context().cookies()).some((c) => c.name === 'funcspec_session' && c.httpOnly),
+      'the sign-in set the session cookie',
+    );
 
     t.clock.advance(pair.interval * 1000);
     assert.equal((await pollToken(t, pair.device_code)).body.error_code, 'AUTHORIZATION_PENDING', 'signing in and opening the page approved nothing');
@@ -233,7 +240,7 @@ describe('mailed links and the CLI login page, clicked through in headless Chrom
     assert.equal(me.body.data.api_key.name, 'funcspec CLI on chromium-laptop');
   });
 
-  it('device login in Chromium with TOTP on: after the password the page asks for the authenticator code (a wrong one is refused), then approval from the CLI\'s full link gives a working key', async () => {
+  it("device login in Chromium with TOTP on: after the password the page asks for the authenticator code (a wrong one is refused), then approval from the CLI's full link gives a working key", async () => {
     const user = await verifiedUser(t, uniqueEmail('browser-totp'));
     const org = await addOrg(t, user, 'Gamma');
     const { secret } = await enableTotp(t, await loginCookie(t, user.email));

@@ -3,7 +3,6 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { CliHome, ensureBuilt, readToml } from './helpers/cli.js';
 import { agentKey, startTestServer, type TestServer } from './helpers/server.js';
 
-
 describe('CLI: API keys, usage and logout', () => {
   let t: TestServer;
   let home: CliHome;
@@ -62,7 +61,7 @@ describe('CLI: API keys, usage and logout', () => {
     assert.equal(noConfirm.code, 2, 'revoke needs --yes without a terminal');
   });
 
-  it('keys create --scope items:read --project P: a CI key that reads one project\'s items and nothing else; listings show its scopes and projects', async () => {
+  it("keys create --scope items:read --project P: a CI key that reads one project's items and nothing else; listings show its scopes and projects", async () => {
     home = new CliHome();
     const me = await person();
     for (const name of ['Checkout', 'Billing']) {
@@ -72,7 +71,10 @@ describe('CLI: API keys, usage and logout', () => {
     assert.equal(created.code, 0, created.stderr);
     const key = created.stdout.trim();
     assert.equal((await t.request('GET', '/api/v1/projects/checkout/spec/items', { key })).status, 200);
-    for (const [path, required] of [['/api/v1/projects/billing/spec/items', 'items:read'], ['/api/v1/organizations', 'org:read']] as const) {
+    for (const [path, required] of [
+      ['/api/v1/projects/billing/spec/items', 'items:read'],
+      ['/api/v1/organizations', 'org:read'],
+    ] as const) {
       const refused = await t.request('GET', path, { key });
       assert.equal(refused.status, 403, path);
       assert.deepEqual([refused.body.error_code, refused.body.details.required_scope], ['INSUFFICIENT_SCOPE', required], path);
@@ -113,12 +115,14 @@ describe('CLI: API keys, usage and logout', () => {
     assert.equal((await home.json(['auth', 'status'])).user.email, me.email);
   });
 
-  it('usage lists requests per key per hour; --format json is the API\'s data', async () => {
+  it("usage lists requests per key per hour; --format json is the API's data", async () => {
     home = new CliHome();
     const me = await person();
     for (let i = 0; i < 3; i += 1) await home.ok(['credits', 'balance'], me.env);
     const usage = await home.json(['usage'], me.env);
-    const direct = await t.request('GET', '/api/v1/organizations/' + (await t.request('GET', '/api/v1/me', { key: me.key })).body.data.organization.id + '/usage', { key: me.key });
+    const direct = await t.request('GET', `/api/v1/organizations/${(await t.request('GET', '/api/v1/me', { key: me.key })).body.data.organization.id}/usage`, {
+      key: me.key,
+    });
     assert.ok(usage.length >= 1);
     assert.deepEqual(Object.keys(usage[0]).sort(), Object.keys(direct.body.data[0]).sort());
     assert.ok(usage[0].requests >= 3);

@@ -27,7 +27,10 @@ describe('CLI: resource commands against a live server', () => {
     assert.equal(project.slug, 'checkout');
     await home.ok(['config', 'set', 'default_project', 'checkout']);
 
-    const f1 = await home.json(['items', 'create', '--type', 'functional', '--title', 'Pay by card', '--priority', 'high', '--tag', 'payments', '--tag', 'card'], run);
+    const f1 = await home.json(
+      ['items', 'create', '--type', 'functional', '--title', 'Pay by card', '--priority', 'high', '--tag', 'payments', '--tag', 'card'],
+      run,
+    );
     assert.equal(f1.permalink, 'F-1');
     assert.deepEqual(f1.tags, ['payments', 'card']);
     const t1 = await home.json(['items', 'create', '--type', 'technical', '--title', 'Use a PSP', '--parent', 'F-1', '--description-file', '-'], {
@@ -40,12 +43,15 @@ describe('CLI: resource commands against a live server', () => {
 
     const listed = await home.json(['items', 'list'], run);
     const direct = await t.request('GET', `/api/v1/projects/${project.id}/spec/items`, { key: owner.key });
-    assert.deepEqual(listed, direct.body.data, 'JSON output is exactly the API\'s data');
+    assert.deepEqual(listed, direct.body.data, "JSON output is exactly the API's data");
     assert.deepEqual(
       (await home.json(['items', 'list', '--type', 'technical'], run)).map((i: { permalink: string }) => i.permalink),
       ['T-1'],
     );
-    assert.deepEqual((await home.json(['items', 'list', '--tag', 'card', '--search', 'card'], run)).map((i: { permalink: string }) => i.permalink), ['F-1']);
+    assert.deepEqual(
+      (await home.json(['items', 'list', '--tag', 'card', '--search', 'card'], run)).map((i: { permalink: string }) => i.permalink),
+      ['F-1'],
+    );
 
     await home.ok(['items', 'transition', 'F-1', 'inbox'], run);
     const accepted = await home.json(['items', 'transition', 'F-1', 'accepted'], run);
@@ -221,7 +227,11 @@ describe('CLI: resource commands against a live server', () => {
     assert.ok(team.some((m: { user: { email: string }; role: string }) => m.user.email === colleague.email && m.role === 'editor'));
     assert.equal((await home.json(['projects', 'members', 'update', colleague.email, '--role', 'viewer', '--project', 'mobile'], run)).role, 'viewer');
     await home.ok(['projects', 'members', 'remove', colleague.email, '--project', 'mobile', '--yes'], run);
-    assert.ok(!(await home.json(['projects', 'members', 'list', '--project', 'mobile'], run)).some((m: { user: { email: string } }) => m.user.email === colleague.email));
+    assert.ok(
+      !(await home.json(['projects', 'members', 'list', '--project', 'mobile'], run)).some(
+        (m: { user: { email: string } }) => m.user.email === colleague.email,
+      ),
+    );
     const badRole = await home.run(['projects', 'members', 'add', colleague.email, '--role', 'owner', '--project', 'mobile'], run);
     assert.equal(badRole.code, 2);
 
@@ -239,7 +249,11 @@ describe('CLI: resource commands against a live server', () => {
     await home.ok(['items', 'create', '--type', 'functional', '--title', 'Red alert'], run);
     // The API refuses control characters in titles now; rows written before that rule (or by other
     // tools) may still hold them, so the CLI must neutralise them on output all the same.
-    const planted = await t.server.ctx.db.updateTable('spec_items').set({ title: 'Red \u001b[31malert\u001b[0m and a bell \u0007' }).where('title', '=', 'Red alert').executeTakeFirst();
+    const planted = await t.server.ctx.db
+      .updateTable('spec_items')
+      .set({ title: 'Red \u001b[31malert\u001b[0m and a bell \u0007' })
+      .where('title', '=', 'Red alert')
+      .executeTakeFirst();
     assert.equal(Number(planted.numUpdatedRows), 1);
 
     const narrow = await home.ok(['items', 'list'], { env: { ...run.env, COLUMNS: '80' } });
@@ -253,7 +267,10 @@ describe('CLI: resource commands against a live server', () => {
     const terminal = Terminal.start([process.execPath, BIN, 'items', 'list'], home.env(run.env), { columns: 70, rows: 20 });
     try {
       assert.equal(await terminal.exitCode(), 0);
-      const lines = terminal.screen().split('\n').filter((l) => /^(PERMALINK|F-\d)/.test(l));
+      const lines = terminal
+        .screen()
+        .split('\n')
+        .filter((l) => /^(PERMALINK|F-\d)/.test(l));
       assert.equal(lines.length, 3);
       for (const line of lines) assert.ok(line.trimEnd().length <= 70, `"${line}" fits the 70-column terminal`);
     } finally {

@@ -14,7 +14,13 @@ const masked = (key: string) => `fs_${key.slice(3, 7)}_…${key.slice(-4)}`;
 /** A scratch git repository in `dir`: `git(args)` runs in it as a fixed author. */
 function scratchRepository(dir: string) {
   mkdirSync(dir, { recursive: true });
-  const env = { ...process.env, GIT_AUTHOR_NAME: 'Dev', GIT_AUTHOR_EMAIL: 'dev@example.com', GIT_COMMITTER_NAME: 'Dev', GIT_COMMITTER_EMAIL: 'dev@example.com' };
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 'Dev',
+    GIT_AUTHOR_EMAIL: 'dev@example.com',
+    GIT_COMMITTER_NAME: 'Dev',
+    GIT_COMMITTER_EMAIL: 'dev@example.com',
+  };
   const git = (...args: string[]) => execFileSync('git', ['-C', dir, ...args], { env, encoding: 'utf8' }).trim();
   git('init', '-q', '-b', 'main');
   const write = (file: string, text: string) => {
@@ -66,7 +72,10 @@ describe('funcspec scan: keys in a working tree and its git history', () => {
       `app/src/client.ts:3: ${masked(inTree)} (commit ${repo.git('rev-parse', 'HEAD').slice(0, 12)})`,
     ]);
     const json = await home.run(['scan', '--git', 'app', '--format', 'json'], offline);
-    assert.deepEqual(JSON.parse(json.stdout).find((f: { file: string }) => f.file === 'app/deploy/old.env'), { file: 'app/deploy/old.env', line: 2, key: masked(inHistory), commit: oldCommit });
+    assert.deepEqual(
+      JSON.parse(json.stdout).find((f: { file: string }) => f.file === 'app/deploy/old.env'),
+      { file: 'app/deploy/old.env', line: 2, key: masked(inHistory), commit: oldCommit },
+    );
     for (const out of [tree, history, json]) assert.ok(!`${out.stdout}${out.stderr}`.includes(inTree) && !`${out.stdout}${out.stderr}`.includes(inHistory));
 
     repo.write('src/client.ts', 'const key = process.env.FUNCSPEC_API_KEY;\n');
@@ -76,7 +85,7 @@ describe('funcspec scan: keys in a working tree and its git history', () => {
     assert.match(clean.stderr, /no FuncSpec API keys in 3 files/);
   });
 
-  it('funcspec scan --report: the planted key stops working on the next request and the owner\'s mail arrives', async () => {
+  it("funcspec scan --report: the planted key stops working on the next request and the owner's mail arrives", async () => {
     home = new CliHome();
     const { email, key } = await agentKey(t);
     assert.equal((await t.request('GET', '/api/v1/me', { key })).status, 200);
@@ -98,7 +107,7 @@ describe('funcspec scan: keys in a working tree and its git history', () => {
     assert.match(mail.text, new RegExp(`ending in ${key.slice(-4)}`));
   });
 
-  it('funcspec scan: the README\'s pre-commit hook, copied as it is, refuses a commit that adds a key and lets a clean one through', async () => {
+  it("funcspec scan: the README's pre-commit hook, copied as it is, refuses a commit that adds a key and lets a clean one through", async () => {
     home = new CliHome();
     const hook = /```sh\n(#!\/bin\/sh\n[^`]*funcspec scan[^`]*)```/.exec(readFileSync('README.md', 'utf8'))?.[1];
     assert.ok(hook, 'the README has the hook');
@@ -111,7 +120,15 @@ describe('funcspec scan: keys in a working tree and its git history', () => {
     chmodSync(path.join(dir, '.git', 'hooks', 'pre-commit'), 0o755);
     const commit = (message: string) =>
       execFileSync('git', ['-C', dir, 'commit', '-qm', message], {
-        env: { ...process.env, HOME: home.dir, PATH: `${bin}:${process.env.PATH}`, GIT_AUTHOR_NAME: 'Dev', GIT_AUTHOR_EMAIL: 'd@example.com', GIT_COMMITTER_NAME: 'Dev', GIT_COMMITTER_EMAIL: 'd@example.com' },
+        env: {
+          ...process.env,
+          HOME: home.dir,
+          PATH: `${bin}:${process.env.PATH}`,
+          GIT_AUTHOR_NAME: 'Dev',
+          GIT_AUTHOR_EMAIL: 'd@example.com',
+          GIT_COMMITTER_NAME: 'Dev',
+          GIT_COMMITTER_EMAIL: 'd@example.com',
+        },
         encoding: 'utf8',
         stdio: 'pipe',
       });
@@ -121,7 +138,10 @@ describe('funcspec scan: keys in a working tree and its git history', () => {
     const key = generateKey('live');
     repo.write('config/local.ts', `export const key = '${key}';\n`);
     repo.git('add', '.');
-    assert.throws(() => commit('with a key'), (error: { status: number; stderr: string }) => error.status !== 0 && error.stderr.includes(`config/local.ts:1: ${masked(key)}`));
+    assert.throws(
+      () => commit('with a key'),
+      (error: { status: number; stderr: string }) => error.status !== 0 && error.stderr.includes(`config/local.ts:1: ${masked(key)}`),
+    );
     assert.equal(repo.git('rev-list', '--count', 'HEAD'), '1', 'the commit with the key was refused');
   });
 
@@ -139,7 +159,11 @@ describe('funcspec scan: keys in a working tree and its git history', () => {
   it('key finder: a key split across chunks of every size is found once, on its line; look-alikes are not', () => {
     const [a, b] = [generateKey('live'), generateKey('test')];
     const text = Buffer.from(`one\n${a}\n\n"${b}",\nx${a} ${b}9\n${brokenChecksum(a)}\r\n${b}`);
-    const expected = [{ key: a, line: 2 }, { key: b, line: 4 }, { key: b, line: 7 }];
+    const expected = [
+      { key: a, line: 2 },
+      { key: b, line: 4 },
+      { key: b, line: 7 },
+    ];
     assert.deepEqual(findKeys(text), expected);
     for (let size = 1; size <= text.length; size += 1) {
       const finder = new KeyFinder();

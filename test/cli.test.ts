@@ -3,19 +3,18 @@ import { createServer, type Server } from 'node:http';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { Command, CommanderError } from 'commander';
+import { describe, it } from 'node:test';
+import type { Command, CommanderError } from 'commander';
 import { buildProgram } from '../src/cli/main.js';
 import { generateKey } from '../src/keys/format.js';
-import { CliHome, ensureBuilt, readToml, type CliResult } from './helpers/cli.js';
-import { agentKey, startTestServer, type TestServer } from './helpers/server.js';
+import { CliHome, cliFixture, readToml, type CliResult } from './helpers/cli.js';
+import { agentKey } from './helpers/server.js';
 
 /** No output of the CLI may contain a full key (only `keys create|rotate` print the new one). */
 function assertNoKey(result: CliResult | string, ...keys: string[]): void {
   const text = typeof result === 'string' ? result : `${result.stdout}\n${result.stderr}`;
   for (const key of keys) assert.ok(!text.includes(key), `output contains a full key: ${text}`);
 }
-
 
 /** A local port nobody listens on. */
 async function closedPort(): Promise<number> {
@@ -31,17 +30,12 @@ function mode(file: string): number {
 }
 
 describe('CLI: config file and profiles (§7)', () => {
-  let t: TestServer;
+  const cli = cliFixture();
   let home: CliHome;
-  before(async () => {
-    ensureBuilt();
-    t = await startTestServer({ FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000', FUNCSPEC_AGENT_VERIFY_PER_IP: '100000' });
-  });
-  after(() => t.close());
 
   it("the seed's commands run verbatim; config.toml reads back as written, mode 0600 in a 0700 directory", async () => {
-    home = new CliHome();
-    const { key } = await agentKey(t);
+    home = cli.newHome();
+    const { key } = await agentKey(cli.t);
     const set = await home.run(['config', 'set', 'api_key', key]);
     assert.equal(set.code, 0, set.stderr);
     assertNoKey(set, key);
@@ -62,15 +56,18 @@ describe('CLI: config file and profiles (§7)', () => {
     const list = await home.json<string[]>(['config', 'profile', 'list']);
     assert.deepEqual(
       (list as unknown as { name: string; active: boolean }[]).map((p) => [p.name, p.active]),
-      [['production', true], ['staging', false]],
+      [
+        ['production', true],
+        ['staging', false],
+      ],
     );
     home.remove();
   });
 
   it('FUNCSPEC_API_KEY overrides the key in the file (and the active profile)', async () => {
-    home = new CliHome();
-    const real = await agentKey(t);
-    await home.ok(['config', 'profile', 'create', 'production', '--api-key', 'prod-key', '--base-url', t.url, '--use']);
+    home = cli.newHome();
+    const real = await agentKey(cli.t);
+    await home.ok(['config', 'profile', 'create', 'production', '--api-key', 'prod-key', '--base-url', cli.t.url, '--use']);
 
     const withFile = await home.run(['auth', 'status']);
     assert.equal(withFile.code, 3, 'the file key "prod-key" is refused');
@@ -86,10 +83,10 @@ describe('CLI: config file and profiles (§7)', () => {
   });
 
   it('precedence: --api-key flag > FUNCSPEC_API_KEY > FUNCSPEC_PROFILE / active profile > top level, proven by who the server sees', async () => {
-    home = new CliHome();
-    const [top, prod, staging, envKey, flagKey] = await Promise.all([agentKey(t), agentKey(t), agentKey(t), agentKey(t), agentKey(t)]);
+    home = cli.newHome();
+    const [top, prod, staging, envKey, flagKey] = await Promise.all([agentKey(cli.t), agentKey(cli.t), agentKey(cli.t), agentKey(cli.t), agentKey(cli.t)]);
     await home.ok(['config', 'set', 'api_key', top.key]);
-    await home.ok(['config', 'set', 'base_url', t.url]);
+    await home.ok(['config', 'set', 'base_url', cli.t.url]);
     await home.ok(['config', 'profile', 'create', 'production', '--api-key', prod.key]);
     await home.ok(['config', 'profile', 'create', 'staging', '--api-key', staging.key]);
     const who = async (args: string[] = [], env: Record<string, string> = {}) => {
@@ -101,17 +98,25 @@ describe('CLI: config file and profiles (§7)', () => {
     await home.ok(['config', 'profile', 'use', 'production']);
     assert.deepEqual(await who(), [prod.email, 'profile production', 'production'], 'the active profile beats the top level');
     assert.deepEqual(await who([], { FUNCSPEC_PROFILE: 'staging' }), [staging.email, 'profile staging', 'staging'], 'FUNCSPEC_PROFILE beats active_profile');
-    assert.deepEqual(await who(['--profile', 'production'], { FUNCSPEC_PROFILE: 'staging' }), [prod.email, 'profile production', 'production'], '--profile beats FUNCSPEC_PROFILE');
+    assert.deepEqual(
+      await who(['--profile', 'production'], { FUNCSPEC_PROFILE: 'staging' }),
+      [prod.email, 'profile production', 'production'],
+      '--profile beats FUNCSPEC_PROFILE',
+    );
     assert.deepEqual(await who([], { FUNCSPEC_API_KEY: envKey.key }), [envKey.email, 'FUNCSPEC_API_KEY', 'production'], 'FUNCSPEC_API_KEY beats the profile');
-    assert.deepEqual(await who(['--api-key', flagKey.key], { FUNCSPEC_API_KEY: envKey.key }), [flagKey.email, '--api-key flag', 'production'], 'the flag beats the variable');
+    assert.deepEqual(
+      await who(['--api-key', flagKey.key], { FUNCSPEC_API_KEY: envKey.key }),
+      [flagKey.email, '--api-key flag', 'production'],
+      'the flag beats the variable',
+    );
 
     // base_url follows the same order: a profile's base_url, then FUNCSPEC_BASE_URL, then the flag.
     await home.ok(['config', 'set', '--profile', 'staging', 'base_url', 'http://127.0.0.1:9']);
     const fromProfile = await home.json(['config', 'get', 'base_url', '--profile', 'staging']);
     assert.deepEqual(fromProfile, { key: 'base_url', value: 'http://127.0.0.1:9', source: 'profile staging' });
-    const fromEnv = await home.json(['config', 'get', 'base_url', '--profile', 'staging'], { env: { FUNCSPEC_BASE_URL: t.url } });
-    assert.deepEqual(fromEnv, { key: 'base_url', value: t.url, source: 'FUNCSPEC_BASE_URL' });
-    assert.equal((await home.json(['auth', 'status', '--profile', 'staging', '--base-url', t.url])).user.email, staging.email);
+    const fromEnv = await home.json(['config', 'get', 'base_url', '--profile', 'staging'], { env: { FUNCSPEC_BASE_URL: cli.t.url } });
+    assert.deepEqual(fromEnv, { key: 'base_url', value: cli.t.url, source: 'FUNCSPEC_BASE_URL' });
+    assert.equal((await home.json(['auth', 'status', '--profile', 'staging', '--base-url', cli.t.url])).user.email, staging.email);
 
     const unknownProfile = await home.run(['auth', 'status'], { env: { FUNCSPEC_PROFILE: 'nope' } });
     assert.equal(unknownProfile.code, 4);
@@ -121,7 +126,7 @@ describe('CLI: config file and profiles (§7)', () => {
   });
 
   it('$XDG_CONFIG_HOME is honoured: the file goes to $XDG_CONFIG_HOME/funcspec/config.toml', async () => {
-    home = new CliHome();
+    home = cli.newHome();
     const xdg = path.join(home.dir, 'xdg');
     await home.ok(['config', 'set', 'default_format', 'json'], { env: { XDG_CONFIG_HOME: xdg } });
     const file = path.join(xdg, 'funcspec', 'config.toml');
@@ -136,7 +141,7 @@ describe('CLI: config file and profiles (§7)', () => {
   });
 
   it('threat: a key file readable by others, half written or losing a concurrent change — a loose 0644 file is rewritten 0600, 8 concurrent writers all land', async () => {
-    home = new CliHome();
+    home = cli.newHome();
     mkdirSync(path.dirname(home.configFile), { recursive: true, mode: 0o755 });
     writeFileSync(home.configFile, 'api_key = "secret-one"\n', { mode: 0o644 });
     chmodSync(home.configFile, 0o644);
@@ -151,17 +156,21 @@ describe('CLI: config file and profiles (§7)', () => {
     for (const w of writers) assert.equal(w.code, 0, w.stderr);
     const final = readToml(home.configFile) as { api_key: string; profiles: Record<string, unknown> };
     assert.equal(final.api_key, 'secret-one', 'every writer kept what was there');
-    assert.deepEqual(Object.keys(final.profiles).sort(), ['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'], 'no writer lost another one\'s profile');
+    assert.deepEqual(Object.keys(final.profiles).sort(), ['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'], "no writer lost another one's profile");
     assert.equal(mode(home.configFile), 0o600);
     assert.deepEqual(readdirSync(path.dirname(home.configFile)), ['config.toml'], 'no temp file is left behind');
     home.remove();
   });
 
   it('unknown keys are rejected with the list of valid ones, bad values too, and the file is untouched', async () => {
-    home = new CliHome();
+    home = cli.newHome();
     await home.ok(['config', 'set', 'default_format', 'json']);
     const before = readFileSync(home.configFile, 'utf8');
-    for (const args of [['config', 'set', 'apikey', 'x'], ['config', 'get', 'token'], ['config', 'unset', 'url']]) {
+    for (const args of [
+      ['config', 'set', 'apikey', 'x'],
+      ['config', 'get', 'token'],
+      ['config', 'unset', 'url'],
+    ]) {
       const result = await home.run(args);
       assert.equal(result.code, 2, args.join(' '));
       assert.match(result.stderr, /unknown config key ".+"; valid keys: api_key, base_url, default_format, default_project, active_profile\./);
@@ -180,11 +189,17 @@ describe('CLI: config file and profiles (§7)', () => {
   });
 
   it('bad input: an unreadable config file gives a clear error naming it, and is not clobbered', async () => {
-    home = new CliHome();
+    home = cli.newHome();
     mkdirSync(path.dirname(home.configFile), { recursive: true });
     const broken = 'api_key = "fs_live_unterminated\n[profiles.production\n';
     writeFileSync(home.configFile, broken, { mode: 0o600 });
-    for (const args of [['config', 'set', 'base_url', 'http://example.com'], ['config', 'profile', 'create', 'x'], ['auth', 'login', '--with-key'], ['credits', 'balance'], ['config', 'list']]) {
+    for (const args of [
+      ['config', 'set', 'base_url', 'http://example.com'],
+      ['config', 'profile', 'create', 'x'],
+      ['auth', 'login', '--with-key'],
+      ['credits', 'balance'],
+      ['config', 'list'],
+    ]) {
       const result = await home.run(args, { input: generateKey('live') });
       assert.equal(result.code, 1, `${args.join(' ')}: ${result.stderr}`);
       assert.ok(result.stderr.includes(`cannot use the config file ${home.configFile}: it is not valid TOML (line 1`), result.stderr);
@@ -210,34 +225,34 @@ describe('CLI: config file and profiles (§7)', () => {
 });
 
 describe('CLI: auth login --with-key, auth status, credits, output and errors', () => {
-  let t: TestServer;
+  const cli = cliFixture();
   let home: CliHome;
-  before(async () => {
-    ensureBuilt();
-    t = await startTestServer({ FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000', FUNCSPEC_AGENT_VERIFY_PER_IP: '100000' });
-  });
-  after(() => t.close());
 
   it('auth login --with-key checks the key with GET /me, then saves it; status shows it masked (fs_live_…abcd)', async () => {
-    home = new CliHome();
-    const { key, email } = await agentKey(t);
-    const login = await home.run(['auth', 'login', '--with-key', '--base-url', t.url], { input: `${key}\n` });
+    home = cli.newHome();
+    const { key, email } = await agentKey(cli.t);
+    const login = await home.run(['auth', 'login', '--with-key', '--base-url', cli.t.url], { input: `${key}\n` });
     assert.equal(login.code, 0, login.stderr);
     assert.match(login.stdout, new RegExp(`as ${email.replace(/[.+]/g, '\\$&')}`));
     assertNoKey(login, key);
     const saved = readToml(home.configFile);
-    assert.deepEqual(saved, { api_key: key, base_url: t.url }, 'key and the --base-url it was checked against');
+    assert.deepEqual(saved, { api_key: key, base_url: cli.t.url }, 'key and the --base-url it was checked against');
 
     const status = await home.run(['auth', 'status']);
     assert.equal(status.code, 0, status.stderr);
     assertNoKey(status, key);
     assert.match(status.stdout, /profile\s+\(none: top level\)/);
-    assert.ok(status.stdout.includes(`server        ${t.url}`), status.stdout);
+    assert.ok(status.stdout.includes(`server        ${cli.t.url}`), status.stdout);
     assert.match(status.stdout, /organization\s+agent-/);
     assert.ok(status.stdout.includes(email));
     assert.match(status.stdout, /role\s+owner/);
     assert.ok(status.stdout.includes(`fs_live_…${key.slice(-4)}`));
-    for (const args of [['config', 'list'], ['config', 'get', 'api_key'], ['config', 'profile', 'list']]) assertNoKey(await home.run(args), key);
+    for (const args of [
+      ['config', 'list'],
+      ['config', 'get', 'api_key'],
+      ['config', 'profile', 'list'],
+    ])
+      assertNoKey(await home.run(args), key);
 
     // A well-formed key the server does not know: refused by GET /me, nothing saved.
     const unknown = await home.run(['auth', 'login', '--with-key'], { input: generateKey('live') });
@@ -260,22 +275,22 @@ describe('CLI: auth login --with-key, auth status, credits, output and errors', 
   });
 
   it('auth login --with-key saves into the profile in use, creating it', async () => {
-    home = new CliHome();
-    const { key } = await agentKey(t);
-    await home.ok(['auth', 'login', '--with-key', '--profile', 'staging', '--base-url', t.url], { input: key });
-    assert.deepEqual(readToml(home.configFile), { profiles: { staging: { api_key: key, base_url: t.url } } });
+    home = cli.newHome();
+    const { key } = await agentKey(cli.t);
+    await home.ok(['auth', 'login', '--with-key', '--profile', 'staging', '--base-url', cli.t.url], { input: key });
+    assert.deepEqual(readToml(home.configFile), { profiles: { staging: { api_key: key, base_url: cli.t.url } } });
     assert.equal((await home.run(['auth', 'status', '--profile', 'staging'])).code, 0);
-    const badName = await home.run(['auth', 'login', '--with-key', '--profile', '../etc', '--base-url', t.url], { input: key });
+    const badName = await home.run(['auth', 'login', '--with-key', '--profile', '../etc', '--base-url', cli.t.url], { input: key });
     assert.equal(badName.code, 2);
     assert.match(badName.stderr, /not a valid profile name/);
     home.remove();
   });
 
   it('credits balance prints the API body exactly with --format json; debit is idempotent', async () => {
-    home = new CliHome();
-    const { key } = await agentKey(t);
-    const env = { FUNCSPEC_API_KEY: key, FUNCSPEC_BASE_URL: t.url };
-    const direct = await t.request('GET', '/api/v1/credits/balance', { key });
+    home = cli.newHome();
+    const { key } = await agentKey(cli.t);
+    const env = { FUNCSPEC_API_KEY: key, FUNCSPEC_BASE_URL: cli.t.url };
+    const direct = await cli.t.request('GET', '/api/v1/credits/balance', { key });
     assert.deepEqual(await home.json(['credits', 'balance'], { env }), direct.body);
     const table = await home.ok(['credits', 'balance'], { env });
     assert.match(table, /^total\s+100\nused\s+0\nleft\s+100\n$/);
@@ -296,8 +311,8 @@ describe('CLI: auth login --with-key, auth status, credits, output and errors', 
   });
 
   it('errors: error_code and message on stderr, exit 3 with the auth login hint on 401, 4 on 404, nothing on stdout', async () => {
-    home = new CliHome();
-    const env = { FUNCSPEC_BASE_URL: t.url };
+    home = cli.newHome();
+    const env = { FUNCSPEC_BASE_URL: cli.t.url };
     const revoked = generateKey('live');
     const invalid = await home.run(['credits', 'balance'], { env: { ...env, FUNCSPEC_API_KEY: revoked } });
     assert.equal(invalid.code, 3);
@@ -312,7 +327,7 @@ describe('CLI: auth login --with-key, auth status, credits, output and errors', 
     assert.match(none.stderr, /no API key/);
     assert.match(none.stderr, /funcspec auth login/);
 
-    const { key } = await agentKey(t);
+    const { key } = await agentKey(cli.t);
     const missing = await home.run(['credits', 'balance', '--org', 'no-such-org'], { env: { ...env, FUNCSPEC_API_KEY: key } });
     assert.equal(missing.code, 4);
     assert.match(missing.stderr, /^error: NOT_FOUND: /m);
@@ -320,13 +335,15 @@ describe('CLI: auth login --with-key, auth status, credits, output and errors', 
   });
 
   it('on 429 it waits Retry-After and retries, saying so on stderr', async () => {
-    home = new CliHome();
+    home = cli.newHome();
     let calls = 0;
-    const stub: Server = createServer((request, response) => {
+    const stub: Server = createServer((_request, response) => {
       calls += 1;
       if (calls === 1) {
         response.writeHead(429, { 'content-type': 'application/problem+json', 'retry-after': '1' });
-        response.end(JSON.stringify({ status: 429, error_code: 'RATE_LIMITED', message: 'Too many requests.', details: { retry_after_seconds: 1 }, request_id: 'r1' }));
+        response.end(
+          JSON.stringify({ status: 429, error_code: 'RATE_LIMITED', message: 'Too many requests.', details: { retry_after_seconds: 1 }, request_id: 'r1' }),
+        );
         return;
       }
       response.writeHead(200, { 'content-type': 'application/json' });
@@ -348,16 +365,16 @@ describe('CLI: auth login --with-key, auth status, credits, output and errors', 
   });
 
   it('on 429 with a Retry-After beyond the bound it stops at once with exit 5 (real server, limit 1 per hour)', async () => {
-    home = new CliHome();
-    const { key } = await agentKey(t);
-    const me = await t.request('GET', '/api/v1/me', { key });
+    home = cli.newHome();
+    const { key } = await agentKey(cli.t);
+    const me = await cli.t.request('GET', '/api/v1/me', { key });
     // The operator command of the same binary, as an operator would run it.
     const operator = new CliHome();
-    const set = await operator.run(['admin', 'org', 'set-plan', me.body.data.organization.id, 'enterprise', '--rate-limit', '1'], { env: t.env });
+    const set = await operator.run(['admin', 'org', 'set-plan', me.body.data.organization.id, 'enterprise', '--rate-limit', '1'], { env: cli.t.env });
     operator.remove();
     assert.equal(set.code, 0, set.stderr);
     const started = Date.now();
-    const result = await home.run(['credits', 'balance'], { env: { FUNCSPEC_API_KEY: key, FUNCSPEC_BASE_URL: t.url } });
+    const result = await home.run(['credits', 'balance'], { env: { FUNCSPEC_API_KEY: key, FUNCSPEC_BASE_URL: cli.t.url } });
     assert.equal(result.code, 5);
     assert.match(result.stderr, /^error: RATE_LIMITED: /m);
     assert.match(result.stderr, /Retry-After is \d+ s, longer than the 60 s funcspec waits/);
@@ -365,7 +382,7 @@ describe('CLI: auth login --with-key, auth status, credits, output and errors', 
   });
 
   it('bad input: server down gives a clear error naming the URL and a non-zero exit', async () => {
-    home = new CliHome();
+    home = cli.newHome();
     const down = `http://127.0.0.1:${await closedPort()}`;
     const result = await home.run(['credits', 'balance'], { env: { FUNCSPEC_API_KEY: generateKey('live'), FUNCSPEC_BASE_URL: down } });
     assert.equal(result.code, 1);
@@ -378,15 +395,19 @@ describe('CLI: auth login --with-key, auth status, credits, output and errors', 
   });
 
   it('threat: a key sent in clear — a plain-http server off this machine gets a warning on stderr, a local one does not', async () => {
-    home = new CliHome();
-    const remote = await home.run(['credits', 'balance'], { env: { FUNCSPEC_API_KEY: generateKey('live'), FUNCSPEC_BASE_URL: 'http://192.0.2.1:9', FUNCSPEC_TIMEOUT: '1' } });
+    home = cli.newHome();
+    const remote = await home.run(['credits', 'balance'], {
+      env: { FUNCSPEC_API_KEY: generateKey('live'), FUNCSPEC_BASE_URL: 'http://192.0.2.1:9', FUNCSPEC_TIMEOUT: '1' },
+    });
     assert.match(remote.stderr, /^warning: http:\/\/192\.0\.2\.1:9 is plain http: your API key .* unencrypted; use https:\/\//m);
-    const local = await home.run(['credits', 'balance'], { env: { FUNCSPEC_API_KEY: generateKey('live'), FUNCSPEC_BASE_URL: `http://127.0.0.1:${await closedPort()}` } });
+    const local = await home.run(['credits', 'balance'], {
+      env: { FUNCSPEC_API_KEY: generateKey('live'), FUNCSPEC_BASE_URL: `http://127.0.0.1:${await closedPort()}` },
+    });
     assert.doesNotMatch(local.stderr, /plain http/);
   });
 
   it('bad input: unknown command or flag exits 2 with a suggestion', async () => {
-    home = new CliHome();
+    home = cli.newHome();
     const command = await home.run(['projets', 'list']);
     assert.equal(command.code, 2);
     assert.match(command.stderr, /unknown command 'projets'/);
@@ -406,7 +427,7 @@ describe('CLI: auth login --with-key, auth status, credits, output and errors', 
   });
 
   it('--version, and --help on every command (each has a description and lists its options)', async () => {
-    home = new CliHome();
+    home = cli.newHome();
     const version = await home.run(['--version']);
     assert.equal(version.code, 0);
     assert.equal(version.stdout.trim(), JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version);

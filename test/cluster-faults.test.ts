@@ -13,7 +13,14 @@ import { usingPostgres } from './helpers/databases.js';
 import { client, type Reply } from './helpers/http.js';
 import { percentile, startLoad, tally, type Sample, type Step } from './helpers/load.js';
 import { runFuncspec } from './helpers/operator.js';
-import { postgresServerInstalled, redisServerInstalled, startPrivatePostgres, startPrivateRedis, type PrivatePostgres, type PrivateRedis } from './helpers/services.js';
+import {
+  postgresServerInstalled,
+  redisServerInstalled,
+  startPrivatePostgres,
+  startPrivateRedis,
+  type PrivatePostgres,
+  type PrivateRedis,
+} from './helpers/services.js';
 import { startTestCluster, type TestCluster } from './helpers/cluster.js';
 
 const skip = !usingPostgres
@@ -68,7 +75,10 @@ describe('cluster faults: Redis and PostgreSQL restarted mid-traffic', { skip },
     const steps: Step[] = [
       async () => ({ kind: 'balance', reply: await tc.request('GET', '/api/v1/credits/balance', { key: busyKey, signal: AbortSignal.timeout(30_000) }) }),
       async () => ({ kind: 'items read', reply: await tc.request('GET', `${itemsPath}?per=5`, { key: busyKey, signal: AbortSignal.timeout(30_000) }) }),
-      async () => ({ kind: 'create', reply: await tc.request('POST', itemsPath, { key: busyKey, body: { type_of: 'technical', title: `load ${n++}` }, signal: AbortSignal.timeout(30_000) }) }),
+      async () => ({
+        kind: 'create',
+        reply: await tc.request('POST', itemsPath, { key: busyKey, body: { type_of: 'technical', title: `load ${n++}` }, signal: AbortSignal.timeout(30_000) }),
+      }),
       async () => ({ kind: 'limited', reply: await tc.request('GET', '/api/v1/me', { key: limitedKey, signal: AbortSignal.timeout(30_000) }) }),
       async () => ({ kind: 'revoked', reply: await tc.request('GET', '/api/v1/me', { key: revokedKey, signal: AbortSignal.timeout(30_000) }) }),
       async () => {
@@ -90,7 +100,8 @@ describe('cluster faults: Redis and PostgreSQL restarted mid-traffic', { skip },
 
   /** Stops the dependency for two seconds mid-load; returns what the load saw and when. */
   async function outage(name: string, stop: () => Promise<void>, start: () => Promise<void>) {
-    const limited = (await tc.request('POST', `/api/v1/organizations/${limitedOrg}/api-keys`, { key: limitedOwner, body: { name: `limited during ${name}` } })).body.data.key as string;
+    const limited = (await tc.request('POST', `/api/v1/organizations/${limitedOrg}/api-keys`, { key: limitedOwner, body: { name: `limited during ${name}` } }))
+      .body.data.key as string;
     const load = await steadyLoad(limited);
     await pause(2_000);
     const stoppingAt = load.now();
@@ -122,7 +133,10 @@ describe('cluster faults: Redis and PostgreSQL restarted mid-traffic', { skip },
     console.log(
       `# ${name}: stopped in ${seconds(downAt - stoppingAt)} s, down ${seconds(startingAt - downAt)} s, started in ${seconds(upAt - startingAt)} s; ` +
         `error window ${seconds(windowEnd - windowStart)} s (503s from ${seconds(windowStart - stoppingAt)} s after the stop began); ` +
-        `${recoveredAt < 0 ? 'never recovered' : `last 503 answered ${seconds(Math.max(0, windowEnd - upAt))} s after it was back, no restart`}; ${samples.length} requests, p99 ${percentile(samples.map((s) => s.ms), 0.99)} ms, ` +
+        `${recoveredAt < 0 ? 'never recovered' : `last 503 answered ${seconds(Math.max(0, windowEnd - upAt))} s after it was back, no restart`}; ${samples.length} requests, p99 ${percentile(
+          samples.map((s) => s.ms),
+          0.99,
+        )} ms, ` +
         `slowest ${Math.max(...samples.map((s) => s.ms))} ms; ${JSON.stringify(tally(samples))}`,
     );
     return { samples, downAt, startingAt, upAt, recoveredAt, limited };
@@ -150,16 +164,26 @@ describe('cluster faults: Redis and PostgreSQL restarted mid-traffic', { skip },
   }
 
   it('Redis restarted mid-traffic: key checks and limits fail closed (503, Retry-After), /readyz tells, and it recovers by itself', async () => {
-    const { samples, downAt, startingAt, recoveredAt, limited } = await outage('Redis restart', () => redis.stop('SIGTERM'), () => redis.start());
+    const { samples, downAt, startingAt, recoveredAt, limited } = await outage(
+      'Redis restart',
+      () => redis.stop('SIGTERM'),
+      () => redis.start(),
+    );
     assertNoWrongAnswers(samples);
     const whileDown = samples.filter((s) => s.at >= downAt + 100 && s.at + s.ms <= startingAt);
     for (const kind of ['balance', 'items read', 'create', 'limited']) {
       const seen = whileDown.filter((s) => s.kind === kind);
-      assert.ok(seen.length > 0 && seen.every((s) => s.status === 503), `${kind}: every key-authenticated answer while Redis is away is 503 (${JSON.stringify(tally(seen))})`);
+      assert.ok(
+        seen.length > 0 && seen.every((s) => s.status === 503),
+        `${kind}: every key-authenticated answer while Redis is away is 503 (${JSON.stringify(tally(seen))})`,
+      );
     }
     // A revoked key needs no counter to be refused: the database says so, Redis or not.
     const revoked = whileDown.filter((s) => s.kind === 'revoked');
-    assert.ok(revoked.length > 0 && revoked.every((s) => s.status === 503 || s.status === 401), `revoked: 401 or 503 while Redis is away (${JSON.stringify(tally(revoked))})`);
+    assert.ok(
+      revoked.length > 0 && revoked.every((s) => s.status === 503 || s.status === 401),
+      `revoked: 401 or 503 while Redis is away (${JSON.stringify(tally(revoked))})`,
+    );
     const ready = whileDown.filter((s) => s.kind === 'readyz');
     assert.ok(ready.length > 0 && ready.every((s) => s.status === 503), '/readyz is 503 while Redis is away');
     assert.ok(recoveredAt > 0, 'every kind of request succeeds again without a restart');
@@ -177,7 +201,10 @@ describe('cluster faults: Redis and PostgreSQL restarted mid-traffic', { skip },
       const replies = await Promise.all(Array.from({ length: 4 }, () => tc.request('GET', '/api/v1/me', { key, signal: AbortSignal.timeout(20_000) })));
       const waited = Date.now() - started;
       console.log(`# Redis frozen: ${replies.map((r) => r.status).join(', ')} after ${waited} ms`);
-      assert.ok(replies.every((r) => r.status === 503 && r.headers.get('retry-after') === '1'), JSON.stringify(replies.map((r) => r.body)));
+      assert.ok(
+        replies.every((r) => r.status === 503 && r.headers.get('retry-after') === '1'),
+        JSON.stringify(replies.map((r) => r.body)),
+      );
       assert.ok(waited < 5_000, `answered within the command timeout (${waited} ms)`);
     } finally {
       redis.thaw();
@@ -191,7 +218,11 @@ describe('cluster faults: Redis and PostgreSQL restarted mid-traffic', { skip },
   });
 
   it('PostgreSQL restarted mid-traffic: answers are 2xx from a cache or 503 with Retry-After, never 500, and it recovers by itself', async () => {
-    const { samples, downAt, startingAt, recoveredAt, limited } = await outage('PostgreSQL restart', () => postgres.stop(), () => postgres.start());
+    const { samples, downAt, startingAt, recoveredAt, limited } = await outage(
+      'PostgreSQL restart',
+      () => postgres.stop(),
+      () => postgres.start(),
+    );
     assertNoWrongAnswers(samples);
     assert.equal(samples.filter((s) => s.status === 500).length, 0, 'never 500');
     const whileDown = samples.filter((s) => s.at >= downAt + 100 && s.at + s.ms <= startingAt);

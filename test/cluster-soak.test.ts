@@ -50,7 +50,10 @@ describe('cluster soak: mixed traffic through nginx for a bounded time', { skip 
       async () => ({ kind: 'balance', reply: await tc.request('GET', '/api/v1/credits/balance', { key }) }),
       async () => ({ kind: 'me', reply: await tc.request('GET', '/api/v1/me', { key }) }),
       async () => ({ kind: 'list items', reply: await tc.request('GET', `${items}?per=20&sort=-updated_at`, { key }) }),
-      async () => ({ kind: 'create item', reply: await tc.request('POST', items, { key, body: { type_of: n % 2 ? 'functional' : 'technical', title: `soak ${n++}`, tags: ['soak'] } }) }),
+      async () => ({
+        kind: 'create item',
+        reply: await tc.request('POST', items, { key, body: { type_of: n % 2 ? 'functional' : 'technical', title: `soak ${n++}`, tags: ['soak'] } }),
+      }),
       async () => {
         const list = await tc.request('GET', `${items}?per=1`, { key });
         const item = list.body.data?.[0];
@@ -87,21 +90,36 @@ describe('cluster soak: mixed traffic through nginx for a bounded time', { skip 
     const end = levelAt(SOAK_MS - WINDOW_MS, Infinity);
     const range = (i: number) => rss.filter((r) => r.at >= WARM_UP_MS).map((r) => r.bytes[i]!);
     const byKind = Object.fromEntries(
-      [...new Set(steady.map((s) => s.kind))].map((kind) => [kind, percentile(steady.filter((s) => s.kind === kind).map((s) => s.ms), 0.99)]),
+      [...new Set(steady.map((s) => s.kind))].map((kind) => [
+        kind,
+        percentile(
+          steady.filter((s) => s.kind === kind).map((s) => s.ms),
+          0.99,
+        ),
+      ]),
     );
     console.log(
       `# soak ${SOAK_MS / 1000} s through nginx to 2 processes: ${samples.length} requests (${(samples.length / (SOAK_MS / 1000)).toFixed(0)}/s), ` +
-        `p50 ${percentile(steady.map((s) => s.ms), 0.5)} ms, p99 ${percentile(steady.map((s) => s.ms), 0.99)} ms after warm-up; p99 by kind ${JSON.stringify(byKind)}; ${JSON.stringify(tally(samples))}`,
+        `p50 ${percentile(
+          steady.map((s) => s.ms),
+          0.5,
+        )} ms, p99 ${percentile(
+          steady.map((s) => s.ms),
+          0.99,
+        )} ms after warm-up; p99 by kind ${JSON.stringify(byKind)}; ${JSON.stringify(tally(samples))}`,
     );
-    tc.cluster.nodes.forEach((_, i) =>
+    for (const i of tc.cluster.nodes.keys()) {
       console.log(
         `# process ${i + 1} RSS: mean ${mb(warm[i]!)} MB over the ${WINDOW_MS / 1000} s after warm-up (${WARM_UP_MS / 1000} s), mean ${mb(end[i]!)} MB over the last ${WINDOW_MS / 1000} s ` +
           `(${(((end[i]! - warm[i]!) / warm[i]!) * 100).toFixed(1)} %); swings between ${mb(Math.min(...range(i)))} and ${mb(Math.max(...range(i)))} MB`,
-      ),
-    );
+      );
+    }
     const failures = samples.filter((s) => s.status === 0 || s.status >= 500);
     assert.deepEqual(failures.slice(0, 5), [], `${failures.length} answers were 5xx or no answer`);
-    assert.ok(samples.every((s) => s.status < 400), `every request succeeds: ${JSON.stringify(tally(samples.filter((s) => s.status >= 400)))}`);
+    assert.ok(
+      samples.every((s) => s.status < 400),
+      `every request succeeds: ${JSON.stringify(tally(samples.filter((s) => s.status >= 400)))}`,
+    );
     tc.cluster.nodes.forEach((_, i) => {
       // Growth is what a leak looks like; memory given back (the hash buffers returned to the system) is not.
       assert.ok(end[i]! <= warm[i]! * 1.1, `process ${i + 1}: RSS at the end at most 10 % above its level after warm-up (${mb(warm[i]!)} → ${mb(end[i]!)} MB)`);

@@ -75,9 +75,16 @@ describe('cluster: two processes behind nginx on PostgreSQL + Redis behave as on
     const refused = replies.filter((r) => r.status !== 200);
     console.log(`# limit ${N}: ${admitted.length} admitted, ${refused.length} refused of ${N + 100} concurrent requests through nginx`);
     assert.equal(admitted.length, N);
-    assert.ok(refused.every((r) => r.status === 429 && r.body.error_code === 'RATE_LIMITED' && r.headers.get('retry-after')), JSON.stringify(refused.find((r) => r.status !== 429)?.body));
+    assert.ok(
+      refused.every((r) => r.status === 429 && r.body.error_code === 'RATE_LIMITED' && r.headers.get('retry-after')),
+      JSON.stringify(refused.find((r) => r.status !== 429)?.body),
+    );
     const remaining = admitted.map((r) => Number(r.headers.get('x-ratelimit-remaining'))).sort((x, y) => x - y);
-    assert.deepEqual(remaining, Array.from({ length: N }, (_, i) => i), 'each admitted request saw a distinct count');
+    assert.deepEqual(
+      remaining,
+      Array.from({ length: N }, (_, i) => i),
+      'each admitted request saw a distinct count',
+    );
   });
 
   it('threat: 50 concurrent wrong agent codes spread over both processes are compared at most 10 times', async () => {
@@ -85,12 +92,18 @@ describe('cluster: two processes behind nginx on PostgreSQL + Redis behave as on
     assert.equal((await tc.request('POST', '/api/v1/agent/sign-up', { body: { email } })).status, 200);
     const code = codeFrom(await tc.mail.waitFor(email));
     const wrong = (i: number) => String((Number(code) + i) % 1_000_000).padStart(6, '0');
-    const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => tc.request('POST', '/api/v1/agent/verify', { body: { email, otp_code: wrong(i + 1) } })));
+    const replies = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => tc.request('POST', '/api/v1/agent/verify', { body: { email, otp_code: wrong(i + 1) } })),
+    );
     const compared = replies.filter((r) => r.body.error_code === 'OTP_INVALID').length;
     const refused = replies.filter((r) => r.body.error_code === 'OTP_MAX_ATTEMPTS').length;
     console.log(`# 50 wrong codes at once through nginx: ${compared} compared, ${refused} refused unread`);
     assert.equal(compared, 10);
     assert.equal(refused, 40);
-    assert.equal((await tc.request('POST', '/api/v1/agent/verify', { body: { email, otp_code: code } })).body.error_code, 'OTP_MAX_ATTEMPTS', 'the right code is refused afterwards');
+    assert.equal(
+      (await tc.request('POST', '/api/v1/agent/verify', { body: { email, otp_code: code } })).body.error_code,
+      'OTP_MAX_ATTEMPTS',
+      'the right code is refused afterwards',
+    );
   });
 });

@@ -49,7 +49,10 @@ describe('credits: a real ledger', () => {
   it('the ledger lists every grant and debit newest first, to the owner only (a member is 403, another organization 404)', async () => {
     const owner = await agentKey(t);
     const org = await orgOf(t, owner.key);
-    await t.request('POST', `/api/v1/organizations/${org}/credits/debits`, { key: owner.key, body: { amount: 2.5, reason: 'first run', idempotency_key: 'ledger-1' } });
+    await t.request('POST', `/api/v1/organizations/${org}/credits/debits`, {
+      key: owner.key,
+      body: { amount: 2.5, reason: 'first run', idempotency_key: 'ledger-1' },
+    });
     await new Promise((resolve) => setTimeout(resolve, 5)); // the grant lands in a later millisecond than the debit
     assert.equal((await runFuncspec(['admin', 'credits', 'grant', org, '10', '--reason', 'goodwill'], t.env)).code, 0);
     const ledger = await t.request('GET', `/api/v1/organizations/${org}/credits/ledger`, { key: owner.key });
@@ -86,7 +89,10 @@ describe('credits: a real ledger', () => {
     const org = await orgOf(t, key);
     const body = { amount: 1, reason: 'retry storm', idempotency_key: 'same' };
     const replies = await Promise.all(Array.from({ length: 20 }, () => t.request('POST', `/api/v1/organizations/${org}/credits/debits`, { key, body })));
-    assert.ok(replies.every((r) => r.status === 201), replies.map((r) => r.status).join(','));
+    assert.ok(
+      replies.every((r) => r.status === 201),
+      replies.map((r) => r.status).join(','),
+    );
     assert.equal(new Set(replies.map((r) => r.body.data.id)).size, 1);
     assert.equal((await t.request('GET', '/api/v1/credits/balance', { key })).body.credits_used, 1);
   });
@@ -98,13 +104,24 @@ describe('credits: a real ledger', () => {
     const postgres = t.server.ctx.dbKind === 'postgres';
     // The audit log refuses this one action, as a full disk or a lost connection mid-request would.
     if (postgres) {
-      await sql.raw(`create function fail_debit_audit() returns trigger language plpgsql as $$ begin if new.action = 'credits.debited' then raise exception 'audit unavailable'; end if; return new; end $$`).execute(db);
+      await sql
+        .raw(
+          `create function fail_debit_audit() returns trigger language plpgsql as $$ begin if new.action = 'credits.debited' then raise exception 'audit unavailable'; end if; return new; end $$`,
+        )
+        .execute(db);
       await sql.raw('create trigger fail_debit_audit before insert on audit_log for each row execute function fail_debit_audit()').execute(db);
     } else {
-      await sql.raw("create trigger fail_debit_audit before insert on audit_log when new.action = 'credits.debited' begin select raise(abort, 'audit unavailable'); end").execute(db);
+      await sql
+        .raw(
+          "create trigger fail_debit_audit before insert on audit_log when new.action = 'credits.debited' begin select raise(abort, 'audit unavailable'); end",
+        )
+        .execute(db);
     }
     try {
-      const reply = await t.request('POST', `/api/v1/organizations/${org}/credits/debits`, { key, body: { amount: 10, reason: 'unaudited', idempotency_key: 'no-audit' } });
+      const reply = await t.request('POST', `/api/v1/organizations/${org}/credits/debits`, {
+        key,
+        body: { amount: 10, reason: 'unaudited', idempotency_key: 'no-audit' },
+      });
       assert.equal(reply.status, 500, JSON.stringify(reply.body));
     } finally {
       await sql.raw(postgres ? 'drop trigger fail_debit_audit on audit_log' : 'drop trigger fail_debit_audit').execute(db);
@@ -112,10 +129,18 @@ describe('credits: a real ledger', () => {
     }
     assert.equal((await t.request('GET', '/api/v1/credits/balance', { key })).body.credits_used, 0, 'no credits taken without an audit entry');
     // The retry, now that the audit log works, debits once and is audited.
-    const retry = await t.request('POST', `/api/v1/organizations/${org}/credits/debits`, { key, body: { amount: 10, reason: 'unaudited', idempotency_key: 'no-audit' } });
+    const retry = await t.request('POST', `/api/v1/organizations/${org}/credits/debits`, {
+      key,
+      body: { amount: 10, reason: 'unaudited', idempotency_key: 'no-audit' },
+    });
     assert.equal(retry.status, 201);
     assert.equal(retry.headers.get('idempotent-replayed'), 'false');
-    const audited = await db.selectFrom('audit_log').select('target_id').where('action', '=', 'credits.debited').where('target_id', '=', retry.body.data.id).execute();
+    const audited = await db
+      .selectFrom('audit_log')
+      .select('target_id')
+      .where('action', '=', 'credits.debited')
+      .where('target_id', '=', retry.body.data.id)
+      .execute();
     assert.equal(audited.length, 1);
   });
 
@@ -124,7 +149,11 @@ describe('credits: a real ledger', () => {
     const org = await orgOf(t, key);
     const body = { amount: 60, reason: 'big job', idempotency_key: 'only-one-fits' };
     const replies = await Promise.all(Array.from({ length: 10 }, () => t.request('POST', `/api/v1/organizations/${org}/credits/debits`, { key, body })));
-    assert.deepEqual(replies.map((r) => r.status), Array(10).fill(201), replies.map((r) => r.body.error_code ?? r.status).join(','));
+    assert.deepEqual(
+      replies.map((r) => r.status),
+      Array(10).fill(201),
+      replies.map((r) => r.body.error_code ?? r.status).join(','),
+    );
     assert.equal(new Set(replies.map((r) => r.body.data.id)).size, 1);
     assert.equal((await t.request('GET', '/api/v1/credits/balance', { key })).body.credits_used, 60);
   });
@@ -144,7 +173,10 @@ describe('credits: a real ledger', () => {
       const reply = await t.request('POST', `/api/v1/organizations/${org}/credits/debits`, { key, body });
       assert.equal(reply.status, 422, JSON.stringify(body));
     }
-    const foreign = await t.request('POST', `/api/v1/organizations/${org}/credits/debits`, { key: other, body: { amount: 1, reason: 'x', idempotency_key: 'f' } });
+    const foreign = await t.request('POST', `/api/v1/organizations/${org}/credits/debits`, {
+      key: other,
+      body: { amount: 1, reason: 'x', idempotency_key: 'f' },
+    });
     assert.equal(foreign.status, 404);
     assert.equal((await t.request('GET', '/api/v1/credits/balance', { key })).body.credits_used, 0);
   });
@@ -218,7 +250,11 @@ describe('rate limits by plan: X-RateLimit-* headers and 429', () => {
     assert.equal(admitted.length, N);
     assert.ok(replies.filter((r) => r.status !== 200).every((r) => r.status === 429 && r.body.error_code === 'RATE_LIMITED'));
     const remaining = admitted.map((r) => Number(r.headers.get('x-ratelimit-remaining'))).sort((a, b) => a - b);
-    assert.deepEqual(remaining, Array.from({ length: N }, (_, i) => i), 'each admitted request saw its own remaining count');
+    assert.deepEqual(
+      remaining,
+      Array.from({ length: N }, (_, i) => i),
+      'each admitted request saw its own remaining count',
+    );
   });
 
   it('set-plan pro raises the limit to 10000 at once; unknown plans are refused', async () => {

@@ -8,10 +8,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
 import { usingPostgres } from './helpers/databases.js';
+import type { Reply } from './helpers/http.js';
 import { agentKey, startTestServer } from './helpers/server.js';
 
 describe('database busy', { skip: usingPostgres ? 'the SQLite run proves this (PostgreSQL: cluster-faults.test.ts)' : false }, () => {
-  it('a write while another process holds the SQLite file\'s write lock past busy_timeout is 503 with details.dependency and Retry-After, then works', async () => {
+  it("a write while another process holds the SQLite file's write lock past busy_timeout is 503 with details.dependency and Retry-After, then works", async () => {
     const t = await startTestServer();
     try {
       const { key } = await agentKey(t);
@@ -19,7 +20,7 @@ describe('database busy', { skip: usingPostgres ? 'the SQLite run proves this (P
       const items = `/api/v1/projects/${project.id}/spec/items`;
       const other = new SqliteDatabase(t.env.DATABASE_URL!.slice('sqlite:'.length));
       other.exec('begin immediate'); // another writer holds the file
-      let reply;
+      let reply: Reply;
       try {
         reply = await t.request('POST', items, { key, body: { type_of: 'functional', title: 'waits for the lock' } });
       } finally {

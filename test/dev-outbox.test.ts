@@ -27,7 +27,9 @@ describe('mail: the dev outbox when SMTP_URL is unset', () => {
   });
 
   it('threat: codes read remotely — the outbox answers only to this machine (the socket peer), not to other hosts', async (c) => {
-    const external = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
     if (!external) return c.skip('no non-loopback address on this machine');
     // The external address is even a trusted proxy here: its X-Forwarded-For still does not make it local.
     const t = await startTestServer({ SMTP_URL: '', HOST: '0.0.0.0', FUNCSPEC_TRUST_PROXY: external });
@@ -60,13 +62,13 @@ describe('security review: the dev outbox behind a proxy', () => {
     const t = await startTestServer({ SMTP_URL: '' });
     try {
       assert.equal((await t.request('GET', '/dev/outbox')).status, 200, 'a direct local client reads it');
-      for (const headers of <Array<Record<string, string>>>[
+      for (const headers of (<Array<Record<string, string>>>[
         { 'x-forwarded-for': '203.0.113.9' },
         { forwarded: 'for=203.0.113.9;proto=https' },
         { 'x-real-ip': '203.0.113.9' },
         { 'x-forwarded-host': 'specs.example.com' },
         { via: '1.1 proxy' },
-      ] as Array<Record<string, string>>) {
+      ]) as Array<Record<string, string>>) {
         const relayed = await t.request('GET', '/dev/outbox', { headers });
         assert.equal(relayed.status, 404, `refused with ${JSON.stringify(headers)}`);
         assert.equal(relayed.body.error_code, 'NOT_FOUND');

@@ -35,10 +35,34 @@ const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c)
 const anyText = fc.oneof(
   fc.string({ maxLength: 30 }),
   fc.string({ unit: 'binary', maxLength: 30 }),
-  fc.constantFrom('', ' ', '..', '.', 'null', 'undefined', '-1', '0', '1e309', '9'.repeat(40), 'F-1', 'T-99999999999', 'a'.repeat(300), '%', '💥', '\u202e', "' or 1=1 --", '<script>'),
+  fc.constantFrom(
+    '',
+    ' ',
+    '..',
+    '.',
+    'null',
+    'undefined',
+    '-1',
+    '0',
+    '1e309',
+    '9'.repeat(40),
+    'F-1',
+    'T-99999999999',
+    'a'.repeat(300),
+    '%',
+    '💥',
+    '\u202e',
+    "' or 1=1 --",
+    '<script>',
+  ),
 );
 const scalar = fc.oneof(anyText, fc.integer(), fc.double(), fc.boolean(), fc.constant(null));
-const jsonish = fc.oneof({ depthSize: 'small' }, scalar, fc.array(scalar, { maxLength: 4 }), fc.dictionary(fc.string({ maxLength: 10 }), scalar, { maxKeys: 4 }));
+const jsonish = fc.oneof(
+  { depthSize: 'small' },
+  scalar,
+  fc.array(scalar, { maxLength: 4 }),
+  fc.dictionary(fc.string({ maxLength: 10 }), scalar, { maxKeys: 4 }),
+);
 
 function bodyArbitrary(op: Operation) {
   const fields = op.bodyFields.length > 0 ? op.bodyFields : ['name'];
@@ -48,8 +72,20 @@ function bodyArbitrary(op: Operation) {
     { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((json) => ({ json })) },
     { weight: 1, arbitrary: fc.constant({ none: true }) },
     { weight: 1, arbitrary: printable.map((raw) => ({ raw, type: 'application/json' })) },
-    { weight: 1, arbitrary: fc.record({ raw: printable, type: fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', 'multipart/form-data; boundary=x', '') }) },
-    { weight: 1, arbitrary: fc.constantFrom({ raw: `{"a":"${'x'.repeat(1024 * 1024)}"}`, type: 'application/json' }, { raw: `${'['.repeat(5000)}${']'.repeat(5000)}`, type: 'application/json' }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        raw: printable,
+        type: fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', 'multipart/form-data; boundary=x', ''),
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        { raw: `{"a":"${'x'.repeat(1024 * 1024)}"}`, type: 'application/json' },
+        { raw: `${'['.repeat(5000)}${']'.repeat(5000)}`, type: 'application/json' },
+      ),
+    },
   );
 }
 
@@ -61,7 +97,9 @@ function requestArbitrary(op: Operation, realPathValues: string[]) {
   return fc.record({
     path: fc.tuple(...pathNames.map(() => fc.tuple(pathValue, fc.boolean()))),
     query: fc.dictionary(fc.constantFrom(...queryNames, 'extra', 'page', 'per'), fc.oneof(anyText, fc.array(anyText, { maxLength: 3 })), { maxKeys: 4 }),
-    headers: fc.dictionary(fc.constantFrom('if-match', 'x-request-id', 'x-forwarded-for', 'accept', 'origin', 'x-api-key', 'cookie'), printable, { maxKeys: 3 }),
+    headers: fc.dictionary(fc.constantFrom('if-match', 'x-request-id', 'x-forwarded-for', 'accept', 'origin', 'x-api-key', 'cookie'), printable, {
+      maxKeys: 3,
+    }),
     body: op.hasBody || op.method !== 'GET' ? bodyArbitrary(op) : fc.constant({ none: true as const }),
   });
 }
@@ -103,7 +141,12 @@ describe('fuzz: generated requests at every operation of /openapi.json', () => {
 
   it(`every answer is 2xx or a 4xx problem envelope, within ${REQUEST_TIMEOUT_MS / 1000} s, and refused requests change nothing (seed and runs printed)`, async () => {
     console.log(`# fuzz seed ${SEED}, ${RUNS} runs per operation and credential (replay: FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS})`);
-    const doc = (await t.request('GET', '/openapi.json')).body as { paths: Record<string, Record<string, { parameters?: Operation['params']; requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown> } }> } }>> };
+    const doc = (await t.request('GET', '/openapi.json')).body as {
+      paths: Record<
+        string,
+        Record<string, { parameters?: Operation['params']; requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown> } }> } }>
+      >;
+    };
     const operations: Operation[] = Object.entries(doc.paths).flatMap(([path, methods]) =>
       Object.entries(methods).map(([method, op]) => ({
         method: method.toUpperCase(),
@@ -142,7 +185,12 @@ describe('fuzz: generated requests at every operation of /openapi.json', () => {
               if (input.body.type) headers['content-type'] = input.body.type;
             }
             const url = `${t.url}${path}${query.size ? `?${query}` : ''}`;
-            const response = await fetch(url, { method: op.method, headers, body: op.method === 'GET' ? undefined : body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+            const response = await fetch(url, {
+              method: op.method,
+              headers,
+              body: op.method === 'GET' ? undefined : body,
+              signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+            });
             const text = await response.text();
             const tally = perRoute.get(label) ?? { tried: 0, statuses: {} };
             tally.tried++;
@@ -170,7 +218,12 @@ describe('fuzz: generated requests at every operation of /openapi.json', () => {
     }
     const tried = [...perRoute.values()].reduce((sum, r) => sum + r.tried, 0);
     console.log(`# fuzz: ${tried} requests at ${perRoute.size} operations, 0 5xx, ${refused} refused with the state digest unchanged; per operation:`);
-    for (const [label, r] of perRoute) console.log(`#   ${label}: ${r.tried} (${Object.entries(r.statuses).map(([s, n]) => `${s}×${n}`).join(' ')})`);
-    assert.equal((await t.request('GET', '/api/v1/me', { key })).status, 200, 'the fuzzer\'s key still works (the run kept its reach)');
+    for (const [label, r] of perRoute)
+      console.log(
+        `#   ${label}: ${r.tried} (${Object.entries(r.statuses)
+          .map(([s, n]) => `${s}×${n}`)
+          .join(' ')})`,
+      );
+    assert.equal((await t.request('GET', '/api/v1/me', { key })).status, 200, "the fuzzer's key still works (the run kept its reach)");
   });
 });

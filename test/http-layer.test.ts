@@ -1,24 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { agentKey, startTestServer, uniqueEmail, type TestServer } from './helpers/server.js';
-import type { Reply } from './helpers/http.js';
-
-function assertProblem(reply: Reply, status: number, code: string): void {
-  assert.equal(reply.status, status, JSON.stringify(reply.body));
-  assert.match(reply.headers.get('content-type') ?? '', /^application\/problem\+json/);
-  assert.equal(reply.body.status, status);
-  assert.equal(reply.body.error_code, code);
-  assert.equal(typeof reply.body.message, 'string');
-  assert.equal(typeof reply.body.details, 'object');
-  assert.equal(reply.body.request_id, reply.headers.get('x-request-id'));
-  const text = JSON.stringify(reply.body);
-  assert.doesNotMatch(text, /at .*\.(ts|js):\d+|SELECT|INSERT|sqlite|postgres/i, 'no stack trace or SQL in an error');
-}
+import { assertProblem } from './helpers/http.js';
 
 async function countRows(t: TestServer): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (const table of ['users', 'organizations', 'memberships', 'api_keys', 'agent_otps', 'credit_ledger'] as const) {
-    const row = await t.server.ctx.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const row = await t.server.ctx.db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     counts[table] = Number(row.n);
   }
   return counts;
@@ -97,7 +88,7 @@ describe('HTTP layer: garbage in gets the right 4xx envelope, never a 500, nothi
   it('X-Request-Id: a sane incoming id is echoed, anything else is replaced by a generated one', async () => {
     const echoed = await t.request('GET', '/healthz', { headers: { 'x-request-id': 'trace-abc.123' } });
     assert.equal(echoed.headers.get('x-request-id'), 'trace-abc.123');
-    const replaced = await t.request('GET', '/healthz', { headers: { 'x-request-id': 'evil <script>"/' + 'x'.repeat(200) } });
+    const replaced = await t.request('GET', '/healthz', { headers: { 'x-request-id': `evil <script>"/${'x'.repeat(200)}` } });
     const generatedId = /^[A-Za-z0-9]{10}-[0-9a-z]+$/; // the process's random prefix and a counter
     assert.match(replaced.headers.get('x-request-id') ?? '', generatedId);
     const generated = await t.request('GET', '/api/v1/nope');
@@ -136,8 +127,16 @@ describe('HTTP layer: a bad API key is a bad key, whatever is wrong with it', ()
     const { key: revoked } = await agentKey(t);
     const { key: expired } = await agentKey(t);
     const db = t.server.ctx.db;
-    await db.updateTable('api_keys').set({ revoked_at: Date.now() - 1 }).where('last_four', '=', revoked.slice(-4)).execute();
-    await db.updateTable('api_keys').set({ expires_at: Date.now() - 1 }).where('last_four', '=', expired.slice(-4)).execute();
+    await db
+      .updateTable('api_keys')
+      .set({ revoked_at: Date.now() - 1 })
+      .where('last_four', '=', revoked.slice(-4))
+      .execute();
+    await db
+      .updateTable('api_keys')
+      .set({ expires_at: Date.now() - 1 })
+      .where('last_four', '=', expired.slice(-4))
+      .execute();
 
     const body = key.slice(8, 40);
     const flipped = key.slice(0, 45) + (key[45] === 'A' ? 'B' : 'A'); // checksum no longer matches

@@ -4,7 +4,8 @@ import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/context.js';
 import { isoTime } from '../src/lib/time.js';
 import { startServer } from '../src/server.js';
-import { assertProblem, joinOrg, MANY_AGENTS, newPerson, type Person } from './helpers/orgs.js';
+import { joinOrg, MANY_AGENTS, newPerson, type Person } from './helpers/orgs.js';
+import { assertProblem } from './helpers/http.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const HOUR = 3_600_000;
@@ -37,7 +38,7 @@ describe('key hygiene mails: expiry warnings and the weekly digest of unused key
     return { owner, org, orgName, admin: await joinOrg(t, { key: owner.key }, org, 'admin'), member: await joinOrg(t, { key: owner.key }, org, 'member') };
   }
 
-  it('key hygiene: a key\'s owner is mailed once, a week before it expires; not earlier, not again, not for a revoked key or one made to live under a week', async () => {
+  it("key hygiene: a key's owner is mailed once, a week before it expires; not earlier, not again, not for a revoked key or one made to live under a week", async () => {
     const { owner, admin, member, org } = await team();
     const tenDays = await createKey(member, org, 'ten days', 10 * DAY);
     await createKey(member, org, 'three days', 3 * DAY);
@@ -68,18 +69,21 @@ describe('key hygiene mails: expiry warnings and the weekly digest of unused key
     t.clock.advance(60 * DAY);
     assert.equal((await pass()).digests, 0, 'nothing unused for 90 days yet');
     t.clock.advance(31 * DAY);
-    assert.equal((await t.request('GET', '/api/v1/me', { key: owner.key })).status, 200, 'the owner\'s key is in use');
+    assert.equal((await t.request('GET', '/api/v1/me', { key: owner.key })).status, 200, "the owner's key is in use");
     await pass();
     for (const person of [owner, admin]) {
       const [digest, ...more] = digests(person.email, orgName);
       assert.equal(more.length, 0);
       assert.match(digest!.subject, /^\d+ FuncSpec API keys in .+ unused for 90 days$/);
       assert.ok(digest!.text.includes(`"forgotten" (ending in ${forgotten.last_four}) in`), digest!.text);
-      assert.match(digest!.text, new RegExp(`"forgotten" \\(ending in ${forgotten.last_four}\\) in [^\\n]*, owned by ${member.email.replace(/[.+]/g, '\\$&')}: never used`));
+      assert.match(
+        digest!.text,
+        new RegExp(`"forgotten" \\(ending in ${forgotten.last_four}\\) in [^\\n]*, owned by ${member.email.replace(/[.+]/g, '\\$&')}: never used`),
+      );
       assert.ok(!digest!.text.includes(`ending in ${owner.key.slice(-4)}`), 'a key in use is not listed');
       assert.ok(!digest!.text.includes(owner.key) && !digest!.text.includes(member.key), 'never a key itself');
     }
-    assert.deepEqual(digests(member.email, orgName), [], 'members do not manage other people\'s keys');
+    assert.deepEqual(digests(member.email, orgName), [], "members do not manage other people's keys");
 
     await pass();
     t.clock.advance(6 * DAY);
@@ -114,7 +118,10 @@ describe('key hygiene mails: expiry warnings and the weekly digest of unused key
     await pass();
     assert.equal(digests(owner.email, orgName).length, 1);
     const log = await t.request('GET', `/api/v1/organizations/${org}/audit-log?action=organization.updated`, { key: owner.key });
-    assert.ok(log.body.data.some((entry: any) => entry.details.key_expiry_mails?.from === true && entry.details.key_expiry_mails?.to === false), JSON.stringify(log.body.data));
+    assert.ok(
+      log.body.data.some((entry: any) => entry.details.key_expiry_mails?.from === true && entry.details.key_expiry_mails?.to === false),
+      JSON.stringify(log.body.data),
+    );
   });
 
   it('threat: two server processes on one database, passing at the same moments, send each mail once', async () => {
@@ -127,11 +134,21 @@ describe('key hygiene mails: expiry warnings and the weekly digest of unused key
       // would block the other's SQLite connection (separate processes simply wait their turn).
       await t.server.ctx.usage.flush();
       const results = await Promise.all([pass(), second.keyHygiene.runOnce(), pass(), second.keyHygiene.runOnce()]);
-      assert.equal(results.reduce((sum, r) => sum + r.expiryWarnings, 0), 3, JSON.stringify(results));
-      const warned = expiryMails(member.email).map((mail) => /ending in (\w{4})\)/.exec(mail.text)![1]).sort();
+      assert.equal(
+        results.reduce((sum, r) => sum + r.expiryWarnings, 0),
+        3,
+        JSON.stringify(results),
+      );
+      const warned = expiryMails(member.email)
+        .map((mail) => /ending in (\w{4})\)/.exec(mail.text)![1])
+        .sort();
       assert.deepEqual(warned, keys.map((key) => key.last_four).sort(), 'each key once');
       assert.equal(digests(owner.email, orgName).length, 1, 'one digest for the organization');
-      assert.equal(results.reduce((sum, r) => sum + r.digests, 0), 3, 'one per organization with unused keys: the team\'s, and the admin\'s and the member\'s own');
+      assert.equal(
+        results.reduce((sum, r) => sum + r.digests, 0),
+        3,
+        "one per organization with unused keys: the team's, and the admin's and the member's own",
+      );
     } finally {
       await second.close();
     }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { generateKey } from '../src/keys/format.js';
-import { assertProblem, joinOrg, MANY_AGENTS, newPerson, type Person } from './helpers/orgs.js';
+import { joinOrg, MANY_AGENTS, newPerson, type Person } from './helpers/orgs.js';
+import { assertProblem } from './helpers/http.js';
 import { brokenChecksum } from './helpers/keys.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -38,7 +39,11 @@ describe('leaked keys: POST /api/v1/keys/leaked', () => {
     const { owner, admin, member, org } = await team();
     assert.ok(await works(member.key));
     const ip = from();
-    const reply = await report(ip, { keys: [`  ${member.key}\n`], source: 'public repository', url: 'https://git.example.com/acme/app/blob/main/.env' }, { 'user-agent': 'scanner/1.0' });
+    const reply = await report(
+      ip,
+      { keys: [`  ${member.key}\n`], source: 'public repository', url: 'https://git.example.com/acme/app/blob/main/.env' },
+      { 'user-agent': 'scanner/1.0' },
+    );
     assert.equal(reply.status, 202);
     assert.deepEqual(reply.body, { data: { message: 'Thank you. Every live key in the report is revoked, and its owner is told.' } });
     assertProblem(await t.request('GET', '/api/v1/me', { key: member.key }), 401, 'INVALID_API_KEY');
@@ -57,7 +62,7 @@ describe('leaked keys: POST /api/v1/keys/leaked', () => {
     assert.equal(log.status, 200);
     const entry = log.body.data.find((e: any) => e.details?.reason === 'leak_report');
     assert.ok(entry, JSON.stringify(log.body.data));
-    assert.equal(entry.ip, ip, 'the reporter\'s address');
+    assert.equal(entry.ip, ip, "the reporter's address");
     assert.equal(entry.user_agent, 'scanner/1.0');
     assert.equal(entry.actor.user_id, null, 'nobody signed in did it');
     assert.deepEqual(entry.details.reported, { source: 'public repository', url: 'https://git.example.com/acme/app/blob/main/.env' });
@@ -69,9 +74,18 @@ describe('leaked keys: POST /api/v1/keys/leaked', () => {
     const { owner, admin, member } = await team();
     const revoked = await newPerson(t, 'revoked');
     const keys = await t.request('GET', `/api/v1/organizations/${revoked.personalOrgId}/api-keys`, { key: revoked.key });
-    assert.equal((await t.request('DELETE', `/api/v1/organizations/${revoked.personalOrgId}/api-keys/${keys.body.data[0].id}`, { key: revoked.key })).status, 204);
+    assert.equal(
+      (await t.request('DELETE', `/api/v1/organizations/${revoked.personalOrgId}/api-keys/${keys.body.data[0].id}`, { key: revoked.key })).status,
+      204,
+    );
     const bodies = [];
-    for (const entries of [[brokenChecksum(member.key)], [generateKey('live')], [revoked.key], ['not a key', ''], [generateKey('test'), brokenChecksum(owner.key)]]) {
+    for (const entries of [
+      [brokenChecksum(member.key)],
+      [generateKey('live')],
+      [revoked.key],
+      ['not a key', ''],
+      [generateKey('test'), brokenChecksum(owner.key)],
+    ]) {
       const reply = await report(from(), { keys: entries });
       assert.equal(reply.status, 202, JSON.stringify(reply.body));
       bodies.push(reply.body);
@@ -89,7 +103,10 @@ describe('leaked keys: POST /api/v1/keys/leaked', () => {
     const { owner, member, org } = await team();
     const ip = from();
     const replies = await Promise.all(Array.from({ length: 5 }, () => report(ip, { keys: [member.key, member.key] })));
-    assert.deepEqual(replies.map((r) => r.status), [202, 202, 202, 202, 202]);
+    assert.deepEqual(
+      replies.map((r) => r.status),
+      [202, 202, 202, 202, 202],
+    );
     assert.equal(await works(member.key), false);
     const log = await t.request('GET', `/api/v1/organizations/${org}/audit-log?action=api_key.revoked`, { key: owner.key });
     assert.equal(log.body.data.filter((e: any) => e.details?.reason === 'leak_report').length, 1);
@@ -124,8 +141,19 @@ describe('leaked keys: POST /api/v1/keys/leaked', () => {
       [[member.key], 422, 'VALIDATION_FAILED'],
     ];
     for (const [body, status, code] of cases) assertProblem(await report(ip, body), status, code);
-    assertProblem(await t.request('POST', '/api/v1/keys/leaked', { raw: `{"keys": ["${member.key}"`, headers: { 'content-type': 'application/json', 'x-forwarded-for': ip } }), 400, 'BAD_REQUEST');
-    assertProblem(await t.request('POST', '/api/v1/keys/leaked', { raw: member.key, headers: { 'content-type': 'text/plain', 'x-forwarded-for': ip } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    assertProblem(
+      await t.request('POST', '/api/v1/keys/leaked', {
+        raw: `{"keys": ["${member.key}"`,
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
+      }),
+      400,
+      'BAD_REQUEST',
+    );
+    assertProblem(
+      await t.request('POST', '/api/v1/keys/leaked', { raw: member.key, headers: { 'content-type': 'text/plain', 'x-forwarded-for': ip } }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
     assert.ok(await works(member.key));
   });
 });

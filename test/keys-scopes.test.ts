@@ -8,13 +8,23 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Reply } from './helpers/http.js';
 import { runFuncspec } from './helpers/operator.js';
-import { accept, addToTeam, assertProblem, createItem, createProject, inviteByMail, joinOrg, MANY_AGENTS, newPerson, type Person } from './helpers/orgs.js';
+import { accept, addToTeam, createItem, createProject, inviteByMail, joinOrg, MANY_AGENTS, newPerson, type Person } from './helpers/orgs.js';
+import { assertProblem } from './helpers/http.js';
 import { startTestServer, uniqueEmail, type TestServer } from './helpers/server.js';
 
 /** The scopes of §9 (and `org:write`), and what each write scope includes: written here, checked against /openapi.json. */
 const SCOPES = [
-  'org:read', 'org:write', 'members:write', 'keys:write', 'projects:read', 'projects:write',
-  'items:read', 'items:write', 'credits:read', 'credits:write', 'audit:read',
+  'org:read',
+  'org:write',
+  'members:write',
+  'keys:write',
+  'projects:read',
+  'projects:write',
+  'items:read',
+  'items:write',
+  'credits:read',
+  'credits:write',
+  'audit:read',
 ] as const;
 const INCLUDES: Record<string, string[]> = {
   'org:write': ['org:read'],
@@ -97,25 +107,46 @@ const CASES: Case[] = [
   { method: 'GET', path: '/api/v1/me', scope: null, ok: 200 },
   {
     // Each tool call is its HTTP operation, checked there (mcp.test.ts); the MCP request itself needs no scope.
-    method: 'POST', path: '/mcp', scope: null, ok: 200, headers: { accept: 'application/json, text/event-stream' },
-    body: () => ({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'matrix', version: '1' } } }),
+    method: 'POST',
+    path: '/mcp',
+    scope: null,
+    ok: 200,
+    headers: { accept: 'application/json, text/event-stream' },
+    body: () => ({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'matrix', version: '1' } },
+    }),
   },
   { method: 'GET', path: '/api/v1/credits/balance', scope: 'credits:read', ok: 200 },
   { method: 'GET', path: '/api/v1/organizations/{org}/credits/ledger', scope: 'credits:read', ok: 200 },
   {
-    method: 'POST', path: '/api/v1/organizations/{org}/credits/debits', scope: 'credits:write', ok: 201,
+    method: 'POST',
+    path: '/api/v1/organizations/{org}/credits/debits',
+    scope: 'credits:write',
+    ok: 201,
     body: () => ({ amount: 0.01, reason: 'matrix', idempotency_key: `matrix-${next()}` }),
   },
   { method: 'GET', path: '/api/v1/organizations/{org}/api-keys', scope: 'org:read', ok: 200 },
   { method: 'POST', path: '/api/v1/organizations/{org}/api-keys', scope: 'keys:write', ok: 201, body: () => ({ name: `Minted ${next()}` }) },
   { method: 'GET', path: '/api/v1/organizations/{org}/api-keys/{id}', scope: 'org:read', ok: 200, params: (_f, _c, keyId) => ({ id: keyId }) },
   {
-    method: 'DELETE', path: '/api/v1/organizations/{org}/api-keys/{id}', scope: 'keys:write', ok: 204,
-    prepare: async (f) => ({ params: { id: (await ok(f.t.request('POST', `/api/v1/organizations/${f.org}/api-keys`, { ...owner(f), body: { name: 'Doomed' } }), 201)).data.id } }),
+    method: 'DELETE',
+    path: '/api/v1/organizations/{org}/api-keys/{id}',
+    scope: 'keys:write',
+    ok: 204,
+    prepare: async (f) => ({
+      params: { id: (await ok(f.t.request('POST', `/api/v1/organizations/${f.org}/api-keys`, { ...owner(f), body: { name: 'Doomed' } }), 201)).data.id },
+    }),
   },
   {
-    method: 'POST', path: '/api/v1/organizations/{org}/api-keys/{id}/rotate', scope: 'keys:write', ok: 201,
-    params: (_f, _c, keyId) => ({ id: keyId }), body: () => ({}),
+    method: 'POST',
+    path: '/api/v1/organizations/{org}/api-keys/{id}/rotate',
+    scope: 'keys:write',
+    ok: 201,
+    params: (_f, _c, keyId) => ({ id: keyId }),
+    body: () => ({}),
   },
   { method: 'GET', path: '/api/v1/organizations/{org}/usage', scope: 'org:read', ok: 200 },
   { method: 'GET', path: '/api/v1/organizations/{org}/audit-log', scope: 'audit:read', ok: 200 },
@@ -128,29 +159,50 @@ const CASES: Case[] = [
   { method: 'GET', path: '/api/v1/organizations/{org}/members', scope: 'org:read', ok: 200 },
   { method: 'GET', path: '/api/v1/organizations/{org}/members/{user_id}', scope: 'org:read', ok: 200, params: (f) => ({ user_id: f.member.userId }) },
   {
-    method: 'PATCH', path: '/api/v1/organizations/{org}/members/{user_id}', scope: 'members:write', ok: 200,
-    params: (f) => ({ user_id: f.member.userId }), body: () => ({ role: 'member' }),
+    method: 'PATCH',
+    path: '/api/v1/organizations/{org}/members/{user_id}',
+    scope: 'members:write',
+    ok: 200,
+    params: (f) => ({ user_id: f.member.userId }),
+    body: () => ({ role: 'member' }),
   },
   {
-    method: 'DELETE', path: '/api/v1/organizations/{org}/members/{user_id}', scope: 'members:write', ok: 204,
+    method: 'DELETE',
+    path: '/api/v1/organizations/{org}/members/{user_id}',
+    scope: 'members:write',
+    ok: 204,
     prepare: async (f) => ({ params: { user_id: (await joinOrg(f.t, owner(f), f.org, 'member', 'leaving')).userId } }),
   },
   {
-    method: 'POST', path: '/api/v1/organizations/{org}/transfer-ownership', scope: 'members:write', ok: 200,
-    prepare: (f) => spareOrg(f, true), body: (_f, call) => ({ user_id: (call as { memberId: string }).memberId }),
+    method: 'POST',
+    path: '/api/v1/organizations/{org}/transfer-ownership',
+    scope: 'members:write',
+    ok: 200,
+    prepare: (f) => spareOrg(f, true),
+    body: (_f, call) => ({ user_id: (call as { memberId: string }).memberId }),
   },
   { method: 'GET', path: '/api/v1/organizations/{org}/invitations', scope: 'org:read', ok: 200 },
   {
-    method: 'POST', path: '/api/v1/organizations/{org}/invitations', scope: 'members:write', ok: 201,
+    method: 'POST',
+    path: '/api/v1/organizations/{org}/invitations',
+    scope: 'members:write',
+    ok: 201,
     body: () => ({ email: uniqueEmail('invited'), role: 'member' }),
   },
   {
-    method: 'DELETE', path: '/api/v1/organizations/{org}/invitations/{id}', scope: 'members:write', ok: 204,
+    method: 'DELETE',
+    path: '/api/v1/organizations/{org}/invitations/{id}',
+    scope: 'members:write',
+    ok: 204,
     prepare: async (f) => ({ params: { id: (await inviteByMail(f.t, owner(f), f.org, uniqueEmail('uninvited'), 'member')).id } }),
   },
   {
     // The invited person accepts with a key of their own organization; the answer hands them a key for the one joined.
-    method: 'POST', path: '/api/v1/invitations/accept', scope: 'members:write', allProjects: true, ok: 200,
+    method: 'POST',
+    path: '/api/v1/invitations/accept',
+    scope: 'members:write',
+    allProjects: true,
+    ok: 200,
     prepare: async (f) => {
       const invitee = await newPerson(f.t, 'invitee');
       const { token } = await inviteByMail(f.t, owner(f), f.org, invitee.email, 'member');
@@ -163,35 +215,65 @@ const CASES: Case[] = [
   { method: 'GET', path: '/api/v1/projects/{id}', scope: 'projects:read', ok: 200 },
   { method: 'PATCH', path: '/api/v1/projects/{id}', scope: 'projects:write', ok: 200, body: () => ({ description: `Edited ${next()}` }) },
   {
-    method: 'DELETE', path: '/api/v1/projects/{id}', scope: 'projects:write', ok: 204,
+    method: 'DELETE',
+    path: '/api/v1/projects/{id}',
+    scope: 'projects:write',
+    ok: 204,
     prepare: async (f) => ({ project: (await createProject(f.t, owner(f), { name: `Doomed ${next()}` })).id }),
   },
   { method: 'GET', path: '/api/v1/projects/{id}/members', scope: 'projects:read', ok: 200 },
   {
-    method: 'POST', path: '/api/v1/projects/{id}/members', scope: 'members:write', ok: 201,
+    method: 'POST',
+    path: '/api/v1/projects/{id}/members',
+    scope: 'members:write',
+    ok: 201,
     prepare: async (f) => ({ project: (await createProject(f.t, owner(f), { name: `Team ${next()}` })).id }),
     body: (f) => ({ user_id: f.member.userId, role: 'viewer' }),
   },
   {
-    method: 'PATCH', path: '/api/v1/projects/{id}/members/{user_id}', scope: 'members:write', ok: 200,
-    prepare: (f) => projectWithTeammate(f), params: (f) => ({ user_id: f.member.userId }), body: () => ({ role: 'editor' }),
+    method: 'PATCH',
+    path: '/api/v1/projects/{id}/members/{user_id}',
+    scope: 'members:write',
+    ok: 200,
+    prepare: (f) => projectWithTeammate(f),
+    params: (f) => ({ user_id: f.member.userId }),
+    body: () => ({ role: 'editor' }),
   },
   {
-    method: 'DELETE', path: '/api/v1/projects/{id}/members/{user_id}', scope: 'members:write', ok: 204,
-    prepare: (f) => projectWithTeammate(f), params: (f) => ({ user_id: f.member.userId }),
+    method: 'DELETE',
+    path: '/api/v1/projects/{id}/members/{user_id}',
+    scope: 'members:write',
+    ok: 204,
+    prepare: (f) => projectWithTeammate(f),
+    params: (f) => ({ user_id: f.member.userId }),
   },
   { method: 'GET', path: '/api/v1/projects/{id}/spec/items', scope: 'items:read', ok: 200 },
   { method: 'POST', path: '/api/v1/projects/{id}/spec/items', scope: 'items:write', ok: 201, body: () => ({ type_of: 'functional', title: `Item ${next()}` }) },
   { method: 'GET', path: '/api/v1/projects/{id}/spec/items/{item}', scope: 'items:read', ok: 200, params: (f) => ({ item: f.item }) },
   {
-    method: 'PATCH', path: '/api/v1/projects/{id}/spec/items/{item}', scope: 'items:write', ok: 200,
-    params: (f) => ({ item: f.item }), body: () => ({ title: `Edited ${next()}` }),
+    method: 'PATCH',
+    path: '/api/v1/projects/{id}/spec/items/{item}',
+    scope: 'items:write',
+    ok: 200,
+    params: (f) => ({ item: f.item }),
+    body: () => ({ title: `Edited ${next()}` }),
   },
   { method: 'DELETE', path: '/api/v1/projects/{id}/spec/items/{item}', scope: 'items:write', ok: 204, prepare: (f) => freshItem(f) },
-  { method: 'POST', path: '/api/v1/projects/{id}/spec/items/{item}/transition', scope: 'items:write', ok: 200, prepare: (f) => freshItem(f), body: () => ({ state: 'inbox' }) },
   {
-    method: 'POST', path: '/api/v1/projects/{id}/spec/items/{item}/transition_implementation', scope: 'items:write', ok: 200,
-    prepare: (f) => freshItem(f), body: () => ({ implementation_status: 'not_applicable' }),
+    method: 'POST',
+    path: '/api/v1/projects/{id}/spec/items/{item}/transition',
+    scope: 'items:write',
+    ok: 200,
+    prepare: (f) => freshItem(f),
+    body: () => ({ state: 'inbox' }),
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/projects/{id}/spec/items/{item}/transition_implementation',
+    scope: 'items:write',
+    ok: 200,
+    prepare: (f) => freshItem(f),
+    body: () => ({ implementation_status: 'not_applicable' }),
   },
 ];
 
@@ -282,7 +364,10 @@ describe('scoped keys', () => {
           const good = allowed
             ? reply.status === c.ok
             : reply.status === 403 && reply.body.error_code === 'INSUFFICIENT_SCOPE' && reply.body.details.required_scope === c.scope;
-          if (!good) failures.push(`${label(c)} with [${grant}]: expected ${allowed ? c.ok : '403 INSUFFICIENT_SCOPE'}, got ${reply.status} ${JSON.stringify(reply.body)}`);
+          if (!good)
+            failures.push(
+              `${label(c)} with [${grant}]: expected ${allowed ? c.ok : '403 INSUFFICIENT_SCOPE'}, got ${reply.status} ${JSON.stringify(reply.body)}`,
+            );
         }),
       );
     }
@@ -297,10 +382,19 @@ describe('scoped keys', () => {
       for (const binding of bindings) {
         const { reply, call } = await callWith(f, c, ['*'], (at) => [binding === 'its own' ? at.project! : f.otherProject]);
         const allowed = !c.allProjects && binding === 'its own';
-        const good = allowed ? reply.status === c.ok : reply.status === 403 && reply.body.error_code === 'INSUFFICIENT_SCOPE' && reply.body.details.required_scope === c.scope;
-        if (!good) failures.push(`${label(c)} bound to ${binding} project: expected ${allowed ? c.ok : '403 INSUFFICIENT_SCOPE'}, got ${reply.status} ${JSON.stringify(reply.body)}`);
+        const good = allowed
+          ? reply.status === c.ok
+          : reply.status === 403 && reply.body.error_code === 'INSUFFICIENT_SCOPE' && reply.body.details.required_scope === c.scope;
+        if (!good)
+          failures.push(
+            `${label(c)} bound to ${binding} project: expected ${allowed ? c.ok : '403 INSUFFICIENT_SCOPE'}, got ${reply.status} ${JSON.stringify(reply.body)}`,
+          );
         if (allowed && label(c) === 'GET /api/v1/projects') {
-          assert.deepEqual(reply.body.data.map((p: { id: string }) => p.id), [call.project], 'a key bound to a project lists that project only');
+          assert.deepEqual(
+            reply.body.data.map((p: { id: string }) => p.id),
+            [call.project],
+            'a key bound to a project lists that project only',
+          );
         }
         if (!allowed && projectPath(c)) assert.equal(reply.body.details.project_id, call.project, `${label(c)} names the project refused`);
       }
@@ -312,17 +406,17 @@ describe('scoped keys', () => {
     const plain = await ok(f.t.request('POST', `/api/v1/organizations/${f.org}/api-keys`, { ...owner(f), body: { name: 'Plain' } }), 201);
     assert.deepEqual([plain.data.scopes, plain.data.project_ids], [['*'], null]);
     const ci = await ok(
-      f.t.request('POST', `/api/v1/organizations/${f.org}/api-keys`, { ...owner(f), body: { name: 'CI', scopes: ['items:read', 'items:read'], project_ids: ['checkout'] } }),
+      f.t.request('POST', `/api/v1/organizations/${f.org}/api-keys`, {
+        ...owner(f),
+        body: { name: 'CI', scopes: ['items:read', 'items:read'], project_ids: ['checkout'] },
+      }),
       201,
     );
     assert.deepEqual([ci.data.scopes, ci.data.project_ids], [['items:read'], [f.project]]);
     const listed = await ok(f.t.request('GET', `/api/v1/organizations/${f.org}/api-keys?per=100`, owner(f)), 200);
     const row = listed.data.find((k: { id: string }) => k.id === ci.data.id);
     assert.deepEqual([row.scopes, row.project_ids], [['items:read'], [f.project]]);
-    assert.deepEqual(
-      (await ok(f.t.request('GET', `/api/v1/organizations/${f.org}/api-keys/${ci.data.id}`, owner(f)), 200)).data.scopes,
-      ['items:read'],
-    );
+    assert.deepEqual((await ok(f.t.request('GET', `/api/v1/organizations/${f.org}/api-keys/${ci.data.id}`, owner(f)), 200)).data.scopes, ['items:read']);
   });
 
   it('bad scopes and projects are refused with 422 naming the field, and make no key', async () => {
@@ -343,12 +437,17 @@ describe('scoped keys', () => {
     // A project of another organization is no project of this one.
     const stranger = await newPerson(f.t, 'stranger');
     const theirs = await createProject(f.t, { key: stranger.key }, { name: 'Theirs' });
-    assertProblem(await f.t.request('POST', `/api/v1/organizations/${f.org}/api-keys`, { ...owner(f), body: { name: 'Bad', project_ids: [theirs.id] } }), 422, 'VALIDATION_FAILED');
+    assertProblem(
+      await f.t.request('POST', `/api/v1/organizations/${f.org}/api-keys`, { ...owner(f), body: { name: 'Bad', project_ids: [theirs.id] } }),
+      422,
+      'VALIDATION_FAILED',
+    );
     assert.equal(await count(), before);
   });
 
   it('threat: a scoped key mints a key with more scopes or projects than it has — refused; what it does not ask for it inherits', async () => {
-    const mint = (key: string, body: Record<string, unknown>) => f.t.request('POST', `/api/v1/organizations/${f.org}/api-keys`, { key, body: { name: `Child ${next()}`, ...body } });
+    const mint = (key: string, body: Record<string, unknown>) =>
+      f.t.request('POST', `/api/v1/organizations/${f.org}/api-keys`, { key, body: { name: `Child ${next()}`, ...body } });
     const agent = await ok(mint(f.owner.key, { scopes: ['keys:write', 'items:write'], project_ids: [f.project] }), 201);
     const key: string = agent.data.key;
 
@@ -390,12 +489,18 @@ describe('scoped keys', () => {
     assert.equal(child.body.details.required_scope, 'keys:write');
     const renamed = await f.t.request('PATCH', `/api/v1/organizations/${made.data.id}`, { key: made.data.api_key.key, body: { name: 'Renamed' } });
     assert.equal(renamed.status, 200, 'org:write carried over');
-    const invite = await f.t.request('POST', `/api/v1/organizations/${made.data.id}/invitations`, { key: made.data.api_key.key, body: { email: uniqueEmail('x'), role: 'member' } });
+    const invite = await f.t.request('POST', `/api/v1/organizations/${made.data.id}/invitations`, {
+      key: made.data.api_key.key,
+      body: { email: uniqueEmail('x'), role: 'member' },
+    });
     assertProblem(invite, 403, 'INSUFFICIENT_SCOPE');
 
     const invitee = await newPerson(f.t, 'scoped-invitee');
     const joiner = await ok(
-      f.t.request('POST', `/api/v1/organizations/${invitee.personalOrgId}/api-keys`, { key: invitee.key, body: { name: 'Joiner', scopes: ['members:write', 'items:read'] } }),
+      f.t.request('POST', `/api/v1/organizations/${invitee.personalOrgId}/api-keys`, {
+        key: invitee.key,
+        body: { name: 'Joiner', scopes: ['members:write', 'items:read'] },
+      }),
       201,
     );
     const { token } = await inviteByMail(f.t, owner(f), f.org, invitee.email, 'admin');
@@ -406,19 +511,23 @@ describe('scoped keys', () => {
     assert.equal((await f.t.request('GET', `/api/v1/projects/${f.project}/spec/items`, { key: handedOut })).status, 200, 'items:read carried over');
   });
 
-  it('a scope never adds to the role: a viewer-level member\'s items:write key still cannot write', async () => {
+  it("a scope never adds to the role: a viewer-level member's items:write key still cannot write", async () => {
     await addToTeam(f.t, owner(f), f.otherProject, f.member.userId, 'viewer');
-    const key = (await ok(
-      f.t.request('POST', `/api/v1/organizations/${f.org}/api-keys`, { key: f.member.key, body: { name: 'Viewer writes', scopes: ['items:write'] } }),
-      201,
-    )).data.key;
+    const key = (
+      await ok(
+        f.t.request('POST', `/api/v1/organizations/${f.org}/api-keys`, { key: f.member.key, body: { name: 'Viewer writes', scopes: ['items:write'] } }),
+        201,
+      )
+    ).data.key;
     assert.equal((await f.t.request('GET', `/api/v1/projects/${f.otherProject}/spec/items`, { key })).status, 200);
     const write = await f.t.request('POST', `/api/v1/projects/${f.otherProject}/spec/items`, { key, body: { type_of: 'functional', title: 'No' } });
     assertProblem(write, 403, 'FORBIDDEN');
   });
 
-  it('a refused request still counts against the key\'s limit and carries the rate-limit headers', async () => {
-    const key = (await ok(f.t.request('POST', `/api/v1/organizations/${f.org}/api-keys`, { ...owner(f), body: { name: 'Counted', scopes: ['items:read'] } }), 201)).data.key;
+  it("a refused request still counts against the key's limit and carries the rate-limit headers", async () => {
+    const key = (
+      await ok(f.t.request('POST', `/api/v1/organizations/${f.org}/api-keys`, { ...owner(f), body: { name: 'Counted', scopes: ['items:read'] } }), 201)
+    ).data.key;
     const first = await f.t.request('GET', '/api/v1/organizations', { key });
     assertProblem(first, 403, 'INSUFFICIENT_SCOPE');
     const second = await f.t.request('GET', '/api/v1/me', { key });

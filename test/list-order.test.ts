@@ -27,15 +27,27 @@ describe('lists keep their documented order for things made within one milliseco
       }
       assert.equal(new Set(orgs.map((o) => o.created_at)).size, 1, 'the clock stood still: every organization has the same created_at');
       const listed = await t.request('GET', '/api/v1/organizations', as);
-      assert.deepEqual(listed.body.data.map((o: { name: string }) => o.name), orgNames, 'organizations: in the order the caller joined them');
+      assert.deepEqual(
+        listed.body.data.map((o: { name: string }) => o.name),
+        orgNames,
+        'organizations: in the order the caller joined them',
+      );
       const session = await t.request('GET', '/api/v1/auth/session', as);
-      assert.deepEqual(session.body.data.memberships.map((m: { organization: { name: string } }) => m.organization.name), orgNames, 'session memberships: the same order');
+      assert.deepEqual(
+        session.body.data.memberships.map((m: { organization: { name: string } }) => m.organization.name),
+        orgNames,
+        'session memberships: the same order',
+      );
 
       const org = orgs[0].id;
       const projectNames = ['Omega', 'Beta', 'Kappa'];
       for (const name of projectNames) await createProject(t, as, { name, organization_id: org });
       const projects = await t.request('GET', '/api/v1/projects', as);
-      assert.deepEqual(projects.body.data.map((p: { name: string }) => p.name), projectNames, 'projects: creation order');
+      assert.deepEqual(
+        projects.body.data.map((p: { name: string }) => p.name),
+        projectNames,
+        'projects: creation order',
+      );
 
       const keyNames = ['k-first', 'k-second', 'k-third', 'k-fourth'];
       for (const name of keyNames) {
@@ -43,7 +55,11 @@ describe('lists keep their documented order for things made within one milliseco
         assert.equal(reply.status, 201, JSON.stringify(reply.body));
       }
       const keys = await t.request('GET', `/api/v1/organizations/${org}/api-keys`, as);
-      assert.deepEqual(keys.body.data.map((k: { name: string }) => k.name), [...keyNames].reverse(), 'keys: newest first');
+      assert.deepEqual(
+        keys.body.data.map((k: { name: string }) => k.name),
+        [...keyNames].reverse(),
+        'keys: newest first',
+      );
 
       const audit = await t.request('GET', `/api/v1/organizations/${org}/audit-log?action=api_key.created`, as);
       assert.deepEqual(
@@ -58,15 +74,23 @@ describe('lists keep their documented order for things made within one milliseco
         assert.equal(reply.status, 201, JSON.stringify(reply.body));
       }
       const invitations = await t.request('GET', `/api/v1/organizations/${org}/invitations`, as);
-      assert.deepEqual(invitations.body.data.map((i: { email: string }) => i.email), [...invitees].reverse(), 'invitations: newest first');
+      assert.deepEqual(
+        invitations.body.data.map((i: { email: string }) => i.email),
+        [...invitees].reverse(),
+        'invitations: newest first',
+      );
 
       const project = (await t.request('GET', '/api/v1/projects', as)).body.data[0].id;
       const made = [];
-      for (const type_of of ['technical', 'functional', 'technical', 'functional', 'functional']) made.push(await createItem(t, as, project, { type_of, title: 'Same title' }));
+      for (const type_of of ['technical', 'functional', 'technical', 'functional', 'functional'])
+        made.push(await createItem(t, as, project, { type_of, title: 'Same title' }));
       const creationOrder = ['T-1', 'F-1', 'T-2', 'F-2', 'F-3'];
       const permalinks = async (query: string) =>
         (await t.request('GET', `/api/v1/projects/${project}/spec/items${query}`, as)).body.data.map((i: { permalink: string }) => i.permalink);
-      assert.deepEqual(made.map((i) => i.permalink), creationOrder);
+      assert.deepEqual(
+        made.map((i) => i.permalink),
+        creationOrder,
+      );
       assert.deepEqual(await permalinks(''), creationOrder, 'items: creation order by default');
       assert.deepEqual(await permalinks('?sort=-created_at'), [...creationOrder].reverse(), 'items: newest first with -created_at');
       assert.deepEqual(await permalinks('?sort=permalink'), ['F-1', 'F-2', 'F-3', 'T-1', 'T-2'], 'items: by permalink');

@@ -10,11 +10,20 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { runFuncspec } from './helpers/operator.js';
-import { addToTeam, assertProblem, createItem, createProject, joinOrg, MANY_AGENTS, newPerson, type Person } from './helpers/orgs.js';
+import { addToTeam, createItem, createProject, joinOrg, MANY_AGENTS, newPerson, type Person } from './helpers/orgs.js';
+import { assertProblem } from './helpers/http.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const TOOL_NAMES = [
-  'list_organizations', 'list_projects', 'list_items', 'get_item', 'create_item', 'update_item', 'transition_item', 'set_implementation_status', 'get_credits_balance',
+  'list_organizations',
+  'list_projects',
+  'list_items',
+  'get_item',
+  'create_item',
+  'update_item',
+  'transition_item',
+  'set_implementation_status',
+  'get_credits_balance',
 ];
 
 /** An SDK client connected to the server's /mcp with these headers (the key, or not). */
@@ -72,9 +81,12 @@ describe('MCP server (POST /mcp)', () => {
     const client = await connect(t, { 'X-API-Key': owner.key });
     assert.deepEqual(client.getServerVersion()?.name, 'funcspec');
     const { tools } = await client.listTools();
-    assert.deepEqual(tools.map((tool) => tool.name), TOOL_NAMES);
+    assert.deepEqual(
+      tools.map((tool) => tool.name),
+      TOOL_NAMES,
+    );
     const create = tools.find((tool) => tool.name === 'create_item')!;
-    assert.deepEqual((create.inputSchema.required as string[]).sort(), ['project', 'title', 'type_of'], 'the route\'s own schema, with the project');
+    assert.deepEqual((create.inputSchema.required as string[]).sort(), ['project', 'title', 'type_of'], "the route's own schema, with the project");
     assert.match(create.description!, /items:write/);
 
     const created = await call(client, 'create_item', { project: 'checkout', type_of: 'functional', title: 'Guest checkout', tags: ['mvp'] });
@@ -97,10 +109,16 @@ describe('MCP server (POST /mcp)', () => {
     const viaHttp = await t.request('GET', `/api/v1/projects/${project.id}/spec/items/F-1`, { key: owner.key });
     assert.deepEqual([viaHttp.body.data.description, viaHttp.body.data.version, viaHttp.body.data.state], ['As a guest I can pay.', 4, 'inbox']);
     const found = await call(client, 'list_items', { project: 'checkout', q: 'guest', tag: 'mvp', state: 'inbox' });
-    assert.deepEqual((found.structuredContent as any).data.map((i: { permalink: string }) => i.permalink), ['F-1']);
+    assert.deepEqual(
+      (found.structuredContent as any).data.map((i: { permalink: string }) => i.permalink),
+      ['F-1'],
+    );
     assert.deepEqual((await call(client, 'list_projects')).structuredContent, (await t.request('GET', '/api/v1/projects', { key: owner.key })).body);
-    assert.equal((await call(client, 'list_organizations') as any).structuredContent.data[0].id, owner.personalOrgId);
-    assert.deepEqual((await call(client, 'get_credits_balance')).structuredContent, (await t.request('GET', '/api/v1/credits/balance', { key: owner.key })).body);
+    assert.equal(((await call(client, 'list_organizations')) as any).structuredContent.data[0].id, owner.personalOrgId);
+    assert.deepEqual(
+      (await call(client, 'get_credits_balance')).structuredContent,
+      (await t.request('GET', '/api/v1/credits/balance', { key: owner.key })).body,
+    );
     await client.close();
   });
 
@@ -116,7 +134,8 @@ describe('MCP server (POST /mcp)', () => {
     await t.request('PATCH', `/api/v1/projects/${project.id}/spec/items/${item.id}`, { key: owner.key, body: { title: 'Changed by someone else' } });
     const stale = refusal(await call(client, 'update_item', { project: project.id, item: item.id, version: 1, title: 'Mine' }), 412, 'VERSION_CONFLICT');
     assert.equal(stale.details.current_version, 2);
-    const staleText = ((await call(client, 'update_item', { project: project.id, item: item.id, version: 1, title: 'Mine' })).content[0] as { text: string }).text;
+    const staleText = ((await call(client, 'update_item', { project: project.id, item: item.id, version: 1, title: 'Mine' })).content[0] as { text: string })
+      .text;
     assert.match(staleText, /get_item \(it is at version 2\)/);
     const bad = refusal(await call(client, 'create_item', { project: project.id, type_of: 'epic', title: '' }), 422, 'VALIDATION_FAILED');
     assert.deepEqual(Object.keys(bad.details.fields).sort(), ['title', 'type_of']);
@@ -174,7 +193,7 @@ describe('MCP server (POST /mcp)', () => {
     await client.close();
   });
 
-  it('an out-of-project item: INSUFFICIENT_SCOPE naming the project; list_projects shows only the key\'s', async () => {
+  it("an out-of-project item: INSUFFICIENT_SCOPE naming the project; list_projects shows only the key's", async () => {
     const theirs = await createItem(t, { key: owner.key }, otherProject.id, { title: 'Elsewhere' });
     const { key } = await mintKey({ scopes: ['items:write', 'projects:read'], project_ids: ['checkout'] });
     const client = await connect(t, { 'X-API-Key': key });
@@ -186,7 +205,10 @@ describe('MCP server (POST /mcp)', () => {
       const refused = refusal(await call(client, name, args), 403, 'INSUFFICIENT_SCOPE');
       assert.deepEqual([refused.details.project_id, refused.details.project_ids], [otherProject.id, [project.id]], name);
     }
-    assert.deepEqual(((await call(client, 'list_projects')).structuredContent as any).data.map((p: { id: string }) => p.id), [project.id]);
+    assert.deepEqual(
+      ((await call(client, 'list_projects')).structuredContent as any).data.map((p: { id: string }) => p.id),
+      [project.id],
+    );
     assert.notEqual((await call(client, 'create_item', { project: 'checkout', type_of: 'technical', title: 'Mine' })).isError, true);
     await client.close();
   });
@@ -207,7 +229,7 @@ describe('MCP server (POST /mcp)', () => {
     assert.equal(http.headers.get('x-ratelimit-remaining'), '0');
   });
 
-  it('tool calls run from the caller\'s address (allow-lists, usage), and each MCP request is one request in the key\'s usage', async () => {
+  it("tool calls run from the caller's address (allow-lists, usage), and each MCP request is one request in the key's usage", async () => {
     const from = { 'X-Forwarded-For': '203.0.113.7' };
     const allowed = await mintKey({ allowed_ips: ['203.0.113.0/24'] });
     const client = await connect(t, { 'X-API-Key': allowed.key, ...from });
@@ -245,10 +267,17 @@ describe('MCP server (POST /mcp)', () => {
       assert.equal(reply.headers.get('allow'), 'POST');
     }
     const headers = { accept: 'application/json, text/event-stream' };
-    const batch = [{ jsonrpc: '2.0', id: 1, method: 'tools/list' }, { jsonrpc: '2.0', id: 2, method: 'tools/list' }];
+    const batch = [
+      { jsonrpc: '2.0', id: 1, method: 'tools/list' },
+      { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+    ];
     assertProblem(await t.request('POST', '/mcp', { key: owner.key, headers, body: batch }), 422, 'VALIDATION_FAILED');
     assertProblem(await t.request('POST', '/mcp', { key: owner.key, headers, body: { hello: 'world' } }), 422, 'VALIDATION_FAILED');
-    assertProblem(await t.request('POST', '/mcp', { key: owner.key, headers: { ...headers, 'content-type': 'application/json' }, raw: '{"jsonrpc": ' }), 400, 'BAD_REQUEST');
+    assertProblem(
+      await t.request('POST', '/mcp', { key: owner.key, headers: { ...headers, 'content-type': 'application/json' }, raw: '{"jsonrpc": ' }),
+      400,
+      'BAD_REQUEST',
+    );
     assertProblem(await t.request('POST', '/mcp', { key: owner.key, body: { jsonrpc: '2.0', id: 1, method: 'tools/list' } }), 406, 'NOT_ACCEPTABLE');
     const unknown = await t.request('POST', '/mcp', { key: owner.key, headers, body: { jsonrpc: '2.0', id: 7, method: 'no/such/method' } });
     assert.equal(unknown.status, 200);

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { randomBase62 } from '../src/lib/random.js';
 import { freshDatabase, type TestDatabase } from './helpers/databases.js';
 import { client } from './helpers/http.js';
 import { codeFrom, MailTrap } from './helpers/mailtrap.js';
 import { runFuncspec } from './helpers/operator.js';
-import { freePort, spawnPair, type ServerProcess } from './helpers/process.js';
+import { processEnv, spawnPair, type ServerProcess } from './helpers/process.js';
 import { redisAnswers, redisServerInstalled, startPrivateRedis } from './helpers/services.js';
 import { startTestServer, uniqueEmail } from './helpers/server.js';
 
@@ -19,88 +18,92 @@ async function agentKeyAt(url: string, mail: MailTrap): Promise<string> {
   return verify.body.api_key;
 }
 
-for (const shareRedis of [true, false]) describe(`two server processes on one database behave as one (${shareRedis ? 'sharing Redis' : 'no Redis'})`, () => {
-  let db: TestDatabase;
-  let mail: MailTrap;
-  let env: Record<string, string>;
-  let a: ServerProcess;
-  let b: ServerProcess;
-  let stopServers: () => Promise<void>;
-  let haveRedis = false;
-  before(async () => {
-    haveRedis = shareRedis && (await redisAnswers(SHARED_REDIS));
-    db = await freshDatabase();
-    mail = await new MailTrap().start();
-    env = {
-      DATABASE_URL: db.url,
-      FUNCSPEC_DATA_DIR: db.dataDir,
-      FUNCSPEC_SECRET: randomBase62(40),
-      SMTP_URL: mail.url,
-      FUNCSPEC_REDIS_PREFIX: `t${randomBase62(8)}:`,
-      ...(haveRedis ? { REDIS_URL: SHARED_REDIS } : {}),
-    };
-    ({ a, b, stop: stopServers } = await spawnPair(env));
-  });
-  after(async () => {
-    await stopServers();
-    await mail.close();
-    await db.drop();
-  });
+for (const shareRedis of [true, false])
+  describe(`two server processes on one database behave as one (${shareRedis ? 'sharing Redis' : 'no Redis'})`, () => {
+    let db: TestDatabase;
+    let mail: MailTrap;
+    let env: Record<string, string>;
+    let a: ServerProcess;
+    let b: ServerProcess;
+    let stopServers: () => Promise<void>;
+    let haveRedis = false;
+    before(async () => {
+      haveRedis = shareRedis && (await redisAnswers(SHARED_REDIS));
+      db = await freshDatabase();
+      mail = await new MailTrap().start();
+      env = processEnv(db, mail, haveRedis ? SHARED_REDIS : undefined);
+      ({ a, b, stop: stopServers } = await spawnPair(env));
+    });
+    after(async () => {
+      await stopServers();
+      await mail.close();
+      await db.drop();
+    });
 
-  it('a revoked key fails on the very next request at another process that had it cached', async () => {
-    const agent = await agentKeyAt(a.url, mail);
-    const atA = client(a.url);
-    const atB = client(b.url);
-    const org = (await atA('GET', '/api/v1/me', { key: agent })).body.data.organization.slug;
-    const made = (await atA('POST', `/api/v1/organizations/${org}/api-keys`, { key: agent, body: { name: 'cached at B' } })).body.data;
-    for (let i = 0; i < 3; i++) assert.equal((await atB('GET', '/api/v1/me', { key: made.key })).status, 200, 'B knows and caches the key');
-    assert.equal((await atA('DELETE', `/api/v1/organizations/${org}/api-keys/${made.id}`, { key: agent })).status, 204);
-    const next = await atB('GET', '/api/v1/me', { key: made.key });
-    assert.equal(next.status, 401, 'the very next request at B fails');
-    assert.equal(next.body.error_code, 'INVALID_API_KEY');
-  });
+    it('a revoked key fails on the very next request at another process that had it cached', async () => {
+      const agent = await agentKeyAt(a.url, mail);
+      const atA = client(a.url);
+      const atB = client(b.url);
+      const org = (await atA('GET', '/api/v1/me', { key: agent })).body.data.organization.slug;
+      const made = (await atA('POST', `/api/v1/organizations/${org}/api-keys`, { key: agent, body: { name: 'cached at B' } })).body.data;
+      for (let i = 0; i < 3; i++) assert.equal((await atB('GET', '/api/v1/me', { key: made.key })).status, 200, 'B knows and caches the key');
+      assert.equal((await atA('DELETE', `/api/v1/organizations/${org}/api-keys/${made.id}`, { key: agent })).status, 204);
+      const next = await atB('GET', '/api/v1/me', { key: made.key });
+      assert.equal(next.status, 401, 'the very next request at B fails');
+      assert.equal(next.body.error_code, 'INVALID_API_KEY');
+    });
 
-  it('a key created at one process works at once at the other (its key filter catches up)', async () => {
-    const agent = await agentKeyAt(a.url, mail);
-    const atA = client(a.url);
-    const org = (await atA('GET', '/api/v1/me', { key: agent })).body.data.organization.slug;
-    for (let i = 0; i < 3; i++) {
-      const made = (await atA('POST', `/api/v1/organizations/${org}/api-keys`, { key: agent, body: { name: `fresh ${i}` } })).body.data;
-      assert.equal((await client(b.url)('GET', '/api/v1/me', { key: made.key })).status, 200);
-    }
-  });
+    it('a key created at one process works at once at the other (its key filter catches up)', async () => {
+      const agent = await agentKeyAt(a.url, mail);
+      const atA = client(a.url);
+      const org = (await atA('GET', '/api/v1/me', { key: agent })).body.data.organization.slug;
+      for (let i = 0; i < 3; i++) {
+        const made = (await atA('POST', `/api/v1/organizations/${org}/api-keys`, { key: agent, body: { name: `fresh ${i}` } })).body.data;
+        assert.equal((await client(b.url)('GET', '/api/v1/me', { key: made.key })).status, 200);
+      }
+    });
 
-  it('a debit at one process shows in the very next balance read at the other, which had the balance cached', async () => {
-    const agent = await agentKeyAt(a.url, mail);
-    const org = (await client(a.url)('GET', '/api/v1/me', { key: agent })).body.data.organization.slug;
-    for (let i = 0; i < 3; i++) assert.equal((await client(b.url)('GET', '/api/v1/credits/balance', { key: agent })).body.credits_used, 0);
-    for (const amount of [7, 3]) {
-      const debit = await client(a.url)('POST', `/api/v1/organizations/${org}/credits/debits`, { key: agent, body: { amount, reason: 'work', idempotency_key: `job-${amount}` } });
-      assert.equal(debit.status, 201, JSON.stringify(debit.body));
-      const atB = await client(b.url)('GET', '/api/v1/credits/balance', { key: agent });
-      assert.deepEqual(atB.body, debit.body.data.balance, 'B answers the balance A just wrote');
-    }
-  });
+    it('a debit at one process shows in the very next balance read at the other, which had the balance cached', async () => {
+      const agent = await agentKeyAt(a.url, mail);
+      const org = (await client(a.url)('GET', '/api/v1/me', { key: agent })).body.data.organization.slug;
+      for (let i = 0; i < 3; i++) assert.equal((await client(b.url)('GET', '/api/v1/credits/balance', { key: agent })).body.credits_used, 0);
+      for (const amount of [7, 3]) {
+        const debit = await client(a.url)('POST', `/api/v1/organizations/${org}/credits/debits`, {
+          key: agent,
+          body: { amount, reason: 'work', idempotency_key: `job-${amount}` },
+        });
+        assert.equal(debit.status, 201, JSON.stringify(debit.body));
+        const atB = await client(b.url)('GET', '/api/v1/credits/balance', { key: agent });
+        assert.deepEqual(atB.body, debit.body.data.balance, 'B answers the balance A just wrote');
+      }
+    });
 
-  it('with the limit at N, N+50 concurrent requests spread over both processes admit exactly N (shared Redis)', async (t) => {
-    if (!haveRedis) return t.skip(shareRedis ? 'needs Redis at REDIS_URL (or 127.0.0.1:6379)' : 'exact across processes only with a shared Redis');
-    const N = 40;
-    const agent = await agentKeyAt(a.url, mail);
-    const org = (await client(a.url)('GET', '/api/v1/me', { key: agent })).body.data.organization.slug;
-    const made = (await client(a.url)('POST', `/api/v1/organizations/${org}/api-keys`, { key: agent, body: { name: 'limited' } })).body.data;
-    const set = await runFuncspec(['admin', 'org', 'set-plan', org, 'enterprise', '--rate-limit', String(N)], env);
-    assert.equal(set.code, 0, set.stderr);
-    const replies = await Promise.all(
-      Array.from({ length: N + 50 }, (_, i) => client(i % 2 ? a.url : b.url)('GET', '/api/v1/credits/balance', { key: made.key })),
-    );
-    const admitted = replies.filter((r) => r.status === 200);
-    assert.equal(admitted.length, N, `admitted ${admitted.length}`);
-    const refused = replies.filter((r) => r.status !== 200);
-    assert.ok(refused.every((r) => r.status === 429 && r.body.error_code === 'RATE_LIMITED'), JSON.stringify(refused.map((r) => r.body).filter((b) => b.status !== 429)));
-    const remaining = admitted.map((r) => Number(r.headers.get('x-ratelimit-remaining'))).sort((x, y) => x - y);
-    assert.deepEqual(remaining, Array.from({ length: N }, (_, i) => i), 'each admitted request saw a distinct remaining count');
+    it('with the limit at N, N+50 concurrent requests spread over both processes admit exactly N (shared Redis)', async (t) => {
+      if (!haveRedis) return t.skip(shareRedis ? 'needs Redis at REDIS_URL (or 127.0.0.1:6379)' : 'exact across processes only with a shared Redis');
+      const N = 40;
+      const agent = await agentKeyAt(a.url, mail);
+      const org = (await client(a.url)('GET', '/api/v1/me', { key: agent })).body.data.organization.slug;
+      const made = (await client(a.url)('POST', `/api/v1/organizations/${org}/api-keys`, { key: agent, body: { name: 'limited' } })).body.data;
+      const set = await runFuncspec(['admin', 'org', 'set-plan', org, 'enterprise', '--rate-limit', String(N)], env);
+      assert.equal(set.code, 0, set.stderr);
+      const replies = await Promise.all(
+        Array.from({ length: N + 50 }, (_, i) => client(i % 2 ? a.url : b.url)('GET', '/api/v1/credits/balance', { key: made.key })),
+      );
+      const admitted = replies.filter((r) => r.status === 200);
+      assert.equal(admitted.length, N, `admitted ${admitted.length}`);
+      const refused = replies.filter((r) => r.status !== 200);
+      assert.ok(
+        refused.every((r) => r.status === 429 && r.body.error_code === 'RATE_LIMITED'),
+        JSON.stringify(refused.map((r) => r.body).filter((b) => b.status !== 429)),
+      );
+      const remaining = admitted.map((r) => Number(r.headers.get('x-ratelimit-remaining'))).sort((x, y) => x - y);
+      assert.deepEqual(
+        remaining,
+        Array.from({ length: N }, (_, i) => i),
+        'each admitted request saw a distinct remaining count',
+      );
+    });
   });
-});
 
 describe('client addresses: X-Forwarded-For is believed only from trusted proxies', () => {
   it('threat: a spoofed X-Forwarded-For from an untrusted peer dodges neither an IP allow-list nor the per-IP limit', async () => {
@@ -118,12 +121,16 @@ describe('client addresses: X-Forwarded-For is believed only from trusted proxie
         const { agentKey } = await import('./helpers/server.js');
         const { key } = await agentKey(t2);
         const org = (await t2.request('GET', '/api/v1/me', { key })).body.data.organization.slug;
-        const fenced = (await t2.request('POST', `/api/v1/organizations/${org}/api-keys`, { key, body: { name: 'office only', allowed_ips: ['203.0.113.0/24'] } })).body.data;
+        const fenced = (
+          await t2.request('POST', `/api/v1/organizations/${org}/api-keys`, { key, body: { name: 'office only', allowed_ips: ['203.0.113.0/24'] } })
+        ).body.data;
         const spoofed = await t2.request('GET', '/api/v1/me', { key: fenced.key, headers: { 'x-forwarded-for': '203.0.113.9' } });
         assert.equal(spoofed.status, 403);
         assert.equal(spoofed.body.error_code, 'IP_NOT_ALLOWED');
         assert.equal(spoofed.headers.get('x-ratelimit-remaining'), null, 'a refused address is not counted against the key');
-        const local = (await t2.request('POST', `/api/v1/organizations/${org}/api-keys`, { key, body: { name: 'loopback', allowed_ips: ['127.0.0.0/8', '::1'] } })).body.data;
+        const local = (
+          await t2.request('POST', `/api/v1/organizations/${org}/api-keys`, { key, body: { name: 'loopback', allowed_ips: ['127.0.0.0/8', '::1'] } })
+        ).body.data;
         assert.equal((await t2.request('GET', '/api/v1/me', { key: local.key })).status, 200, 'the real peer address is allowed');
       } finally {
         await t2.close();
@@ -139,7 +146,8 @@ describe('client addresses: X-Forwarded-For is believed only from trusted proxie
       const { agentKey } = await import('./helpers/server.js');
       const { key } = await agentKey(t);
       const org = (await t.request('GET', '/api/v1/me', { key })).body.data.organization.slug;
-      const fenced = (await t.request('POST', `/api/v1/organizations/${org}/api-keys`, { key, body: { name: 'office only', allowed_ips: ['203.0.113.0/24'] } })).body.data;
+      const fenced = (await t.request('POST', `/api/v1/organizations/${org}/api-keys`, { key, body: { name: 'office only', allowed_ips: ['203.0.113.0/24'] } }))
+        .body.data;
       assert.equal((await t.request('GET', '/api/v1/me', { key: fenced.key, headers: { 'x-forwarded-for': '203.0.113.9' } })).status, 200);
       assert.equal((await t.request('GET', '/api/v1/me', { key: fenced.key, headers: { 'x-forwarded-for': '192.0.2.1' } })).status, 403);
       assert.equal((await t.request('GET', '/api/v1/me', { key: fenced.key })).status, 403, 'the proxy itself is not in the list');

@@ -33,6 +33,21 @@ describe('the API describes itself', () => {
     assert.deepEqual(undocumented, [], 'README error table rows: | `CODE` | status | when |');
   });
 
+  it('an error code has one definition: a second one, even with the same status, stops the server at start-up', async () => {
+    const { defineErrors } = await import('../src/http/errors.js');
+    const { AccountErrors } = await import('../src/accounts/errors.js');
+    const { MailErrors } = await import('../src/mail/errors.js');
+    assert.throws(() => defineErrors({ TWO_FACTOR_INVALID: { status: 401, message: 'Another wording.' } }), /TWO_FACTOR_INVALID is defined twice/);
+    assert.throws(() => defineErrors({ MAIL_DELIVERY_FAILED: { status: 503, message: MailErrors.MAIL_DELIVERY_FAILED.message } }), /defined twice/);
+    const doc = (await t.request('GET', '/openapi.json')).body;
+    const listed = (doc['x-error-codes'] as Array<{ error_code: string; message: string }>).filter((entry) => entry.error_code === 'EMAIL_NOT_VERIFIED');
+    assert.deepEqual(
+      listed.map((entry) => entry.message),
+      [AccountErrors.EMAIL_NOT_VERIFIED.message],
+      'listed once, with its one message',
+    );
+  });
+
   it('every setting the server reads is documented in the README', async () => {
     const source = readFileSync('src/config.ts', 'utf8');
     const settings = [...source.matchAll(/\(env, '([A-Z_]+)'/g)].map((m) => m[1]!);

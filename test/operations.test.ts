@@ -89,7 +89,27 @@ describe('native TLS and HSTS', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'funcspec-tls-'));
     const cert = path.join(dir, 'cert.pem');
     const key = path.join(dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     const port = await freePort();
     const t = await startTestServer({ PORT: String(port), TLS_CERT_FILE: cert, TLS_KEY_FILE: key, PUBLIC_URL: `https://localhost:${port}` });
     try {
@@ -119,7 +139,10 @@ describe('native TLS and HSTS', () => {
   });
 
   it('a TLS setting that cannot be used stops start-up with one line naming it', async () => {
-    for (const [env, setting] of [[{ TLS_CERT_FILE: '/nonexistent/cert.pem', TLS_KEY_FILE: '/nonexistent/key.pem' }, 'TLS_CERT_FILE'], [{ TLS_CERT_FILE: '/etc/hostname' }, 'TLS_KEY_FILE']] as const) {
+    for (const [env, setting] of [
+      [{ TLS_CERT_FILE: '/nonexistent/cert.pem', TLS_KEY_FILE: '/nonexistent/key.pem' }, 'TLS_CERT_FILE'],
+      [{ TLS_CERT_FILE: '/etc/hostname' }, 'TLS_KEY_FILE'],
+    ] as const) {
       const result = await runFuncspec(['serve'], { DATABASE_URL: 'sqlite::memory:', ...env });
       assert.equal(result.code, 1);
       assert.match(result.stderr.trim(), new RegExp(`^Invalid setting ${setting}: [^\\n]+$`));
@@ -128,7 +151,7 @@ describe('native TLS and HSTS', () => {
 });
 
 describe('structured logs', { skip: nginxInstalled() ? false : 'needs nginx' }, () => {
-  it('each log line is JSON with the request id, which nginx carries through (its own, or the client\'s)', async () => {
+  it("each log line is JSON with the request id, which nginx carries through (its own, or the client's)", async () => {
     const tc = await startTestCluster({ processes: 1, redisUrl: process.env.REDIS_URL ?? null, env: { LOG_LEVEL: 'debug' } });
     try {
       const mine = await tc.request('GET', '/api/v1/me', { headers: { 'x-request-id': 'trace-me-42' } });
@@ -137,7 +160,10 @@ describe('structured logs', { skip: nginxInstalled() ? false : 'needs nginx' }, 
       const id = named.headers.get('x-request-id')!;
       assert.match(id, /^[0-9a-f]{32}$/, 'named by nginx');
       await new Promise((resolve) => setTimeout(resolve, 200));
-      const lines = tc.cluster.nodes[0]!.output().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+      const lines = tc.cluster.nodes[0]!.output()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
       for (const wanted of ['trace-me-42', id]) {
         const line = lines.find((l) => l.reqId === wanted && l.msg === 'request completed');
         assert.ok(line, `a line for ${wanted}`);
@@ -157,7 +183,14 @@ describe('backup and restore', () => {
     const target = await freshDatabase();
     const mail = await new MailTrap().start();
     const secret = randomBase62(40);
-    const env = (db: typeof source) => ({ DATABASE_URL: db.url, FUNCSPEC_DATA_DIR: db.dataDir, FUNCSPEC_SECRET: secret, SMTP_URL: mail.url, FUNCSPEC_REDIS_PREFIX: `t${randomBase62(8)}:`, LOG_LEVEL: 'warn' });
+    const env = (db: typeof source) => ({
+      DATABASE_URL: db.url,
+      FUNCSPEC_DATA_DIR: db.dataDir,
+      FUNCSPEC_SECRET: secret,
+      SMTP_URL: mail.url,
+      FUNCSPEC_REDIS_PREFIX: `t${randomBase62(8)}:`,
+      LOG_LEVEL: 'warn',
+    });
     const file = path.join(source.dataDir, `backup-${Date.now()}.${usingPostgres ? 'pgdump' : 'sqlite'}`);
     const server = await spawnServer(env(source));
     let restored: Awaited<ReturnType<typeof spawnServer>> | null = null;
@@ -181,7 +214,10 @@ describe('backup and restore', () => {
       assert.equal(backup.code, 0, backup.stderr);
       await new Promise((resolve) => setTimeout(resolve, 300));
       await load.stop();
-      assert.ok(load.samples.every((s) => s.status === 200 || s.status === 201), 'the load ran undisturbed by the backup');
+      assert.ok(
+        load.samples.every((s) => s.status === 200 || s.status === 201),
+        'the load ran undisturbed by the backup',
+      );
       const total = (await request('GET', `${items}?per=1`, { key })).body.meta.total as number;
 
       const again = await runFuncspec(['admin', 'backup', file], env(source));
@@ -199,10 +235,21 @@ describe('backup and restore', () => {
         all.push(...list.body.data);
         if (page * 100 >= list.body.meta.total) break;
       }
-      console.log(`# backup under load: ${before} items before it began, ${all.length} in the backup, ${total} when the load stopped (${load.samples.length} requests, all 2xx)`);
+      console.log(
+        `# backup under load: ${before} items before it began, ${all.length} in the backup, ${total} when the load stopped (${load.samples.length} requests, all 2xx)`,
+      );
       assert.ok(all.length >= before && all.length <= total, 'the backup holds what was there when it began, and nothing that never was');
-      const numbers = (prefix: string) => all.filter((i) => i.permalink.startsWith(prefix)).map((i) => Number(i.permalink.slice(2))).sort((a, b) => a - b);
-      for (const prefix of ['F-', 'T-']) assert.deepEqual(numbers(prefix), numbers(prefix).map((_, i) => i + 1), `${prefix}n consecutive: one consistent snapshot`);
+      const numbers = (prefix: string) =>
+        all
+          .filter((i) => i.permalink.startsWith(prefix))
+          .map((i) => Number(i.permalink.slice(2)))
+          .sort((a, b) => a - b);
+      for (const prefix of ['F-', 'T-'])
+        assert.deepEqual(
+          numbers(prefix),
+          numbers(prefix).map((_, i) => i + 1),
+          `${prefix}n consecutive: one consistent snapshot`,
+        );
       const next = await there('POST', items, { key, body: { type_of: 'functional', title: 'after restore' } });
       assert.equal(next.status, 201);
       assert.equal(next.body.data.permalink, `F-${numbers('F-').length + 1}`, 'the counters came back with the items');

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { accept, assertProblem, invitationToken, inviteByMail, joinOrg, MANY_AGENTS, newPerson, type Person } from './helpers/orgs.js';
+import { accept, invitationToken, inviteByMail, joinOrg, MANY_AGENTS, newPerson, type Person } from './helpers/orgs.js';
+import { assertProblem } from './helpers/http.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const run = promisify(execFile);
@@ -28,7 +29,10 @@ describe('organizations: create, list, rename, delete', () => {
     assert.equal(created.body.data.slug, 'acme-rockets');
     assert.equal(created.body.data.plan, 'free');
     const members = await t.server.ctx.db.selectFrom('memberships').selectAll().where('org_id', '=', created.body.data.id).execute();
-    assert.deepEqual(members.map((m) => [m.user_id, m.role]), [[founder.userId, 'owner']]);
+    assert.deepEqual(
+      members.map((m) => [m.user_id, m.role]),
+      [[founder.userId, 'owner']],
+    );
     assert.ok((await auditActions(t, created.body.data.id)).includes('organization.created'));
     // The founder's key belongs to their personal organization; the answer carries a key for the new one.
     const key = created.body.data.api_key.key;
@@ -50,10 +54,13 @@ describe('organizations: create, list, rename, delete', () => {
     assertProblem(taken, 409, 'SLUG_TAKEN');
   });
 
-  it('GET /organizations with an API key lists only the key\'s organization; GET /organizations/:org by id or slug', async () => {
+  it("GET /organizations with an API key lists only the key's organization; GET /organizations/:org by id or slug", async () => {
     const list = await t.request('GET', '/api/v1/organizations', { key: founder.key });
     assert.equal(list.status, 200);
-    assert.deepEqual(list.body.data.map((o: any) => o.id), [founder.personalOrgId]);
+    assert.deepEqual(
+      list.body.data.map((o: any) => o.id),
+      [founder.personalOrgId],
+    );
     assert.deepEqual(list.body.meta, { total: 1, page: 1, per: 25 });
     const byId = await t.request('GET', `/api/v1/organizations/${founder.personalOrgId}`, { key: founder.key });
     const bySlug = await t.request('GET', `/api/v1/organizations/${byId.body.data.slug}`, { key: founder.key });
@@ -70,7 +77,15 @@ describe('organizations: create, list, rename, delete', () => {
     assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
     assert.equal(renamed.body.data.name, 'Renamed');
     assert.deepEqual(renamed.body.data.allowed_ips, ['127.0.0.0/8', '2001:db8::1', '::1']);
-    for (const body of [{ allowed_ips: ['1.2.3.4/33'] }, { allowed_ips: ['localhost'] }, { name: '' }, { name: 'x'.repeat(101) }, {}, { plan: 'enterprise' }, { slug: 'Not A Slug' }]) {
+    for (const body of [
+      { allowed_ips: ['1.2.3.4/33'] },
+      { allowed_ips: ['localhost'] },
+      { name: '' },
+      { name: 'x'.repeat(101) },
+      {},
+      { plan: 'enterprise' },
+      { slug: 'Not A Slug' },
+    ]) {
       const bad = await t.request('PATCH', `/api/v1/organizations/${org}`, { key: founder.key, body });
       assertProblem(bad, 422, 'VALIDATION_FAILED');
       assert.ok(bad.body.details.fields, JSON.stringify(bad.body));
@@ -82,7 +97,7 @@ describe('organizations: create, list, rename, delete', () => {
     assert.deepEqual(cleared.body.data.allowed_ips, []);
   });
 
-  it('an organization allow-list and its name count for the organization\'s keys from the very next request', async () => {
+  it("an organization allow-list and its name count for the organization's keys from the very next request", async () => {
     const owner = await newPerson(t, 'fenced');
     const org = owner.personalOrgId;
     assert.equal((await t.request('GET', '/api/v1/me', { key: owner.key })).status, 200);
@@ -124,7 +139,11 @@ describe('members: roles, removal, leaving, ownership', () => {
     const roles = await Promise.all([someone.key, keyA, keyB].map((key) => t.request('GET', '/api/v1/me', { key })));
     assert.deepEqual(
       roles.map((r) => [r.body.data.organization.id, r.body.data.role]),
-      [[someone.personalOrgId, 'owner'], [a.personalOrgId, 'admin'], [b.personalOrgId, 'member']],
+      [
+        [someone.personalOrgId, 'owner'],
+        [a.personalOrgId, 'admin'],
+        [b.personalOrgId, 'member'],
+      ],
     );
   });
 
@@ -151,7 +170,11 @@ describe('members: roles, removal, leaving, ownership', () => {
     assert.equal(list.status, 200);
     assert.deepEqual(
       list.body.data.map((m: any) => [m.user.email, m.role]),
-      [[owner.email, 'owner'], [admin.email, 'admin'], [member.email, 'member']],
+      [
+        [owner.email, 'owner'],
+        [admin.email, 'admin'],
+        [member.email, 'member'],
+      ],
     );
     assert.equal(list.body.meta.total, 3);
     const actions = await auditActions(t, org);
@@ -195,23 +218,36 @@ describe('members: roles, removal, leaving, ownership', () => {
     const org = owner.personalOrgId;
     const admin = await joinOrg(t, { key: owner.key }, org, 'admin');
     const member = await joinOrg(t, { key: owner.key }, org, 'member');
-    assertProblem(await t.request('POST', `/api/v1/organizations/${org}/transfer-ownership`, { key: admin.key, body: { user_id: admin.userId } }), 403, 'FORBIDDEN');
-    assertProblem(await t.request('POST', `/api/v1/organizations/${org}/transfer-ownership`, { key: owner.key, body: { user_id: owner.userId } }), 409, 'ALREADY_OWNER');
+    assertProblem(
+      await t.request('POST', `/api/v1/organizations/${org}/transfer-ownership`, { key: admin.key, body: { user_id: admin.userId } }),
+      403,
+      'FORBIDDEN',
+    );
+    assertProblem(
+      await t.request('POST', `/api/v1/organizations/${org}/transfer-ownership`, { key: owner.key, body: { user_id: owner.userId } }),
+      409,
+      'ALREADY_OWNER',
+    );
     const outsider = await newPerson(t, 'outsider');
-    assertProblem(await t.request('POST', `/api/v1/organizations/${org}/transfer-ownership`, { key: owner.key, body: { user_id: outsider.userId } }), 404, 'MEMBER_NOT_FOUND');
+    assertProblem(
+      await t.request('POST', `/api/v1/organizations/${org}/transfer-ownership`, { key: owner.key, body: { user_id: outsider.userId } }),
+      404,
+      'MEMBER_NOT_FOUND',
+    );
     const moved = await t.request('POST', `/api/v1/organizations/${org}/transfer-ownership`, { key: owner.key, body: { user_id: member.userId } });
     assert.equal(moved.status, 200, JSON.stringify(moved.body));
     assert.equal(moved.body.data.role, 'owner');
     const roles = await t.request('GET', `/api/v1/organizations/${org}/members`, { key: member.key });
-    assert.deepEqual(
-      Object.fromEntries(roles.body.data.map((m: any) => [m.user.id, m.role])),
-      { [owner.userId]: 'admin', [admin.userId]: 'admin', [member.userId]: 'owner' },
-    );
+    assert.deepEqual(Object.fromEntries(roles.body.data.map((m: any) => [m.user.id, m.role])), {
+      [owner.userId]: 'admin',
+      [admin.userId]: 'admin',
+      [member.userId]: 'owner',
+    });
     assert.equal((await t.request('GET', '/api/v1/me', { key: owner.key })).body.data.role, 'admin');
     assert.ok((await auditActions(t, org)).includes('organization.ownership_transferred'));
   });
 
-  it('a member can leave; a removed member\'s keys are revoked and do not come back when re-invited', async () => {
+  it("a member can leave; a removed member's keys are revoked and do not come back when re-invited", async () => {
     const owner = await newPerson(t, 'remover');
     const org = owner.personalOrgId;
     const leaver = await joinOrg(t, { key: owner.key }, org, 'member');
@@ -240,7 +276,7 @@ describe('invitations by e-mail', () => {
   after(() => t.close());
   const invitations = () => `/api/v1/organizations/${owner.personalOrgId}/invitations`;
 
-  it('mails PUBLIC_URL/invitations/accept?token=…; only the token\'s hash is stored; the invitee joins with the invited role', async () => {
+  it("mails PUBLIC_URL/invitations/accept?token=…; only the token's hash is stored; the invitee joins with the invited role", async () => {
     const invitee = await newPerson(t, 'invitee');
     const { id, token } = await inviteByMail(t, { key: owner.key }, owner.personalOrgId, invitee.email, 'admin');
     const mail = t.mail.to(invitee.email).at(-1)!;
@@ -249,7 +285,10 @@ describe('invitations by e-mail', () => {
     assert.ok(!JSON.stringify(row).includes(token), 'the token itself is not stored');
 
     const pending = await t.request('GET', invitations(), { key: owner.key });
-    assert.deepEqual(pending.body.data.map((i: any) => [i.email, i.role, i.status]), [[invitee.email, 'admin', 'pending']]);
+    assert.deepEqual(
+      pending.body.data.map((i: any) => [i.email, i.role, i.status]),
+      [[invitee.email, 'admin', 'pending']],
+    );
 
     const accepted = await accept(t, invitee.personalKey, token);
     assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
@@ -280,9 +319,19 @@ describe('invitations by e-mail', () => {
     const replies = await Promise.all(Array.from({ length: 12 }, () => accept(t, invitee.key, token)));
     assert.equal(replies.filter((r) => r.status === 200).length, 1, JSON.stringify(replies.map((r) => r.body.error_code ?? r.status)));
     for (const r of replies.filter((x) => x.status !== 200)) assert.ok(['INVITATION_INVALID', 'ALREADY_MEMBER'].includes(r.body.error_code));
-    const rows = await t.server.ctx.db.selectFrom('memberships').select('user_id').where('org_id', '=', owner.personalOrgId).where('user_id', '=', invitee.userId).execute();
+    const rows = await t.server.ctx.db
+      .selectFrom('memberships')
+      .select('user_id')
+      .where('org_id', '=', owner.personalOrgId)
+      .where('user_id', '=', invitee.userId)
+      .execute();
     assert.equal(rows.length, 1);
-    const keys = await t.server.ctx.db.selectFrom('api_keys').select('id').where('org_id', '=', owner.personalOrgId).where('user_id', '=', invitee.userId).execute();
+    const keys = await t.server.ctx.db
+      .selectFrom('api_keys')
+      .select('id')
+      .where('org_id', '=', owner.personalOrgId)
+      .where('user_id', '=', invitee.userId)
+      .execute();
     assert.equal(keys.length, 1, 'one key minted, by the one accept that won');
   });
 
@@ -300,7 +349,9 @@ describe('invitations by e-mail', () => {
     const invitee = await newPerson(t, 'many-invites');
     const before = t.mail.to(invitee.email).length;
     const replies = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => t.request('POST', invitations(), { key: owner.key, body: { email: invitee.email, role: i % 2 ? 'admin' : 'member' } })),
+      Array.from({ length: 8 }, (_, i) =>
+        t.request('POST', invitations(), { key: owner.key, body: { email: invitee.email, role: i % 2 ? 'admin' : 'member' } }),
+      ),
     );
     for (const r of replies) assert.ok(r.status === 201 || r.body.error_code === 'INVITATION_PENDING', JSON.stringify(r.body));
     const open = await t.server.ctx.db
@@ -327,7 +378,10 @@ describe('invitations by e-mail', () => {
     t.clock.advance(7 * 24 * 3_600_000 + 1000);
     try {
       assertProblem(await accept(t, invitee.key, token), 400, 'INVITATION_INVALID');
-      assert.equal((await t.request('GET', invitations(), { key: owner.key })).body.data.some((i: any) => i.email === invitee.email), false);
+      assert.equal(
+        (await t.request('GET', invitations(), { key: owner.key })).body.data.some((i: any) => i.email === invitee.email),
+        false,
+      );
     } finally {
       t.clock.advance(-(7 * 24 * 3_600_000 + 1000));
     }
@@ -371,9 +425,18 @@ describe('billing view', () => {
     });
     assertProblem(await t.request('GET', `/api/v1/organizations/${org}/billing`, { key: admin.key }), 403, 'FORBIDDEN');
 
-    await run(process.execPath, ['--import', 'tsx', '-e', `import('./src/cli/main.ts').then((m) => m.main(['admin', 'org', 'set-plan', '${org}', 'enterprise', '--rate-limit', '5000']))`], {
-      env: { ...process.env, ...t.env, PORT: '0' },
-    });
+    await run(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `import('./src/cli/main.ts').then((m) => m.main(['admin', 'org', 'set-plan', '${org}', 'enterprise', '--rate-limit', '5000']))`,
+      ],
+      {
+        env: { ...process.env, ...t.env, PORT: '0' },
+      },
+    );
     const after = await t.request('GET', `/api/v1/organizations/${org}/billing`, { key: owner.key });
     assert.equal(after.body.data.plan, 'enterprise');
     assert.equal(after.body.data.rate_limit.requests_per_hour, 5000);

@@ -15,7 +15,7 @@ import { freshDatabase, type TestDatabase } from './helpers/databases.js';
 import { client } from './helpers/http.js';
 import { MailTrap } from './helpers/mailtrap.js';
 import { invitationToken } from './helpers/orgs.js';
-import { freePort, spawnPair, type ServerProcess } from './helpers/process.js';
+import { spawnPair, type ServerProcess } from './helpers/process.js';
 import { startPrivateRedis, type PrivateRedis } from './helpers/services.js';
 import { uniqueEmail } from './helpers/server.js';
 
@@ -102,7 +102,11 @@ describe('a change made while Redis is down holds on every process once Redis is
 
     for (const url of [a.url, b.url]) {
       assert.equal(await firstAnswerAfterOutage(url, bystander.key), 200, `${url}: an untouched key works again`);
-      for (const [what, key] of [['revoked', revoked], ['rotated away', rotated], ["removed member's", members]] as const) {
+      for (const [what, key] of [
+        ['revoked', revoked],
+        ['rotated away', rotated],
+        ["removed member's", members],
+      ] as const) {
         const reply = await client(url)('GET', '/api/v1/me', { key: key.key });
         assert.equal(reply.status, 401, `${url}: the ${what} key is refused`);
         assert.equal(reply.body.error_code, 'INVALID_API_KEY');

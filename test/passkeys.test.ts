@@ -47,7 +47,13 @@ describe('passkeys', () => {
   });
   after(() => t.close());
 
-  async function addPasskey(cookie: string, authenticator: SoftAuthenticator, name = 'Laptop', answer: AnswerOptions = {}, proof: object = { password: GOOD_PASSWORD }) {
+  async function addPasskey(
+    cookie: string,
+    authenticator: SoftAuthenticator,
+    name = 'Laptop',
+    answer: AnswerOptions = {},
+    proof: object = { password: GOOD_PASSWORD },
+  ) {
     const options = await t.request('POST', '/api/v1/auth/passkeys/registration/options', { cookie, body: proof });
     assert.equal(options.status, 200, JSON.stringify(options.body));
     const { response, credential } = authenticator.register(options.body.data, answer);
@@ -111,7 +117,10 @@ describe('passkeys', () => {
     assert.equal(reply.body.data.user.email, user.email);
     const session = sessionCookieOf(reply);
     assert.match(session, /^__Host-funcspec_session=/, 'the same session cookie as a password login');
-    assert.ok(reply.headers.getSetCookie().some((c) => /funcspec_device=/.test(c)), 'the known-device cookie too');
+    assert.ok(
+      reply.headers.getSetCookie().some((c) => /funcspec_device=/.test(c)),
+      'the known-device cookie too',
+    );
     assert.equal((await t.request('GET', '/api/v1/auth/session', { cookie: session })).status, 200);
 
     const after = await t.request('GET', '/api/v1/auth/passkeys', { cookie: session });
@@ -128,10 +137,13 @@ describe('passkeys', () => {
     const replay = await signIn(attempt, assertion);
     assert.equal(replay.status, 400);
     assert.equal(replay.body.error_code, 'PASSKEY_CHALLENGE_INVALID');
-    assert.deepEqual(replay.headers.getSetCookie().filter((c) => /funcspec_session=/.test(c)), []);
+    assert.deepEqual(
+      replay.headers.getSetCookie().filter((c) => /funcspec_session=/.test(c)),
+      [],
+    );
   });
 
-  it('threat: an assertion for another challenge (another browser\'s sign-in attempt, or one never issued) is refused', async () => {
+  it("threat: an assertion for another challenge (another browser's sign-in attempt, or one never issued) is refused", async () => {
     const user = await passkeyUser();
     const victim = await signInOptions();
     const attacker = await signInOptions();
@@ -175,7 +187,11 @@ describe('passkeys', () => {
     assert.equal(refused.body.error_code, 'PASSKEY_INVALID');
     const { token } = await passwordChallenge(user);
     const opts = await t.request('POST', '/api/v1/auth/passkeys/two-factor/options', { body: { challenge_token: token } });
-    assert.deepEqual(opts.body.data.allowCredentials.map((c: { id: string }) => c.id), [second.credential.id.toString('base64url')], 'only the remaining passkey is offered');
+    assert.deepEqual(
+      opts.body.data.allowCredentials.map((c: { id: string }) => c.id),
+      [second.credential.id.toString('base64url')],
+      'only the remaining passkey is offered',
+    );
     const viaRemoved = await t.request('POST', '/api/v1/auth/login/two-factor', {
       body: { challenge_token: token, passkey: user.authenticator.assert(opts.body.data, { credential: user.credential }) },
     });
@@ -235,7 +251,9 @@ describe('passkeys', () => {
     // An assertion for another login's challenge does not answer this one.
     const other = await passwordChallenge(user);
     const otherOptions = await t.request('POST', '/api/v1/auth/passkeys/two-factor/options', { body: { challenge_token: other.token } });
-    const crossed = await t.request('POST', '/api/v1/auth/login/two-factor', { body: { challenge_token: token, passkey: user.authenticator.assert(otherOptions.body.data) } });
+    const crossed = await t.request('POST', '/api/v1/auth/login/two-factor', {
+      body: { challenge_token: token, passkey: user.authenticator.assert(otherOptions.body.data) },
+    });
     assert.equal(crossed.body.error_code, 'PASSKEY_CHALLENGE_INVALID');
     const reply = await answerWithPasskey(user, token);
     assert.equal(reply.status, 200, JSON.stringify(reply.body));
@@ -298,12 +316,18 @@ describe('passkeys', () => {
     const device = await t.request('POST', '/api/v1/auth/device/code', { body: { client_name: 'laptop' } });
     const userCode = device.body.data.user_code;
     const { token } = await passwordChallenge(user);
-    const withToken = await t.request('POST', '/api/v1/auth/device/approve', { cookie: `__Host-funcspec_session=${token}`, body: { user_code: userCode, organization_id: org.id } });
+    const withToken = await t.request('POST', '/api/v1/auth/device/approve', {
+      cookie: `__Host-funcspec_session=${token}`,
+      body: { user_code: userCode, organization_id: org.id },
+    });
     assert.equal(withToken.status, 401, 'the challenge token is no session');
     const poll = await t.request('POST', '/api/v1/auth/device/token', { body: { device_code: device.body.data.device_code } });
     assert.equal(poll.body.error_code, 'AUTHORIZATION_PENDING');
     const signedIn = await answerWithPasskey(user, token);
-    const approve = await t.request('POST', '/api/v1/auth/device/approve', { cookie: sessionCookieOf(signedIn), body: { user_code: userCode, organization_id: org.id } });
+    const approve = await t.request('POST', '/api/v1/auth/device/approve', {
+      cookie: sessionCookieOf(signedIn),
+      body: { user_code: userCode, organization_id: org.id },
+    });
     assert.equal(approve.status, 200, JSON.stringify(approve.body));
   });
 
@@ -369,7 +393,7 @@ describe('passkeys', () => {
     assert.equal((await audit(t, user.id, 'passkey.removed')).length, 1);
   });
 
-  it('threat: a session alone (a stolen cookie) cannot add a passkey — adding needs the password, a TOTP code or one of the account\'s passkeys', async () => {
+  it("threat: a session alone (a stolen cookie) cannot add a passkey — adding needs the password, a TOTP code or one of the account's passkeys", async () => {
     const user = await passkeyUser();
     const url = '/api/v1/auth/passkeys/registration/options';
     const none = await t.request('POST', url, { cookie: user.cookie });
@@ -381,8 +405,13 @@ describe('passkeys', () => {
     assert.equal(wrong.body.error_code, 'PASSWORD_INCORRECT');
     const code = await t.request('POST', url, { cookie: user.cookie, body: { code: '123456' } });
     assert.equal(code.body.error_code, 'TWO_FACTOR_INVALID');
-    const stored = await t.server.ctx.db.selectFrom('passkey_challenges').select('id').where('user_id', '=', user.id).where('purpose', '=', 'register').execute();
-    assert.equal(stored.length, 1, 'refused attempts issue no registration challenge (only the first passkey\'s)');
+    const stored = await t.server.ctx.db
+      .selectFrom('passkey_challenges')
+      .select('id')
+      .where('user_id', '=', user.id)
+      .where('purpose', '=', 'register')
+      .execute();
+    assert.equal(stored.length, 1, "refused attempts issue no registration challenge (only the first passkey's)");
     // One of the account's passkeys re-authenticates this session for the next one.
     const reauth = await t.request('POST', '/api/v1/auth/passkeys/reauthentication/options', { cookie: user.cookie });
     const { added } = await addPasskey(user.cookie, user.authenticator, 'Security key', {}, { passkey: user.authenticator.assert(reauth.body.data) });
@@ -390,7 +419,7 @@ describe('passkeys', () => {
     assert.equal((await t.request('GET', '/api/v1/auth/passkeys', { cookie: user.cookie })).body.data.length, 2);
   });
 
-  it('rename; someone else\'s passkey is a 404 for every operation', async () => {
+  it("rename; someone else's passkey is a 404 for every operation", async () => {
     const user = await passkeyUser();
     const other = await passkeyUser();
     const renamed = await t.request('PATCH', `/api/v1/auth/passkeys/${user.passkeyId}`, { cookie: user.cookie, body: { name: 'Work laptop' } });
@@ -408,7 +437,13 @@ describe('passkeys', () => {
     const authenticator = new SoftAuthenticator(PUBLIC_URL);
     const count = async () => (await t.request('GET', '/api/v1/auth/passkeys', { cookie })).body.data.length;
 
-    for (const body of [{}, { name: 'x' }, { name: '', response: {} }, { name: 'x', response: { id: '!!', rawId: '!!', type: 'public-key', response: {} } }, { name: 'a\nb', response: null }]) {
+    for (const body of [
+      {},
+      { name: 'x' },
+      { name: '', response: {} },
+      { name: 'x', response: { id: '!!', rawId: '!!', type: 'public-key', response: {} } },
+      { name: 'a\nb', response: null },
+    ]) {
       const reply = await t.request('POST', '/api/v1/auth/passkeys', { cookie, body });
       assert.equal(reply.status, 422, JSON.stringify(reply.body));
       assert.equal(reply.body.error_code, 'VALIDATION_FAILED');
@@ -425,13 +460,20 @@ describe('passkeys', () => {
 
     const otherCookie = await loginCookie(t, user.email, GOOD_PASSWORD);
     const forOther = await t.request('POST', '/api/v1/auth/passkeys/registration/options', { cookie: otherCookie, body: { password: GOOD_PASSWORD } });
-    const crossed = await t.request('POST', '/api/v1/auth/passkeys', { cookie, body: { name: 'Crossed', response: authenticator.register(forOther.body.data).response } });
+    const crossed = await t.request('POST', '/api/v1/auth/passkeys', {
+      cookie,
+      body: { name: 'Crossed', response: authenticator.register(forOther.body.data).response },
+    });
     assert.equal(crossed.body.error_code, 'PASSKEY_CHALLENGE_INVALID');
 
     const first = await addPasskey(cookie, authenticator, 'Once');
     assert.equal(first.added.status, 201);
     const again = await t.request('POST', '/api/v1/auth/passkeys/registration/options', { cookie, body: { password: GOOD_PASSWORD } });
-    assert.deepEqual(again.body.data.excludeCredentials.map((c: { id: string }) => c.id), [first.credential.id.toString('base64url')], 'the browser is told not to register it twice');
+    assert.deepEqual(
+      again.body.data.excludeCredentials.map((c: { id: string }) => c.id),
+      [first.credential.id.toString('base64url')],
+      'the browser is told not to register it twice',
+    );
     assert.equal(await count(), 1);
     const withoutSession = await t.request('POST', '/api/v1/auth/passkeys/registration/options', { body: { password: GOOD_PASSWORD } });
     assert.equal(withoutSession.status, 401);

@@ -4,9 +4,8 @@ import { freshDatabase, type TestDatabase } from './helpers/databases.js';
 import { client } from './helpers/http.js';
 import { codeFrom, MailTrap } from './helpers/mailtrap.js';
 import { runFuncspec } from './helpers/operator.js';
-import { spawnServer } from './helpers/process.js';
+import { processEnv, spawnServer } from './helpers/process.js';
 import { uniqueEmail } from './helpers/server.js';
-import { randomBase62 } from '../src/lib/random.js';
 
 async function keyFrom(url: string, mail: MailTrap): Promise<string> {
   const request = client(url);
@@ -72,14 +71,7 @@ describe('the process: migrations, restarts, crashes, SIGTERM', () => {
   before(async () => {
     db = await freshDatabase();
     mail = await new MailTrap().start();
-    env = {
-      DATABASE_URL: db.url,
-      FUNCSPEC_DATA_DIR: db.dataDir,
-      FUNCSPEC_SECRET: randomBase62(40),
-      SMTP_URL: mail.url,
-      FUNCSPEC_REDIS_PREFIX: `t${randomBase62(8)}:`,
-      ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
-    };
+    env = processEnv(db, mail, process.env.REDIS_URL);
   });
   after(async () => {
     await mail.close();
@@ -121,7 +113,10 @@ describe('the process: migrations, restarts, crashes, SIGTERM', () => {
       for (let i = 0; !stop; i++) {
         const idempotency_key = `w${w}-${i}`;
         try {
-          const reply = await request('POST', `/api/v1/organizations/${org}/credits/debits`, { key, body: { amount: 0.01, reason: 'crash test', idempotency_key } });
+          const reply = await request('POST', `/api/v1/organizations/${org}/credits/debits`, {
+            key,
+            body: { amount: 0.01, reason: 'crash test', idempotency_key },
+          });
           if (reply.status === 201) acknowledged.push({ idempotency_key, id: reply.body.data.id });
         } catch {
           return; // connection died with the process
@@ -143,7 +138,10 @@ describe('the process: migrations, restarts, crashes, SIGTERM', () => {
       const balance = (await after('GET', '/api/v1/credits/balance', { key })).body;
       assert.ok(balance.credits_used >= acknowledged.length * 0.01 - 1e-9, `used ${balance.credits_used} < ${acknowledged.length} acknowledged`);
       for (const { idempotency_key, id } of acknowledged) {
-        const replay = await after('POST', `/api/v1/organizations/${org}/credits/debits`, { key, body: { amount: 0.01, reason: 'crash test', idempotency_key } });
+        const replay = await after('POST', `/api/v1/organizations/${org}/credits/debits`, {
+          key,
+          body: { amount: 0.01, reason: 'crash test', idempotency_key },
+        });
         assert.equal(replay.headers.get('idempotent-replayed'), 'true', idempotency_key);
         assert.equal(replay.body.data.id, id);
       }

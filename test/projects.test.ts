@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { addToTeam, assertProblem, createItem, createProject, joinOrg, MANY_AGENTS, newPerson, webPerson, type Person } from './helpers/orgs.js';
+import { addToTeam, createItem, createProject, joinOrg, MANY_AGENTS, newPerson, webPerson, type Person } from './helpers/orgs.js';
+import { assertProblem } from './helpers/http.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 describe('projects and project teams', () => {
@@ -21,14 +22,18 @@ describe('projects and project teams', () => {
     assert.deepEqual(Object.keys(project).sort(), ['created_at', 'description', 'id', 'name', 'organization', 'slug', 'stats', 'updated_at']);
     assert.match(project.id, /^prj_/);
     assert.equal(project.slug, 'checkout');
-    assert.deepEqual(project.organization, { id: org, name: (await t.request('GET', `/api/v1/organizations/${org}`, { key: owner.key })).body.data.name, slug: project.organization.slug });
+    assert.deepEqual(project.organization, {
+      id: org,
+      name: (await t.request('GET', `/api/v1/organizations/${org}`, { key: owner.key })).body.data.name,
+      slug: project.organization.slug,
+    });
     assert.deepEqual(project.stats, { functional_count: 0, technical_count: 0, accepted_count: 0 });
     assert.match(project.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     const bySlug = await t.request('GET', '/api/v1/projects/checkout', { key: owner.key });
     assert.equal(bySlug.status, 200);
     assert.equal(bySlug.body.data.id, project.id);
     const defaulted = await createProject(t, { key: owner.key }, { name: 'Checkout' });
-    assert.equal(defaulted.organization.id, org, 'organization_id defaults to the key\'s organization');
+    assert.equal(defaulted.organization.id, org, "organization_id defaults to the key's organization");
     assert.match(defaulted.slug, /^checkout-[a-z0-9]{6}$/);
     assertProblem(await t.request('POST', '/api/v1/projects', { key: owner.key, body: { name: 'X', slug: 'checkout' } }), 409, 'SLUG_TAKEN');
   });
@@ -47,9 +52,18 @@ describe('projects and project teams', () => {
     assert.deepEqual(ambiguous.body.details.candidates.map((c: any) => c.id).sort(), [one.id, two.id].sort());
     assert.equal((await t.request('GET', `/api/v1/projects/${two.id}`, as)).body.data.organization.id, second.body.data.id);
     const listed = await t.request('GET', `/api/v1/projects?organization=${second.body.data.slug}`, as);
-    assert.deepEqual(listed.body.data.map((p: any) => p.id), [two.id]);
+    assert.deepEqual(
+      listed.body.data.map((p: any) => p.id),
+      [two.id],
+    );
     const mine = await t.request('GET', '/api/v1/organizations', as);
-    assert.deepEqual(mine.body.data.map((o: any) => [o.id, o.role]), [[first.body.data.id, 'owner'], [second.body.data.id, 'owner']]);
+    assert.deepEqual(
+      mine.body.data.map((o: any) => [o.id, o.role]),
+      [
+        [first.body.data.id, 'owner'],
+        [second.body.data.id, 'owner'],
+      ],
+    );
   });
 
   it('org members cannot create projects; org membership alone gives no project access', async () => {
@@ -58,12 +72,18 @@ describe('projects and project teams', () => {
     assertProblem(await t.request('GET', `/api/v1/projects/${project.id}`, { key: member.key }), 403, 'FORBIDDEN');
     assertProblem(await t.request('GET', `/api/v1/projects/${project.id}/spec/items`, { key: member.key }), 403, 'FORBIDDEN');
     const listed = await t.request('GET', '/api/v1/projects', { key: member.key });
-    assert.equal(listed.body.data.some((p: any) => p.id === project.id), false);
+    assert.equal(
+      listed.body.data.some((p: any) => p.id === project.id),
+      false,
+    );
 
     await addToTeam(t, { key: owner.key }, project.id, member.userId, 'viewer');
     assert.equal((await t.request('GET', `/api/v1/projects/${project.id}`, { key: member.key })).status, 200);
     const listedNow = await t.request('GET', '/api/v1/projects', { key: member.key });
-    assert.deepEqual(listedNow.body.data.map((p: any) => p.id), [project.id]);
+    assert.deepEqual(
+      listedNow.body.data.map((p: any) => p.id),
+      [project.id],
+    );
     assert.equal(listedNow.body.meta.total, 1);
   });
 
@@ -79,7 +99,11 @@ describe('projects and project teams', () => {
     assertProblem(await t.request('POST', team, { key: owner.key, body: { user_id: other.userId, role: 'viewer' } }), 409, 'ALREADY_PROJECT_MEMBER');
     assertProblem(await t.request('POST', team, { key: owner.key, body: { user_id: outsider.userId, role: 'viewer' } }), 404, 'MEMBER_NOT_FOUND');
     assertProblem(await t.request('POST', team, { key: owner.key, body: { email: outsider.email, role: 'viewer' } }), 404, 'MEMBER_NOT_FOUND');
-    assertProblem(await t.request('POST', team, { key: owner.key, body: { user_id: member.userId, email: member.email, role: 'viewer' } }), 422, 'VALIDATION_FAILED');
+    assertProblem(
+      await t.request('POST', team, { key: owner.key, body: { user_id: member.userId, email: member.email, role: 'viewer' } }),
+      422,
+      'VALIDATION_FAILED',
+    );
     await addToTeam(t, { key: owner.key }, project.id, member.userId, 'admin');
 
     // A project admin (org member) manages the team; an editor does not.
@@ -89,13 +113,28 @@ describe('projects and project teams', () => {
     assert.equal(changed.status, 200);
     assert.equal(changed.body.data.role, 'viewer');
     const list = await t.request('GET', team, { key: other.key });
-    assert.deepEqual(list.body.data.map((m: any) => [m.user.id, m.role]), [[other.userId, 'viewer'], [member.userId, 'admin']]);
+    assert.deepEqual(
+      list.body.data.map((m: any) => [m.user.id, m.role]),
+      [
+        [other.userId, 'viewer'],
+        [member.userId, 'admin'],
+      ],
+    );
     assert.equal((await t.request('DELETE', `${team}/${other.userId}`, { key: member.key })).status, 204);
     assert.equal((await t.request('DELETE', `${team}/${member.userId}`, { key: member.key })).status, 204, 'leave the team');
     assertProblem(await t.request('GET', `/api/v1/projects/${project.id}`, { key: member.key }), 403, 'FORBIDDEN');
 
-    const actions = (await t.server.ctx.db.selectFrom('audit_log').select('action').where('org_id', '=', org).where('action', 'like', 'project.member%').execute()).map((r) => r.action);
-    assert.deepEqual(actions.sort(), ['project.member_added', 'project.member_added', 'project.member_added', 'project.member_left', 'project.member_removed', 'project.member_role_changed']);
+    const actions = (
+      await t.server.ctx.db.selectFrom('audit_log').select('action').where('org_id', '=', org).where('action', 'like', 'project.member%').execute()
+    ).map((r) => r.action);
+    assert.deepEqual(actions.sort(), [
+      'project.member_added',
+      'project.member_added',
+      'project.member_added',
+      'project.member_left',
+      'project.member_removed',
+      'project.member_role_changed',
+    ]);
   });
 
   it('unknown project roles, self-promotion and oversized fields get the §2 envelope and change nothing', async () => {
@@ -107,10 +146,17 @@ describe('projects and project teams', () => {
     }
     assertProblem(await t.request('PATCH', `${team}/${member.userId}`, { key: member.key, body: { role: 'admin' } }), 403, 'FORBIDDEN');
     assertProblem(await t.request('PATCH', `/api/v1/projects/${project.id}`, { key: owner.key, body: { name: 'n'.repeat(101) } }), 422, 'VALIDATION_FAILED');
-    assertProblem(await t.request('PATCH', `/api/v1/projects/${project.id}`, { key: owner.key, body: { description: 'd'.repeat(10_001) } }), 422, 'VALIDATION_FAILED');
+    assertProblem(
+      await t.request('PATCH', `/api/v1/projects/${project.id}`, { key: owner.key, body: { description: 'd'.repeat(10_001) } }),
+      422,
+      'VALIDATION_FAILED',
+    );
     assertProblem(await t.request('POST', '/api/v1/projects', { key: owner.key, body: { name: 'x'.repeat(101) } }), 422, 'VALIDATION_FAILED');
     const list = await t.request('GET', team, { key: owner.key });
-    assert.deepEqual(list.body.data.map((m: any) => m.role), ['editor']);
+    assert.deepEqual(
+      list.body.data.map((m: any) => m.role),
+      ['editor'],
+    );
     const same = await t.request('GET', `/api/v1/projects/${project.id}`, { key: owner.key });
     assert.equal(same.body.data.name, 'Strict');
     assert.equal(same.body.data.updated_at, project.updated_at);
@@ -119,7 +165,10 @@ describe('projects and project teams', () => {
   it('PATCH renames, DELETE removes the project with its items (project admin)', async () => {
     const project = await createProject(t, { key: owner.key }, { name: 'Doomed' });
     await createItem(t, { key: owner.key }, project.id);
-    const renamed = await t.request('PATCH', `/api/v1/projects/${project.id}`, { key: owner.key, body: { name: 'Still doomed', slug: 'still-doomed', description: null } });
+    const renamed = await t.request('PATCH', `/api/v1/projects/${project.id}`, {
+      key: owner.key,
+      body: { name: 'Still doomed', slug: 'still-doomed', description: null },
+    });
     assert.equal(renamed.status, 200);
     assert.equal(renamed.body.data.slug, 'still-doomed');
     assert.equal(renamed.body.data.stats.functional_count, 1);
@@ -166,9 +215,16 @@ describe('spec items', () => {
         t.request('POST', `/api/v1/projects/${project.id}/spec/items`, { ...as, body: { type_of: 'functional', title: `Item ${i}` } }),
       ),
     );
-    assert.deepEqual(replies.map((r) => r.status), Array(50).fill(201), JSON.stringify(replies.find((r) => r.status !== 201)?.body));
+    assert.deepEqual(
+      replies.map((r) => r.status),
+      Array(50).fill(201),
+      JSON.stringify(replies.find((r) => r.status !== 201)?.body),
+    );
     const numbers = replies.map((r) => Number(r.body.data.permalink.slice(2))).sort((a, b) => a - b);
-    assert.deepEqual(numbers, Array.from({ length: 50 }, (_, i) => i + 1));
+    assert.deepEqual(
+      numbers,
+      Array.from({ length: 50 }, (_, i) => i + 1),
+    );
     const stats = (await t.request('GET', `/api/v1/projects/${project.id}`, as)).body.data.stats;
     assert.deepEqual(stats, { functional_count: 50, technical_count: 1, accepted_count: 0 });
   });
@@ -202,7 +258,9 @@ describe('spec items', () => {
     }
     // Ten writers on one version: exactly one gets through.
     const etag = (await t.request('GET', path, as)).headers.get('etag')!;
-    const many = await Promise.all(Array.from({ length: 10 }, (_, i) => t.request('PATCH', path, { ...as, headers: { 'if-match': etag }, body: { title: `W${i}` } })));
+    const many = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => t.request('PATCH', path, { ...as, headers: { 'if-match': etag }, body: { title: `W${i}` } })),
+    );
     assert.equal(many.filter((r) => r.status === 200).length, 1);
     assert.equal(many.filter((r) => r.status === 412).length, 9);
     assertProblem(await t.request('PATCH', path, { ...as, headers: { 'if-match': 'banana' }, body: { title: 'x' } }), 422, 'VALIDATION_FAILED');
@@ -213,7 +271,11 @@ describe('spec items', () => {
     const item = await createItem(t, as, project.id);
     const path = `/api/v1/projects/${project.id}/spec/items/${item.id}`;
     const replies = await Promise.all(Array.from({ length: 8 }, (_, i) => t.request('PATCH', path, { ...as, body: { tags: [`t${i}`] } })));
-    assert.deepEqual(replies.map((r) => r.status), Array(8).fill(200), JSON.stringify(replies.map((r) => r.body.error_code)));
+    assert.deepEqual(
+      replies.map((r) => r.status),
+      Array(8).fill(200),
+      JSON.stringify(replies.map((r) => r.body.error_code)),
+    );
     const final = await t.request('GET', path, as);
     assert.equal(final.body.data.version, 9);
   });
@@ -259,7 +321,11 @@ describe('spec items', () => {
     assert.equal(child.parent_id, root.id);
 
     const before = (await t.request('GET', `/api/v1/projects/${project.id}`, as)).body.data.stats;
-    assertProblem(await t.request('POST', `/api/v1/projects/${project.id}/spec/items`, { ...as, body: { type_of: 'functional', title: 'x', parent_id: foreign.id } }), 404, 'PARENT_NOT_FOUND');
+    assertProblem(
+      await t.request('POST', `/api/v1/projects/${project.id}/spec/items`, { ...as, body: { type_of: 'functional', title: 'x', parent_id: foreign.id } }),
+      404,
+      'PARENT_NOT_FOUND',
+    );
     assert.deepEqual((await t.request('GET', `/api/v1/projects/${project.id}`, as)).body.data.stats, before);
     const next = await createItem(t, as, project.id);
     assert.equal(next.permalink, 'F-4', 'a refused creation used no number');
@@ -306,8 +372,20 @@ describe('spec items', () => {
   it('lists filter by type, state, status, tag, parent and q (case-insensitive, wildcards literal), sort and paginate with meta.total', async () => {
     const project = await createProject(t, as, { name: 'Search' });
     const url = (query: string) => `/api/v1/projects/${project.id}/spec/items?${query}`;
-    const a = await createItem(t, as, project.id, { title: 'Login with e-mail', description: 'Users sign in with 100% certainty', priority: 'high', tags: ['auth', 'web'] });
-    const b = await createItem(t, as, project.id, { type_of: 'technical', title: 'Password hashing', description: 'argon2id via snake_case config', priority: 'critical', tags: ['auth'], parent_id: a.id });
+    const a = await createItem(t, as, project.id, {
+      title: 'Login with e-mail',
+      description: 'Users sign in with 100% certainty',
+      priority: 'high',
+      tags: ['auth', 'web'],
+    });
+    const b = await createItem(t, as, project.id, {
+      type_of: 'technical',
+      title: 'Password hashing',
+      description: 'argon2id via snake_case config',
+      priority: 'critical',
+      tags: ['auth'],
+      parent_id: a.id,
+    });
     const c = await createItem(t, as, project.id, { title: 'Dark mode', description: 'Looks nice', priority: 'low', tags: ['web'], state: 'inbox' });
     const d = await createItem(t, as, project.id, { title: 'LOGOUT everywhere', priority: 'medium' });
     const ids = async (query: string) => {
@@ -332,7 +410,10 @@ describe('spec items', () => {
     assert.deepEqual(await ids('sort=-title'), [b.id, d.id, a.id, c.id]);
     const page2 = await t.request('GET', url('per=2&page=2&sort=created_at'), as);
     assert.deepEqual(page2.body.meta, { total: 4, page: 2, per: 2 });
-    assert.deepEqual(page2.body.data.map((i: any) => i.id), [c.id, d.id]);
+    assert.deepEqual(
+      page2.body.data.map((i: any) => i.id),
+      [c.id, d.id],
+    );
     const filteredTotal = await t.request('GET', url('per=1&tag=web'), as);
     assert.deepEqual(filteredTotal.body.meta, { total: 2, page: 1, per: 1 });
     for (const bad of ['sort=colour', 'per=101', 'page=0', 'type_of=epic', `q=${'q'.repeat(201)}`]) {

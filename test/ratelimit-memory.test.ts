@@ -12,7 +12,10 @@ describe('security review: the in-process limiter is bounded', () => {
       for (const key of ['a', 'b', 'c']) assert.equal((await limiter.hit(key, 2, 60_000)).allowed, true);
       const flood = await Promise.all(Array.from({ length: 1000 }, (_, i) => limiter.hit(`spray-${i}`, 1000, 60_000)));
       assert.equal(flood.filter((d) => d.allowed).length, 0, 'every new counter is refused while the table is full');
-      assert.ok(flood.every((d) => d.resetAt > clock.now()), 'with a time to retry');
+      assert.ok(
+        flood.every((d) => d.resetAt > clock.now()),
+        'with a time to retry',
+      );
       // The live counters were not evicted: their counts go on.
       assert.deepEqual([(await limiter.hit('a', 2, 60_000)).allowed, (await limiter.hit('a', 2, 60_000)).allowed], [true, false]);
       // Once windows end, their room is given back (at most one full sweep a second).

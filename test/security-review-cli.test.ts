@@ -25,7 +25,13 @@ async function hostileServer(deviceAnswer: (base: string) => Record<string, unkn
       return;
     }
     response.writeHead(403, { 'content-type': 'application/problem+json' }).end(
-      JSON.stringify({ status: 403, error_code: 'FORBIDDEN', message: `Denied ${HOSTILE}`, details: { reason: HOSTILE, fields: { name: HOSTILE } }, request_id: HOSTILE }),
+      JSON.stringify({
+        status: 403,
+        error_code: 'FORBIDDEN',
+        message: `Denied ${HOSTILE}`,
+        details: { reason: HOSTILE, fields: { name: HOSTILE } },
+        request_id: HOSTILE,
+      }),
     );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -46,7 +52,10 @@ describe('security review: the CLI against a hostile server', () => {
   after(() => home.remove());
 
   const login = (baseUrl: string) =>
-    home.run(['auth', 'login', '--web', '--base-url', baseUrl], { env: { FUNCSPEC_NO_BROWSER: undefined, BROWSER: recorder, DISPLAY: ':0' }, timeoutMs: 15_000 });
+    home.run(['auth', 'login', '--web', '--base-url', baseUrl], {
+      env: { FUNCSPEC_NO_BROWSER: undefined, BROWSER: recorder, DISPLAY: ':0' },
+      timeoutMs: 15_000,
+    });
 
   for (const [label, uri] of [
     ['a file: URL', 'file:///etc/passwd'],
@@ -56,7 +65,14 @@ describe('security review: the CLI against a hostile server', () => {
     ['a shell command in the URL', 'http://127.0.0.1:1/device?x=1&calc.exe'],
   ] as const) {
     it(`threat: the server makes the CLI open ${label} — only http(s) pages on the CLI's own server are opened, never through a shell`, async () => {
-      const hostile = await hostileServer(() => ({ device_code: 'd', user_code: 'ABCD-EFGH', verification_uri: uri, verification_uri_complete: uri, expires_in: 1, interval: 1 }));
+      const hostile = await hostileServer(() => ({
+        device_code: 'd',
+        user_code: 'ABCD-EFGH',
+        verification_uri: uri,
+        verification_uri_complete: uri,
+        expires_in: 1,
+        interval: 1,
+      }));
       try {
         const result = await login(hostile.url);
         assert.notEqual(result.code, 0);
@@ -68,8 +84,15 @@ describe('security review: the CLI against a hostile server', () => {
     });
   }
 
-  it('the device page on the CLI\'s own server is opened, as one argument, with no shell', async () => {
-    const hostile = await hostileServer((base) => ({ device_code: 'd', user_code: 'ABCD-EFGH', verification_uri: `${base}/device`, verification_uri_complete: `${base}/device?user_code=ABCD-EFGH`, expires_in: 1, interval: 1 }));
+  it("the device page on the CLI's own server is opened, as one argument, with no shell", async () => {
+    const hostile = await hostileServer((base) => ({
+      device_code: 'd',
+      user_code: 'ABCD-EFGH',
+      verification_uri: `${base}/device`,
+      verification_uri_complete: `${base}/device?user_code=ABCD-EFGH`,
+      expires_in: 1,
+      interval: 1,
+    }));
     try {
       await login(hostile.url);
       assert.deepEqual(readFileSync(opened, 'utf8').trim().split('\n'), [`${hostile.url}/device?user_code=ABCD-EFGH`]);
@@ -81,7 +104,14 @@ describe('security review: the CLI against a hostile server', () => {
   it('opening is refused for other schemes and origins, and never goes through a shell on any platform (unit)', () => {
     const base = 'https://specs.example.com';
     assert.equal(openableUrl('https://specs.example.com/device?user_code=A', base)?.href, 'https://specs.example.com/device?user_code=A');
-    for (const bad of ['http://specs.example.com/device', 'https://specs.example.com.evil/device', 'https://user:pw@specs.example.com/device', 'file:///c:/windows/system32/calc.exe', 'ms-settings:', 'not a url']) {
+    for (const bad of [
+      'http://specs.example.com/device',
+      'https://specs.example.com.evil/device',
+      'https://user:pw@specs.example.com/device',
+      'file:///c:/windows/system32/calc.exe',
+      'ms-settings:',
+      'not a url',
+    ]) {
       assert.equal(openableUrl(bad, base), null, bad);
     }
     const url = new URL('https://specs.example.com/device?a=1&b=2"|calc');
@@ -92,7 +122,13 @@ describe('security review: the CLI against a hostile server', () => {
   });
 
   it('threat: terminal escape sequences in server strings — error messages, details, request ids and device-flow prompts reach the terminal filtered', async () => {
-    const hostile = await hostileServer(() => ({ device_code: 'd', user_code: `ABCD${HOSTILE}`, verification_uri: `https://x/${HOSTILE}`, expires_in: 1, interval: 1 }));
+    const hostile = await hostileServer(() => ({
+      device_code: 'd',
+      user_code: `ABCD${HOSTILE}`,
+      verification_uri: `https://x/${HOSTILE}`,
+      expires_in: 1,
+      interval: 1,
+    }));
     try {
       const failed = await home.run(['orgs', 'get', 'acme', '--base-url', hostile.url, '--api-key', 'fs_live_00000000000000000000000000000000000000']);
       assert.equal(failed.code, 4);

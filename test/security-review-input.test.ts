@@ -5,7 +5,10 @@ import { agentKey, startTestServer, uniqueEmail, type TestServer } from './helpe
 async function countRows(t: TestServer): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (const table of ['users', 'organizations', 'api_keys', 'agent_otps', 'credit_ledger', 'sessions', 'email_tokens'] as const) {
-    const row = await t.server.ctx.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const row = await t.server.ctx.db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     counts[table] = Number(row.n);
   }
   return counts;
@@ -45,7 +48,10 @@ describe('security review: hostile input', () => {
       assert.ok(reply.body.details.fields[field], `${method} ${path} names ${field}: ${JSON.stringify(reply.body.details)}`);
     }
     // The check walks bodies without recursion: a 1 MiB body nested deeper than the stack is still a 422.
-    const deep = await t.request('POST', '/api/v1/agent/sign-up', { raw: `{"email":${'['.repeat(200_000)}"a\\u0000"${']'.repeat(200_000)}}`, headers: { 'content-type': 'application/json' } });
+    const deep = await t.request('POST', '/api/v1/agent/sign-up', {
+      raw: `{"email":${'['.repeat(200_000)}"a\\u0000"${']'.repeat(200_000)}}`,
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(deep.status, 422, JSON.stringify(deep.body).slice(0, 300));
     assert.deepEqual(await countRows(t), before, 'nothing was written');
   });

@@ -30,9 +30,22 @@ describe('security review: per-IP throttles count an IPv6 client by its /64', ()
 
   it('threat: rotating addresses inside one /64 does not reset the per-IP login, agent sign-up, mail and device-code throttles', async () => {
     const cases: Array<[string, (ip: string) => Promise<number>, number]> = [
-      ['login', async (ip) => (await t.request('POST', '/api/v1/auth/login', { headers: from(ip), body: { email: uniqueEmail('spray'), password: 'Wrong-Guess-Abc-1' } })).status, 401],
-      ['agent sign-up', async (ip) => (await t.request('POST', '/api/v1/agent/sign-up', { headers: from(ip), body: { email: uniqueEmail('spray') } })).status, 200],
-      ['forgot password', async (ip) => (await t.request('POST', '/api/v1/auth/password/forgot', { headers: from(ip), body: { email: uniqueEmail('spray') } })).status, 202],
+      [
+        'login',
+        async (ip) =>
+          (await t.request('POST', '/api/v1/auth/login', { headers: from(ip), body: { email: uniqueEmail('spray'), password: 'Wrong-Guess-Abc-1' } })).status,
+        401,
+      ],
+      [
+        'agent sign-up',
+        async (ip) => (await t.request('POST', '/api/v1/agent/sign-up', { headers: from(ip), body: { email: uniqueEmail('spray') } })).status,
+        200,
+      ],
+      [
+        'forgot password',
+        async (ip) => (await t.request('POST', '/api/v1/auth/password/forgot', { headers: from(ip), body: { email: uniqueEmail('spray') } })).status,
+        202,
+      ],
     ];
     for (const [name, call, ok] of cases) {
       const prefix = `2001:db8:${(host + 1).toString(16)}:${name.length.toString(16)}`;
@@ -44,13 +57,18 @@ describe('security review: per-IP throttles count an IPv6 client by its /64', ()
     // Device codes share the login allowance per client (3 here).
     const prefix = '2001:db8:dead:beef';
     const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) statuses.push((await t.request('POST', '/api/v1/auth/device/code', { headers: from(inPrefix(prefix)), body: { client_name: 'laptop' } })).status);
+    for (let i = 0; i < 4; i++)
+      statuses.push((await t.request('POST', '/api/v1/auth/device/code', { headers: from(inPrefix(prefix)), body: { client_name: 'laptop' } })).status);
     assert.deepEqual(statuses, [200, 200, 200, 429]);
   });
 
   it('IPv4 clients are still counted one address each, whether written plain or IPv4-mapped', async () => {
-    const login = async (ip: string) => (await t.request('POST', '/api/v1/auth/login', { headers: from(ip), body: { email: uniqueEmail('v4'), password: 'Wrong-Guess-Abc-1' } })).status;
-    assert.deepEqual([await login('198.51.100.7'), await login('::ffff:198.51.100.7'), await login('198.51.100.7'), await login('::ffff:198.51.100.7')], [401, 401, 401, 429]);
+    const login = async (ip: string) =>
+      (await t.request('POST', '/api/v1/auth/login', { headers: from(ip), body: { email: uniqueEmail('v4'), password: 'Wrong-Guess-Abc-1' } })).status;
+    assert.deepEqual(
+      [await login('198.51.100.7'), await login('::ffff:198.51.100.7'), await login('198.51.100.7'), await login('::ffff:198.51.100.7')],
+      [401, 401, 401, 429],
+    );
     assert.equal(await login('198.51.100.8'), 401, 'the next address is another client');
   });
 
@@ -59,6 +77,9 @@ describe('security review: per-IP throttles count an IPv6 client by its /64', ()
     const email = uniqueEmail('audited');
     await t.request('POST', '/api/v1/auth/login', { headers: from(ip), body: { email, password: 'Wrong-Guess-Abc-1' } });
     const rows = await t.server.ctx.db.selectFrom('audit_log').select('ip').where('action', '=', 'auth.login').orderBy('created_at', 'desc').execute();
-    assert.ok(rows.some((row) => row.ip === ip), JSON.stringify(rows.slice(0, 3)));
+    assert.ok(
+      rows.some((row) => row.ip === ip),
+      JSON.stringify(rows.slice(0, 3)),
+    );
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KeyRecord } from '../src/keys/directory.js';
-import { announce } from '../src/keys/epoch.js';
+import { announce } from '../src/stamps/stamps.js';
 import { hashKey } from '../src/keys/format.js';
 import { loginCookie, verifiedUser } from './helpers/accounts.js';
 import { agentKey, startTestServer, type TestServer } from './helpers/server.js';
@@ -129,7 +129,10 @@ describe('security review: a key never mints a stronger key', () => {
     const owner = await agentKey(t);
     const org = (await me(t, owner.key)).organization.id;
     const endsAt = new Date(t.clock.now() + DAY).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const made = await t.request('POST', `/api/v1/organizations/${org}/api-keys`, { key: owner.key, body: { name: 'ci', expires_at: endsAt, allowed_ips: ['127.0.0.0/8'] } });
+    const made = await t.request('POST', `/api/v1/organizations/${org}/api-keys`, {
+      key: owner.key,
+      body: { name: 'ci', expires_at: endsAt, allowed_ips: ['127.0.0.0/8'] },
+    });
     assert.equal(made.status, 201, JSON.stringify(made.body));
     return { owner, org, endsAt, bounded: made.body.data.key as string, boundedId: made.body.data.id as string };
   }
@@ -149,7 +152,10 @@ describe('security review: a key never mints a stronger key', () => {
     assert.equal(later.body.error_code, 'VALIDATION_FAILED');
     assert.match(later.body.details.fields.expires_at, /must not be later than the key making it/);
 
-    const wider = await t.request('POST', `/api/v1/organizations/${org}/api-keys`, { key: bounded, body: { name: 'wider', allowed_ips: ['0.0.0.0/1', '127.0.0.1'] } });
+    const wider = await t.request('POST', `/api/v1/organizations/${org}/api-keys`, {
+      key: bounded,
+      body: { name: 'wider', allowed_ips: ['0.0.0.0/1', '127.0.0.1'] },
+    });
     assert.equal(wider.status, 422, JSON.stringify(wider.body));
     assert.match(wider.body.details.fields.allowed_ips, /0\.0\.0\.0\/1 is outside/);
 
@@ -194,7 +200,10 @@ describe('security review: a key never mints a stronger key', () => {
     assert.equal(refused.status, 403, JSON.stringify(refused.body));
     assert.equal(refused.body.details.reason, 'key_attenuation');
     assert.equal((await t.request('GET', '/api/v1/me', { key: owner.key })).status, 200, 'the unbounded key was not touched');
-    const self = await t.request('POST', `/api/v1/organizations/${org}/api-keys/${boundedId}/rotate`, { key: bounded, body: { previous_expires_in_seconds: 60 } });
+    const self = await t.request('POST', `/api/v1/organizations/${org}/api-keys/${boundedId}/rotate`, {
+      key: bounded,
+      body: { previous_expires_in_seconds: 60 },
+    });
     assert.equal(self.status, 201, JSON.stringify(self.body));
     // The old key, now dying in 60 s, makes keys that die with it.
     const child = await t.request('POST', `/api/v1/organizations/${org}/api-keys`, { key: bounded, body: { name: 'last breath' } });

@@ -10,10 +10,16 @@ async function withAuditRefusing(t: TestServer, action: string, run: () => Promi
   const db = t.server.ctx.db;
   const postgres = t.server.ctx.dbKind === 'postgres';
   if (postgres) {
-    await sql.raw(`create function refuse_audit() returns trigger language plpgsql as $$ begin if new.action = '${action}' then raise exception 'audit unavailable'; end if; return new; end $$`).execute(db);
+    await sql
+      .raw(
+        `create function refuse_audit() returns trigger language plpgsql as $$ begin if new.action = '${action}' then raise exception 'audit unavailable'; end if; return new; end $$`,
+      )
+      .execute(db);
     await sql.raw('create trigger refuse_audit before insert on audit_log for each row execute function refuse_audit()').execute(db);
   } else {
-    await sql.raw(`create trigger refuse_audit before insert on audit_log when new.action = '${action}' begin select raise(abort, 'audit unavailable'); end`).execute(db);
+    await sql
+      .raw(`create trigger refuse_audit before insert on audit_log when new.action = '${action}' begin select raise(abort, 'audit unavailable'); end`)
+      .execute(db);
   }
   try {
     await run();
@@ -30,7 +36,7 @@ describe('security review: operator commands', () => {
   });
   after(() => t.close());
 
-  it('funcspec admin user disable: the user\'s key (cached by a request just before) and session stop working on the next request', async () => {
+  it("funcspec admin user disable: the user's key (cached by a request just before) and session stop working on the next request", async () => {
     const user = await verifiedUser(t);
     const cookie = await loginCookie(t, user.email);
     const { key } = await agentKey(t, user.email);
@@ -42,7 +48,12 @@ describe('security review: operator commands', () => {
     assert.equal(byKey.status, 401);
     assert.equal(byKey.body.error_code, 'INVALID_API_KEY');
     assert.equal((await t.request('GET', '/api/v1/auth/session', { cookie })).status, 401);
-    const audit = await t.server.ctx.db.selectFrom('audit_log').select('action').where('target_id', '=', user.id).where('action', '=', 'user.disabled').execute();
+    const audit = await t.server.ctx.db
+      .selectFrom('audit_log')
+      .select('action')
+      .where('target_id', '=', user.id)
+      .where('action', '=', 'user.disabled')
+      .execute();
     assert.equal(audit.length, 1);
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { announce } from '../src/keys/epoch.js';
+import { announce } from '../src/stamps/stamps.js';
 import { loginCookie, verifiedUser } from './helpers/accounts.js';
 import { inviteByMail, joinOrg, MANY_AGENTS, newPerson } from './helpers/orgs.js';
 import { startTestServer, uniqueEmail, type TestServer } from './helpers/server.js';
@@ -12,7 +12,8 @@ describe('security review: invitation mails', () => {
   });
   after(() => t.close());
 
-  const invite = (key: string, org: string, email: string) => t.request('POST', `/api/v1/organizations/${org}/invitations`, { key, body: { email, role: 'member' } });
+  const invite = (key: string, org: string, email: string) =>
+    t.request('POST', `/api/v1/organizations/${org}/invitations`, { key, body: { email, role: 'member' } });
 
   it('threat: mail-bombing and phishing through invitations — an organization sends FUNCSPEC_INVITATIONS_PER_ORG an hour, then 429 and no mail', async () => {
     const admin = await newPerson(t, 'bomber');
@@ -80,7 +81,10 @@ describe('security review: what a removed or demoted member leaves behind', () =
     const fromStaying = await inviteByMail(t, { key: stays.key }, org, uniqueEmail('by-staying'), 'member');
 
     assert.equal((await t.request('DELETE', `/api/v1/organizations/${org}/members/${removed.userId}`, { key: owner.key })).status, 204);
-    assert.equal((await t.request('PATCH', `/api/v1/organizations/${org}/members/${demoted.userId}`, { key: owner.key, body: { role: 'member' } })).status, 200);
+    assert.equal(
+      (await t.request('PATCH', `/api/v1/organizations/${org}/members/${demoted.userId}`, { key: owner.key, body: { role: 'member' } })).status,
+      200,
+    );
 
     const pending = (await t.request('GET', `/api/v1/organizations/${org}/invitations`, { key: owner.key })).body.data.map((i: { id: string }) => i.id);
     assert.deepEqual(pending, [fromStaying.id], "only the staying admin's invitation is still pending");
@@ -101,7 +105,9 @@ describe('security review: what a removed or demoted member leaves behind', () =
       const cookie = await loginCookie(t, user.email);
       await t.server.ctx.db.insertInto('memberships').values({ org_id: org, user_id: user.id, role: 'member', created_at: t.clock.now() }).execute();
       await announce(t.server.ctx.db, 'auth');
-      const creations = Array.from({ length: 15 }, (_, i) => t.request('POST', `/api/v1/organizations/${org}/api-keys`, { cookie, body: { name: `racing ${i}` } }));
+      const creations = Array.from({ length: 15 }, (_, i) =>
+        t.request('POST', `/api/v1/organizations/${org}/api-keys`, { cookie, body: { name: `racing ${i}` } }),
+      );
       const removal = t.request('DELETE', `/api/v1/organizations/${org}/members/${user.id}`, { key: owner.key });
       const replies = await Promise.all([...creations, removal]);
       assert.equal(replies.at(-1)!.status, 204);

@@ -90,7 +90,11 @@ describe('web app: sign-up, log-in, two-factor and sessions in Chromium', () => 
     const qr = twoFactor.getByRole('img', { name: /QR code/ });
     await qr.waitFor();
     assert.match((await qr.getAttribute('src')) ?? '', /^data:image\/png;base64,/);
-    assert.equal(await qr.evaluate((img: { decode(): Promise<void>; naturalWidth: number }) => img.decode().then(() => img.naturalWidth > 100)), true, 'the QR code is drawn');
+    assert.equal(
+      await qr.evaluate((img: { decode(): Promise<void>; naturalWidth: number }) => img.decode().then(() => img.naturalWidth > 100)),
+      true,
+      'the QR code is drawn',
+    );
     secret = ((await twoFactor.getByLabel('Two-factor secret').textContent()) ?? '').trim();
     assert.match(secret, /^[A-Z2-7]{16,}$/, 'the secret is shown as text');
 
@@ -155,7 +159,9 @@ describe('web app: sign-up, log-in, two-factor and sessions in Chromium', () => 
     const { t } = rig;
     nextStep(t);
     const login = await t.request('POST', '/api/v1/auth/login', { body: { email, password: GOOD_PASSWORD }, headers: { 'user-agent': 'curl/8.5.0' } });
-    const second = await t.request('POST', '/api/v1/auth/login/two-factor', { body: { challenge_token: login.body.data.challenge_token, code: totpAt(secret, t.clock.now()) } });
+    const second = await t.request('POST', '/api/v1/auth/login/two-factor', {
+      body: { challenge_token: login.body.data.challenge_token, code: totpAt(secret, t.clock.now()) },
+    });
     assert.equal(second.status, 200, JSON.stringify(second.body));
     const otherCookie = second.headers.getSetCookie()[0]!.split(';')[0]!;
 
@@ -165,7 +171,10 @@ describe('web app: sign-up, log-in, two-factor and sessions in Chromium', () => 
     const rows = await tableRows(sessions);
     assert.equal(rows.length, 2, JSON.stringify(rows));
     assert.equal(rows.filter((row) => row[0]!.includes('This device')).length, 1, 'exactly one row is this device');
-    assert.ok(rows.some((row) => row[0]!.startsWith('A script')), 'the other session is described by its user agent');
+    assert.ok(
+      rows.some((row) => row[0]!.startsWith('A script')),
+      'the other session is described by its user agent',
+    );
 
     await sessions.getByRole('button', { name: /^Sign out A script/ }).click();
     await page.getByRole('dialog', { name: 'Sign out that session?' }).getByRole('button', { name: 'Sign out' }).click();
@@ -218,7 +227,6 @@ describe('web app: sign-up, log-in, two-factor and sessions in Chromium', () => 
     }
     rig.assertNoProblems();
   });
-
 });
 
 describe('web app: keyboard only', () => {

@@ -74,7 +74,7 @@ describe('the web app is served by the same process', () => {
     assert.match(html, /src="\.\/static\/theme\/back-to-app\.js"/);
     const initializer = String((await t.request('GET', '/docs/static/swagger-initializer.js')).body);
     const logo = Buffer.from(/data:image\/svg\+xml;base64,([A-Za-z0-9+/=]+)/.exec(initializer)![1]!, 'base64').toString();
-    assert.match(logo, />FuncSpec API<\/text>/, 'the logo is FuncSpec\'s, not the framework\'s');
+    assert.match(logo, />FuncSpec API<\/text>/, "the logo is FuncSpec's, not the framework's");
     assert.match(String((await t.request('GET', '/docs/static/theme/back-to-app.js')).body), /link\.href = "\/"/);
   });
 

@@ -56,7 +56,11 @@ describe('web app: organizations, members, API keys, usage, audit log and billin
     await digest.uncheck();
     await page.getByRole('button', { name: 'Save mail settings' }).click();
     await page.getByText('Saved.').waitFor();
-    const stored = await rig.t.server.ctx.db.selectFrom('organizations').select(['key_expiry_mails', 'unused_keys_digest']).where('slug', '=', orgSlug).executeTakeFirstOrThrow();
+    const stored = await rig.t.server.ctx.db
+      .selectFrom('organizations')
+      .select(['key_expiry_mails', 'unused_keys_digest'])
+      .where('slug', '=', orgSlug)
+      .executeTakeFirstOrThrow();
     assert.deepEqual([Number(stored.key_expiry_mails), Number(stored.unused_keys_digest)], [1, 0]);
     rig.assertNoProblems();
   });
@@ -159,7 +163,12 @@ describe('web app: organizations, members, API keys, usage, audit log and billin
 
     await settings('API Keys').click();
     // The list shows what it had, then what the server now says: wait for the last-use column to fill.
-    await page.getByRole('table', { name: 'API keys' }).locator('tbody tr td').nth(3).filter({ hasText: /127\.0\.0\.1$/ }).waitFor();
+    await page
+      .getByRole('table', { name: 'API keys' })
+      .locator('tbody tr td')
+      .nth(3)
+      .filter({ hasText: /127\.0\.0\.1$/ })
+      .waitFor();
     const used = (await tableRows(page.getByRole('table', { name: 'API keys' })))[0]!;
     assert.match(used[3]!, /127\.0\.0\.1$/, `last used shows the date and the address: ${used[3]}`);
     assert.doesNotMatch(used[3]!, /Never/);
@@ -201,18 +210,21 @@ describe('web app: organizations, members, API keys, usage, audit log and billin
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.getByText('3 in all', { exact: true }).waitFor(); // the filtered answer, not the page before it
     const rows = await tableRows(page.getByRole('table', { name: 'Audit log entries' }));
-    assert.deepEqual(rows.map((row) => row[2]), ['api_key.revoked', 'api_key.rotated', 'api_key.created'], 'newest first');
+    assert.deepEqual(
+      rows.map((row) => row[2]),
+      ['api_key.revoked', 'api_key.rotated', 'api_key.created'],
+      'newest first',
+    );
     for (const row of rows) assert.deepEqual([row[1], row[4], row[5]], [owner.email, '127.0.0.1', 'success']);
 
     await page.getByRole('textbox', { name: 'Action' }).fill('invitation.*');
     await page.getByRole('textbox', { name: 'Actor' }).fill('');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.getByRole('cell', { name: 'invitation.accepted' }).waitFor();
-    assert.deepEqual((await tableRows(page.getByRole('table', { name: 'Audit log entries' }))).map((row) => row[2]), [
-      'invitation.accepted',
-      'invitation.created',
-      'invitation.created',
-    ]);
+    assert.deepEqual(
+      (await tableRows(page.getByRole('table', { name: 'Audit log entries' }))).map((row) => row[2]),
+      ['invitation.accepted', 'invitation.created', 'invitation.created'],
+    );
     await page.getByRole('button', { name: 'Clear' }).click();
     await page.getByText(/^\d+ in all$/).waitFor();
     rig.assertNoProblems();
@@ -230,7 +242,7 @@ describe('web app: organizations, members, API keys, usage, audit log and billin
     rig.assertNoProblems();
   });
 
-  it('a scoped key from the Create API Key dialog: items:read on one project reads that project\'s items and nothing else; the table shows its access', async () => {
+  it("a scoped key from the Create API Key dialog: items:read on one project reads that project's items and nothing else; the table shows its access", async () => {
     for (const name of ['Handbook', 'Roadmap']) {
       const made = await page.request.post(`${rig.t.url}/api/v1/projects`, { data: { name, organization_id: orgSlug } });
       assert.equal(made.status(), 201, await made.text());
@@ -255,7 +267,10 @@ describe('web app: organizations, members, API keys, usage, audit log and billin
     await reveal.getByRole('button', { name: 'Done' }).click();
     const get = (path: string) => rig.t.request('GET', path, { headers: { 'X-API-Key': key } });
     assert.equal((await get('/api/v1/projects/handbook/spec/items')).status, 200, 'it reads the items of its project');
-    for (const [path, scope] of [['/api/v1/projects/roadmap/spec/items', 'items:read'], ['/api/v1/organizations', 'org:read']] as const) {
+    for (const [path, scope] of [
+      ['/api/v1/projects/roadmap/spec/items', 'items:read'],
+      ['/api/v1/organizations', 'org:read'],
+    ] as const) {
       const refused = await get(path);
       assert.deepEqual([refused.status, refused.body.error_code, refused.body.details.required_scope], [403, 'INSUFFICIENT_SCOPE', scope], path);
     }

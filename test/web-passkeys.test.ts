@@ -26,7 +26,14 @@ async function addAuthenticator(context: BrowserContext, page: Page): Promise<Au
   const cdp = await context.newCDPSession(page);
   await cdp.send('WebAuthn.enable');
   const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
   });
   return { cdp, authenticatorId };
 }
@@ -79,7 +86,9 @@ describe('web app: passkeys in Chromium with a virtual authenticator', () => {
     authenticator = await addAuthenticator(context, page);
     user = await verifiedUser(rig.t, uniqueEmail('web-passkey'));
     // A look-alike site on another origin: a blank page on another port of localhost (so the same RP id).
-    lookAlike = createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>FuncSpec</title><p>Log in'));
+    lookAlike = createServer((_request, response) =>
+      response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>FuncSpec</title><p>Log in'),
+    );
     await new Promise<void>((resolve) => lookAlike.listen(0, '127.0.0.1', () => resolve()));
   });
   after(async () => {
@@ -104,7 +113,10 @@ describe('web app: passkeys in Chromium with a virtual authenticator', () => {
     await dialog.getByRole('textbox', { name: 'Password' }).fill(user.password);
     await dialog.getByRole('button', { name: 'Add passkey' }).click();
     await section.getByText('Passkey “This laptop” added.').waitFor();
-    await page.getByRole('region', { name: 'Two-factor authentication', exact: true }).getByText(/Your passkeys already make a log-in with your password ask for a second step/).waitFor();
+    await page
+      .getByRole('region', { name: 'Two-factor authentication', exact: true })
+      .getByText(/Your passkeys already make a log-in with your password ask for a second step/)
+      .waitFor();
     const [row] = await tableRows(section);
     assert.equal(row![0], 'This laptop');
     assert.equal(row![2], 'Never', 'not used yet');
@@ -149,13 +161,21 @@ describe('web app: passkeys in Chromium with a virtual authenticator', () => {
     await userMenu(page, 'Log out');
     await page.getByRole('heading', { name: 'Log in to FuncSpec' }).waitFor();
     assert.equal((await fetchFromPage(page, '/api/v1/auth/passkeys/sign-in/options')).status, 200);
-    assert.deepEqual(await fetchFromPage(page, '/api/v1/auth/passkeys/sign-in', sent), { status: 400, code: 'PASSKEY_CHALLENGE_INVALID' }, 'a replay is refused');
+    assert.deepEqual(
+      await fetchFromPage(page, '/api/v1/auth/passkeys/sign-in', sent),
+      { status: 400, code: 'PASSKEY_CHALLENGE_INVALID' },
+      'a replay is refused',
+    );
 
     // Another challenge: an assertion this browser made, never delivered, handed to another browser with its own challenge.
     let held = '';
     await page.route('**/api/v1/auth/passkeys/sign-in', async (route) => {
       held = route.request().postData() ?? '';
-      await route.fulfill({ status: 400, contentType: 'application/problem+json', body: JSON.stringify({ status: 400, error_code: 'PASSKEY_CHALLENGE_INVALID', message: 'held back by the test', details: {}, request_id: 'test' }) });
+      await route.fulfill({
+        status: 400,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({ status: 400, error_code: 'PASSKEY_CHALLENGE_INVALID', message: 'held back by the test', details: {}, request_id: 'test' }),
+      });
     });
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     await page.getByText('This passkey request has expired or was already used. Try again.').waitFor();
@@ -164,7 +184,11 @@ describe('web app: passkeys in Chromium with a virtual authenticator', () => {
     const other = await rig.open();
     await other.page.goto(`${rig.origin}/`);
     assert.equal((await fetchFromPage(other.page, '/api/v1/auth/passkeys/sign-in/options')).status, 200);
-    assert.deepEqual(await fetchFromPage(other.page, '/api/v1/auth/passkeys/sign-in', held), { status: 400, code: 'PASSKEY_CHALLENGE_INVALID' }, 'bound to the attempt that asked');
+    assert.deepEqual(
+      await fetchFromPage(other.page, '/api/v1/auth/passkeys/sign-in', held),
+      { status: 400, code: 'PASSKEY_CHALLENGE_INVALID' },
+      'bound to the attempt that asked',
+    );
     assert.ok(!(await other.context.cookies()).some((c) => c.name === 'funcspec_session'));
 
     // Another origin: a look-alike site relays a real challenge; Chromium signs it for the look-alike's origin.
@@ -183,7 +207,10 @@ describe('web app: passkeys in Chromium with a virtual authenticator', () => {
       return credential.toJSON();
     })()`)) as { response: { clientDataJSON: string } };
     assert.match(JSON.parse(Buffer.from(assertion.response.clientDataJSON, 'base64url').toString()).origin, /^http:\/\/localhost:\d+$/);
-    const relayed = await rig.t.request('POST', '/api/v1/auth/passkeys/sign-in', { cookie: cookieOf(options, 'funcspec_passkey'), body: { response: assertion } });
+    const relayed = await rig.t.request('POST', '/api/v1/auth/passkeys/sign-in', {
+      cookie: cookieOf(options, 'funcspec_passkey'),
+      body: { response: assertion },
+    });
     assert.equal(relayed.status, 401);
     assert.equal(relayed.body.error_code, 'PASSKEY_INVALID', 'an assertion made on another origin never signs in');
     await phishing.context.close();
@@ -260,7 +287,11 @@ describe('web app: passkeys in Chromium with a virtual authenticator', () => {
 
   it('device approval for a passkey-only user follows the 2FA rule: /device asks for the password, then the passkey, then approves', async () => {
     const person = await verifiedUser(rig.t, uniqueEmail('web-passkey-device'));
-    const org = await insertOrganization(rig.t.server.ctx.db, Date.now(), { name: 'Keyring', slug: `keyring-${person.id.slice(-6).toLowerCase()}`, ownerId: person.id });
+    const org = await insertOrganization(rig.t.server.ctx.db, Date.now(), {
+      name: 'Keyring',
+      slug: `keyring-${person.id.slice(-6).toLowerCase()}`,
+      ownerId: person.id,
+    });
     const opened = await rig.open();
     await addAuthenticator(opened.context, opened.page);
     const p = opened.page;

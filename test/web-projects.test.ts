@@ -46,7 +46,9 @@ describe('web app: projects and spec items in Chromium', () => {
     await page.getByRole('textbox', { name: 'Title' }).fill('Tabulate polynomials');
     await page
       .getByRole('textbox', { name: 'Description' })
-      .fill('The engine **tabulates** values.\n\n- by differences\n\n<script>window.pwned = 1</script><img src="x" onerror="window.pwned = 2">\n\n![chart](https://example.com/chart.png)');
+      .fill(
+        'The engine **tabulates** values.\n\n- by differences\n\n<script>window.pwned = 1</script><img src="x" onerror="window.pwned = 2">\n\n![chart](https://example.com/chart.png)',
+      );
     await page.getByRole('combobox', { name: 'Priority' }).selectOption('high');
     await page.getByRole('textbox', { name: 'Tags' }).fill('math, tables');
     await page.getByRole('button', { name: 'Create item' }).click();
@@ -95,7 +97,11 @@ describe('web app: projects and spec items in Chromium', () => {
     const alert = page.getByRole('alert');
     await alert.getByText('Someone else changed this item while you were editing it (you had version 5). Your text is still in the form below.').waitFor();
     assert.equal(await page.getByRole('textbox', { name: 'Title' }).inputValue(), 'My stale change');
-    assert.equal((await rig.t.request('GET', `/api/v1/projects/${projectId}/spec/items/F-1`, { cookie })).body.data.title, 'Changed by a colleague', 'nothing was lost');
+    assert.equal(
+      (await rig.t.request('GET', `/api/v1/projects/${projectId}/spec/items/F-1`, { cookie })).body.data.title,
+      'Changed by a colleague',
+      'nothing was lost',
+    );
 
     await alert.getByRole('button', { name: 'Reload the latest version' }).click();
     await page.getByRole('textbox', { name: 'Title' }).and(page.locator('[value="Changed by a colleague"]')).waitFor();

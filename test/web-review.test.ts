@@ -41,7 +41,12 @@ describe('web app: every main page passes axe-core and is photographed at 360 px
     await t.request('PATCH', '/api/v1/auth/profile', { cookie, body: { name: 'Ada Reviewer' } });
     const org = (await t.request('POST', '/api/v1/organizations', { cookie, body: { name: 'Review Works', slug: 'review-works' } })).body.data;
     const project = await createProject(t, { cookie }, { name: 'Checkout', description: 'Paying for an order', organization_id: org.id });
-    await createItem(t, { cookie }, project.id, { title: 'Pay by card', description: '# Pay by card\n\nThe customer pays with a **card**.\n\n- Visa\n- Mastercard', tags: ['payments'], priority: 'high' });
+    await createItem(t, { cookie }, project.id, {
+      title: 'Pay by card',
+      description: '# Pay by card\n\nThe customer pays with a **card**.\n\n- Visa\n- Mastercard',
+      tags: ['payments'],
+      priority: 'high',
+    });
     await createItem(t, { cookie }, project.id, { type_of: 'technical', title: 'Card tokens are never stored', tags: ['security'] });
     const key = (await t.request('POST', `/api/v1/organizations/${org.slug}/api-keys`, { cookie, body: { name: 'CI deploy' } })).body.data.key;
     for (let i = 0; i < 5; i++) await t.request('GET', '/api/v1/me', { headers: { 'X-API-Key': key } });
@@ -86,7 +91,10 @@ describe('web app: every main page passes axe-core and is photographed at 360 px
 
   async function visit(page: Page, main: MainPage): Promise<void> {
     await page.goto(`${rig.t.url}${main.path}`);
-    await page.getByRole(main.ready.role, { name: main.ready.name, exact: typeof main.ready.name === 'string' }).first().waitFor({ timeout: 15_000 });
+    await page
+      .getByRole(main.ready.role, { name: main.ready.name, exact: typeof main.ready.name === 'string' })
+      .first()
+      .waitFor({ timeout: 15_000 });
     await page.locator('.loading').first().waitFor({ state: 'detached' });
   }
 
@@ -99,7 +107,12 @@ describe('web app: every main page passes axe-core and is photographed at 360 px
         await visit(page, main);
         const results = await new AxeBuilder({ page: page as never }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
         for (const violation of results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')) {
-          found.push(`${main.name} (${scheme}): ${violation.id} — ${violation.help}: ${violation.nodes.map((n) => n.target.join(' ')).slice(0, 3).join('; ')}`);
+          found.push(
+            `${main.name} (${scheme}): ${violation.id} — ${violation.help}: ${violation.nodes
+              .map((n) => n.target.join(' '))
+              .slice(0, 3)
+              .join('; ')}`,
+          );
         }
       }
     }

@@ -4,11 +4,10 @@ import { recordAudit, type RequestOrigin } from '../audit/audit.js';
 import type { Principal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import { isUniqueViolation } from '../db/index.js';
-import { insertKey } from '../keys/store.js';
+import { issuingKeys } from '../keys/issue.js';
 import { newId, randomToken } from '../lib/random.js';
-import { accessOrg } from '../orgs/access.js';
-import { clientBucket } from '../ratelimit/limiter.js';
-import { throttle } from '../ratelimit/throttle.js';
+import { accessOrg } from '../access/orgs.js';
+import { throttle } from '../ratelimit/throttles.js';
 import { AccountErrors } from './errors.js';
 
 // RFC 8628 §6.1: consonants only (no vowels, so no words), upper case, 8 characters ≈ 34.5 bits.
@@ -53,10 +52,13 @@ function deviceCodeDigest(ctx: AppContext, code: string): string {
 
 /** Starts a CLI login: a device code for the CLI to poll with, a user code for the person to type. */
 export async function startDeviceAuthorization(ctx: AppContext, clientName: string, origin: RequestOrigin): Promise<DeviceAuthorization> {
-  await throttle(ctx, `device-code:ip:${clientBucket(origin.ip)}`, ctx.config.loginMaxAttemptsPerIp, ctx.config.loginThrottleWindowMs);
+  await throttle(ctx, 'device-code:ip', origin.ip);
   const now = ctx.clock.now();
   // Housekeeping: code pairs a day past their end are of no further use.
-  await ctx.db.deleteFrom('device_codes').where('expires_at', '<', now - 86_400_000).execute();
+  await ctx.db
+    .deleteFrom('device_codes')
+    .where('expires_at', '<', now - 86_400_000)
+    .execute();
 
   for (let attempt = 0; ; attempt++) {
     const deviceCode = randomToken(32);
@@ -109,7 +111,11 @@ export interface DeviceGrant {
  */
 export async function pollDeviceToken(ctx: AppContext, deviceCode: string, origin: RequestOrigin): Promise<DeviceGrant> {
   const now = ctx.clock.now();
-  const row = await ctx.db.selectFrom('device_codes').select(['id', 'status', 'expires_at']).where('device_code_hash', '=', deviceCodeDigest(ctx, deviceCode)).executeTakeFirst();
+  const row = await ctx.db
+    .selectFrom('device_codes')
+    .select(['id', 'status', 'expires_at'])
+    .where('device_code_hash', '=', deviceCodeDigest(ctx, deviceCode))
+    .executeTakeFirst();
   if (!row || row.status === 'consumed' || row.expires_at <= now) throw AccountErrors.EXPIRED_TOKEN();
 
   const polled = await ctx.db
@@ -122,7 +128,9 @@ export async function pollDeviceToken(ctx: AppContext, deviceCode: string, origi
   if (!polled) {
     const slowed = await ctx.db
       .updateTable('device_codes')
-      .set({ interval_ms: sql<number>`case when interval_ms + ${SLOW_DOWN_STEP_MS} > ${MAX_INTERVAL_MS} then ${MAX_INTERVAL_MS} else interval_ms + ${SLOW_DOWN_STEP_MS} end` })
+      .set({
+        interval_ms: sql<number>`case when interval_ms + ${SLOW_DOWN_STEP_MS} > ${MAX_INTERVAL_MS} then ${MAX_INTERVAL_MS} else interval_ms + ${SLOW_DOWN_STEP_MS} end`,
+      })
       .where('id', '=', row.id)
       .returning('interval_ms')
       .executeTakeFirst();
@@ -134,7 +142,7 @@ export async function pollDeviceToken(ctx: AppContext, deviceCode: string, origi
   if (polled.status === 'denied') throw AccountErrors.ACCESS_DENIED();
   if (polled.status !== 'approved') throw AccountErrors.EXPIRED_TOKEN();
 
-  const grant = await ctx.db.transaction().execute(async (trx) => {
+  return issuingKeys(ctx, async (trx, issueKey) => {
     const claimed = await trx
       .updateTable('device_codes')
       .set({ status: 'consumed', consumed_at: now })
@@ -154,33 +162,21 @@ export async function pollDeviceToken(ctx: AppContext, deviceCode: string, origi
       .where('m.org_id', '=', claimed.org_id)
       .executeTakeFirst();
     if (!member || member.disabled_at !== null) throw AccountErrors.ACCESS_DENIED();
-    const { row: key, key: apiKey } = await insertKey(trx, ctx.config.keyEnv, now, {
+    const { key } = await issueKey({
       orgId: claimed.org_id,
       userId: claimed.user_id,
       name: `funcspec CLI on ${claimed.client_name}`,
       kind: 'cli',
-      createdBy: claimed.user_id,
+      by: { userId: claimed.user_id, keyId: null, ip: origin.ip, userAgent: origin.userAgent },
+      via: 'device_authorization',
     });
-    await recordAudit(trx, now, {
-      action: 'api_key.created',
-      orgId: claimed.org_id,
-      actorUserId: claimed.user_id,
-      targetType: 'api_key',
-      targetId: key.id,
-      ip: origin.ip,
-      userAgent: origin.userAgent,
-      details: { name: key.name, kind: 'cli', via: 'device_authorization', last_four: key.last_four },
-    });
-    return { keyHash: key.key_hash, grant: { api_key: apiKey, organization: { id: member.id, name: member.name, slug: member.slug } } };
+    return { api_key: key, organization: { id: member.id, name: member.name, slug: member.slug } };
   });
-  // After the commit (its transaction told the other processes): this process's key filter learns of it.
-  ctx.keys.added(grant.keyHash);
-  return grant.grant;
 }
 
 async function countUserCodeGuess(ctx: AppContext, principal: Principal, origin: RequestOrigin): Promise<void> {
-  await throttle(ctx, `device-approve:ip:${clientBucket(origin.ip)}`, ctx.config.deviceCodeMaxAttempts, ctx.config.loginThrottleWindowMs);
-  await throttle(ctx, `device-approve:user:${principal.user.id}`, ctx.config.deviceCodeMaxAttempts, ctx.config.loginThrottleWindowMs);
+  await throttle(ctx, 'device-approve:ip', origin.ip);
+  await throttle(ctx, 'device-approve:user', principal.user.id);
 }
 
 export interface DeviceRequest {

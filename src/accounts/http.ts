@@ -1,12 +1,12 @@
 import '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
-import type { SessionAuthenticator } from '../http/auth-gate.js';
+import type { SessionAuthenticator } from '../auth/gate.js';
 import { randomToken } from '../lib/random.js';
 import { originOf } from '../http/types.js';
 import { AccountErrors } from './errors.js';
 import { knownDeviceValue } from './known-devices.js';
-import type { LoginOrigin } from './service.js';
+import type { LoginOrigin } from './passwords.js';
 import { principalForSession } from './sessions.js';
 
 // The HTTP side of web sessions: the cookie of §4 and the Origin rule against cross-site requests.

@@ -1,15 +1,7 @@
 import type { RequestOrigin } from '../audit/audit.js';
 import type { AppContext } from '../context.js';
+import { deliver } from '../mail/deliver.js';
 import type { Mail } from '../mail/mailer.js';
-
-/**
- * Account mails go out in the background: the answer to sign-up, resend and forgot-password never
- * waits on SMTP, so its timing does not tell whether a mail was sent (or to whom). A failure is logged;
- * the user can ask again.
- */
-export function deliver(ctx: AppContext, mail: Mail): void {
-  ctx.mailer.send(mail).catch((error: unknown) => ctx.log.error({ err: error, subject: mail.subject }, 'account mail failed'));
-}
 
 /**
  * Work that only happens for some addresses (storing a link for a known account) runs after the answer,

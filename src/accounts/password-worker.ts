@@ -1,6 +1,6 @@
 import { hashSync, verifySync } from '@node-rs/argon2';
 
-/** One password hash or check, run in a worker thread of the password pool (see passwords.ts). */
+/** One password hash or check, run in a worker thread of the password pool (see password-hashing.ts). */
 export type PasswordTask = { op: 'hash'; password: string; options: Parameters<typeof hashSync>[1] } | { op: 'verify'; stored: string; password: string };
 
 export default function run(task: PasswordTask): string | boolean {

@@ -1,114 +1,146 @@
-import { availableParallelism } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Algorithm } from '@node-rs/argon2';
-import type { Piscina } from 'piscina';
-import { z } from 'zod';
-import { randomToken } from '../lib/random.js';
-import type { PasswordTask } from './password-worker.js';
+import { recordAudit, recordRefusal, type RequestOrigin } from '../audit/audit.js';
+import type { AppContext } from '../context.js';
+import { AccountErrors } from './errors.js';
+import { deliver } from '../mail/deliver.js';
+import { inBackground, noticeSecurityChange, resetMail } from './mails.js';
+import { hashPassword, isWeakPassword, verifyAgainstDummy, verifyPassword } from './password-hashing.js';
+import { deleteOtherSessions } from './sessions.js';
+import { knownDeviceOf } from './known-devices.js';
+import { RESET_PASSWORD_TTL_MS, consumeEmailToken, emailTokenDigest, issueEmailToken, mayMail, voidEmailTokens } from './email-tokens.js';
+import { throttle } from '../ratelimit/throttles.js';
+import { type UserView, userView } from './users.js';
 
-/**
- * argon2id with the OWASP Password Storage Cheat Sheet's first recommended setting:
- * m = 19 MiB, t = 2, p = 1.
- */
-export const ARGON2_OPTIONS = { algorithm: Algorithm.Argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+// Throttles. Every guess is counted before it is compared (one atomic limiter hit), so N allowed
+// tries are N comparisons whatever the parallelism.
 
-export const PASSWORD_MIN = 8;
-export const PASSWORD_MAX = 256;
-
-/** Passwords are compared as Unicode NFKC, so the same password typed on two keyboards is the same password. */
-export function normalizePassword(password: string): string {
-  return password.normalize('NFKC');
-}
-
-/** Length in characters (code points), not UTF-16 units: an emoji is one character. */
-function characters(text: string): number {
-  let count = 0;
-  for (const _ of text) count += 1;
-  return count;
-}
-
-/** A new password: 8 to 256 characters after NFKC normalisation, any Unicode, never truncated. */
-export const NewPasswordSchema = z
-  .string()
-  .transform(normalizePassword)
-  .refine((value) => characters(value) >= PASSWORD_MIN, `must be at least ${PASSWORD_MIN} characters`)
-  .refine((value) => characters(value) <= PASSWORD_MAX, `must be at most ${PASSWORD_MAX} characters`)
-  .meta({ format: 'password', minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX });
-
-/** A password being checked (login, re-authentication): any non-empty string up to the maximum. */
-export const PasswordSchema = z
-  .string()
-  .transform(normalizePassword)
-  .refine((value) => characters(value) >= 1, 'is required')
-  .refine((value) => characters(value) <= PASSWORD_MAX, `must be at most ${PASSWORD_MAX} characters`)
-  .meta({ format: 'password' });
-
-// The common-password list of zxcvbn-ts (about 49,000 entries from breach corpora), loaded the first time
-// a new password is checked: the dictionaries would otherwise hold about 14 MB in every idle process.
-let common: Promise<Set<string>> | null = null;
-function commonPasswords(): Promise<Set<string>> {
-  common ??= import('@zxcvbn-ts/language-common').then(({ dictionary }) => new Set(dictionary['passwords-common'].map((entry) => entry.toLowerCase())));
-  return common;
+/** Where a request comes from, as far as password guesses go: the client, and the browser's known-device cookie. */
+export interface LoginOrigin extends RequestOrigin {
+  device?: string;
 }
 
 /**
- * True when the password is on the list of common and breached passwords, or is little more than the
- * user's own e-mail address. Case does not make a listed password safe ("Password1" is as weak as "password1").
+ * The per-account password-guess counter is keyed by the e-mail, so it behaves the same for unknown
+ * addresses. A known device of the account (see known-devices.ts) has a counter of its own.
  */
-export async function isWeakPassword(password: string, email?: string): Promise<boolean> {
-  const lower = password.toLowerCase();
-  if ((await commonPasswords()).has(lower)) return true;
-  if (new Set(lower).size < 3) return true; // "aaaaaaaa", "abababab"
-  if (email) {
-    const local = email.split('@')[0]!.toLowerCase();
-    if (lower === email.toLowerCase() || (local.length >= 4 && lower.replace(/[^\p{L}\p{N}]/gu, '') === local.replace(/[^\p{L}\p{N}]/gu, ''))) return true;
-  }
-  return false;
+export const onDevice = (device: string | null): string => (device ? `:device:${device}` : '');
+
+export async function countPasswordGuess(ctx: AppContext, email: string, device: string | null, origin: RequestOrigin): Promise<void> {
+  // The client IP (socket address unless a trusted proxy vouches for X-Forwarded-For) first, so one
+  // address spraying many accounts is cut off without using up those accounts' allowances.
+  await throttle(ctx, 'login:ip', origin.ip);
+  await throttle(ctx, 'login:acct', email, onDevice(device));
 }
 
-/**
- * Hashing runs in worker threads at a low CPU priority (nice 10: about a tenth of the event loop's weight
- * when both want one core), one per core: a login storm uses the CPU the event loop leaves idle and
- * yields to it at once, so other requests are not starved. (On libuv's thread pool, 4 hashes at normal
- * priority took both cores of a 2-core machine away from it.) Not the lowest priority (19): then any
- * other busy process on the host would starve logins altogether.
- * The pool starts on the first password and its threads exit after 10 idle seconds (each holds its own
- * heap and argon2's 19 MiB), so an idle server holds none.
- */
-let pool: Promise<Piscina> | null = null;
-function passwordPool(): Promise<Piscina> {
-  pool ??= import('piscina').then(({ Piscina }) => {
-    const here = fileURLToPath(import.meta.url);
-    const worker = path.join(path.dirname(here), `password-worker${path.extname(here)}`); // .ts under tsx, .js built
-    return new Piscina({ filename: worker, minThreads: 0, maxThreads: availableParallelism(), idleTimeout: 10_000, niceIncrement: 10 });
+// Passwords: forgotten, reset, changed.
+
+/** 202 always; a link (1 h, single use) only for an existing, enabled account, stored and mailed after the answer. */
+export async function forgotPassword(ctx: AppContext, email: string, origin: RequestOrigin): Promise<void> {
+  const mailAllowed = await mayMail(ctx, 'reset', email, origin);
+  const user = await ctx.db.selectFrom('users').select(['id', 'disabled_at']).where('email', '=', email).executeTakeFirst();
+  if (!mailAllowed || !user || user.disabled_at !== null) return;
+  const now = ctx.clock.now();
+  inBackground(ctx, 'password reset request', async () => {
+    const token = await ctx.db.transaction().execute(async (trx) => {
+      const issued = await issueEmailToken(ctx, trx, { userId: user.id, purpose: 'reset_password', ttlMs: RESET_PASSWORD_TTL_MS, now });
+      await recordAudit(trx, now, {
+        action: 'password.reset_requested',
+        actorUserId: user.id,
+        targetType: 'user',
+        targetId: user.id,
+        ip: origin.ip,
+        userAgent: origin.userAgent,
+      });
+      return issued;
+    });
+    deliver(ctx, resetMail(ctx, email, token, RESET_PASSWORD_TTL_MS));
   });
-  return pool;
 }
 
-async function runPasswordTask<T extends string | boolean>(task: PasswordTask): Promise<T> {
-  return (await passwordPool()).run(task) as Promise<T>;
+/**
+ * Sets a new password through a mailed link: the link works once, every other pending reset link
+ * dies, every session ends. It never signs anyone in (so it cannot skip a second factor), but it
+ * proves the mailbox, so an unverified address becomes verified.
+ */
+export async function resetPassword(ctx: AppContext, input: { token: string; password: string }, origin: RequestOrigin): Promise<UserView> {
+  const now = ctx.clock.now();
+  const pending = await ctx.db
+    .selectFrom('email_tokens as t')
+    .innerJoin('users as u', 'u.id', 't.user_id')
+    .select(['u.email'])
+    .where('t.token_hash', '=', emailTokenDigest(ctx, input.token))
+    .where('t.purpose', '=', 'reset_password')
+    .where('t.used_at', 'is', null)
+    .where('t.expires_at', '>', now)
+    .where('u.disabled_at', 'is', null)
+    .executeTakeFirst();
+  if (!pending) throw AccountErrors.TOKEN_INVALID();
+  if (await isWeakPassword(input.password, pending.email)) throw AccountErrors.PASSWORD_TOO_WEAK();
+  const passwordHash = await hashPassword(input.password);
+
+  const user = await ctx.db.transaction().execute(async (trx) => {
+    const used = await consumeEmailToken(ctx, trx, input.token, 'reset_password', now);
+    if (!used) throw AccountErrors.TOKEN_INVALID(); // a concurrent use of the same link won
+    await trx
+      .updateTable('users')
+      .set((eb) => ({ password_hash: passwordHash, email_verified_at: eb.fn.coalesce('email_verified_at', eb.val(now)), updated_at: now }))
+      .where('id', '=', used.user_id)
+      .execute();
+    await voidEmailTokens(trx, used.user_id, 'reset_password', now);
+    await voidEmailTokens(trx, used.user_id, 'verify_email', now);
+    await deleteOtherSessions(trx, used.user_id, null);
+    await trx.deleteFrom('login_challenges').where('user_id', '=', used.user_id).execute();
+    await recordAudit(trx, now, {
+      action: 'password.reset',
+      actorUserId: used.user_id,
+      targetType: 'user',
+      targetId: used.user_id,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+    });
+    return userView(trx, used.user_id);
+  });
+  await noticeSecurityChange(ctx, user.id, 'password_reset', origin);
+  return user;
 }
 
-export async function hashPassword(password: string): Promise<string> {
-  return runPasswordTask({ op: 'hash', password, options: ARGON2_OPTIONS });
+/**
+ * Re-authentication for sensitive changes: the account's password, counted against the same
+ * per-account and per-IP allowance as logins.
+ */
+export async function requirePassword(ctx: AppContext, userId: string, password: string, origin: LoginOrigin): Promise<void> {
+  const user = await ctx.db.selectFrom('users').select(['email', 'password_hash']).where('id', '=', userId).executeTakeFirstOrThrow();
+  await countPasswordGuess(ctx, user.email, knownDeviceOf(ctx, userId, origin.device), origin);
+  const ok = user.password_hash ? await verifyPassword(user.password_hash, password) : await verifyAgainstDummy(password);
+  if (!ok) {
+    await recordRefusal(ctx.db, ctx.clock.now(), 'auth.reauthenticate', userId, origin, 'password_incorrect');
+    throw AccountErrors.PASSWORD_INCORRECT();
+  }
 }
 
-/** Constant-work check: a malformed stored hash counts as a mismatch, never as an error. */
-export async function verifyPassword(stored: string, password: string): Promise<boolean> {
-  return runPasswordTask({ op: 'verify', stored, password });
-}
-
-// A hash of a random password with the same parameters: unknown e-mails are checked against it,
-// so "no such user" costs the same time as "wrong password".
-let dummy: Promise<string> | null = null;
-export function dummyHash(): Promise<string> {
-  dummy ??= hashPassword(randomToken(24));
-  return dummy;
-}
-
-/** Burns one password check's worth of time, for callers that have no account to check. */
-export async function verifyAgainstDummy(password: string): Promise<false> {
-  await verifyPassword(await dummyHash(), password);
-  return false;
+/** Needs the current password; every other session of the user ends, the current one stays. */
+export async function changePassword(
+  ctx: AppContext,
+  input: { userId: string; sessionId: string; currentPassword: string; newPassword: string },
+  origin: RequestOrigin,
+): Promise<void> {
+  await requirePassword(ctx, input.userId, input.currentPassword, origin);
+  const user = await ctx.db.selectFrom('users').select('email').where('id', '=', input.userId).executeTakeFirstOrThrow();
+  if (await isWeakPassword(input.newPassword, user.email)) throw AccountErrors.PASSWORD_TOO_WEAK();
+  const passwordHash = await hashPassword(input.newPassword);
+  const now = ctx.clock.now();
+  await ctx.db.transaction().execute(async (trx) => {
+    await trx.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', input.userId).execute();
+    await voidEmailTokens(trx, input.userId, 'reset_password', now);
+    await deleteOtherSessions(trx, input.userId, input.sessionId);
+    await trx.deleteFrom('login_challenges').where('user_id', '=', input.userId).execute(); // half-done logins with the old password
+    await recordAudit(trx, now, {
+      action: 'password.changed',
+      actorUserId: input.userId,
+      targetType: 'user',
+      targetId: input.userId,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+    });
+  });
+  await noticeSecurityChange(ctx, input.userId, 'password_changed', origin);
 }

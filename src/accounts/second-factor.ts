@@ -1,7 +1,9 @@
-import type { AppContext, SecondFactor, SecondFactorMethod } from '../context.js';
+import type { AppContext } from '../context.js';
 import type { Executor } from '../db/index.js';
 import { hasPasskeys } from '../passkeys/service.js';
 import { consumeTotpCode, countTwoFactorGuess, isTotpEnabled } from './totp.js';
+
+export type SecondFactorMethod = 'totp' | 'passkey';
 
 /**
  * The second factors a user has: TOTP once turned on, a passkey once one is registered. Any of them
@@ -14,15 +16,11 @@ export async function secondFactorMethods(db: Executor, userId: string): Promise
 }
 
 /**
- * The second factor as the sign-in paths outside a browser see it (agent verify): they can present a
- * TOTP code only, so a passkey-only account is refused there and gets its key through the browser.
+ * A second factor as the sign-in paths outside a browser can present it (agent verify): a TOTP code
+ * only, counted against the account and consumed against replay. A passkey-only account is refused
+ * there and gets its key through the browser.
  */
-export function accountSecondFactor(ctx: AppContext): SecondFactor {
-  return {
-    methods: (userId) => secondFactorMethods(ctx.db, userId),
-    async verify(userId, code) {
-      await countTwoFactorGuess(ctx, userId);
-      return consumeTotpCode(ctx, ctx.db, userId, code);
-    },
-  };
+export async function verifyTotpFactor(ctx: AppContext, userId: string, code: string): Promise<boolean> {
+  await countTwoFactorGuess(ctx, userId);
+  return consumeTotpCode(ctx, ctx.db, userId, code);
 }

@@ -1,11 +1,12 @@
-import type { RequestOrigin } from '../audit/audit.js';
+import { pageOf, type Page } from '../db/paging.js';
+import { type RequestOrigin, recordAudit } from '../audit/audit.js';
 import type { Principal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import type { Executor } from '../db/index.js';
 import { newId, randomToken } from '../lib/random.js';
 
-/** Cookie values are 32 random bytes, base64url: anything else is refused without a database read. */
-const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+/** Cookie values are randomToken(32): 43 base62 characters (256 bits); anything else is refused without a database read. */
+const TOKEN_PATTERN = /^[A-Za-z0-9]{43}$/;
 
 export function sessionTokenDigest(ctx: AppContext, token: string): string {
   return ctx.secrets.hmac('session', token);
@@ -98,4 +99,36 @@ export async function deleteOtherSessions(db: Executor, userId: string, keepId: 
   let query = db.deleteFrom('sessions').where('user_id', '=', userId);
   if (keepId) query = query.where('id', '!=', keepId);
   await query.execute();
+}
+
+// Sessions of the signed-in user.
+
+export async function endSession(
+  ctx: AppContext,
+  userId: string,
+  sessionId: string,
+  origin: RequestOrigin,
+  action: 'auth.logout' | 'session.revoked',
+): Promise<boolean> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction().execute(async (trx) => {
+    const deleted = await trx.deleteFrom('sessions').where('id', '=', sessionId).where('user_id', '=', userId).returning('id').executeTakeFirst();
+    if (!deleted) return false;
+    await recordAudit(trx, now, { action, actorUserId: userId, targetType: 'session', targetId: sessionId, ip: origin.ip, userAgent: origin.userAgent });
+    return true;
+  });
+}
+
+/** The user's live sessions (not past their end or idle limit), newest first. */
+export async function listSessions(ctx: AppContext, userId: string, page: Page) {
+  const now = ctx.clock.now();
+  const live = ctx.db
+    .selectFrom('sessions')
+    .where('user_id', '=', userId)
+    .where('expires_at', '>', now)
+    .where('last_seen_at', '>', now - ctx.config.sessionIdleTimeoutMs)
+    .select(['id', 'created_at', 'last_seen_at', 'expires_at', 'ip', 'user_agent'])
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc');
+  return pageOf(live, page);
 }

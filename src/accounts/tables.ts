@@ -25,7 +25,8 @@ export interface SessionsTable {
   user_agent: string | null;
 }
 
-export type EmailTokenPurpose = 'verify_email' | 'reset_password';
+export const EMAIL_TOKEN_PURPOSES = ['verify_email', 'reset_password'] as const;
+export type EmailTokenPurpose = (typeof EMAIL_TOKEN_PURPOSES)[number];
 
 export interface EmailTokensTable {
   id: string;
@@ -75,7 +76,8 @@ export interface RecoveryCodesTable {
   used_at: number | null;
 }
 
-export type DeviceCodeStatus = 'pending' | 'approved' | 'denied' | 'consumed';
+export const DEVICE_CODE_STATUSES = ['pending', 'approved', 'denied', 'consumed'] as const;
+export type DeviceCodeStatus = (typeof DEVICE_CODE_STATUSES)[number];
 
 export interface DeviceCodesTable {
   id: string;

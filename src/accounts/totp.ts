@@ -2,9 +2,8 @@ import { randomInt } from 'node:crypto';
 import { Secret, TOTP, URI } from 'otpauth';
 import type { AppContext } from '../context.js';
 import type { Executor } from '../db/index.js';
-import { rateLimited } from '../http/errors.js';
+import { throttle } from '../ratelimit/throttles.js';
 import { newId } from '../lib/random.js';
-import { retryAfterSeconds } from '../ratelimit/limiter.js';
 
 /** What authenticator apps expect by default (and what §4 promises): SHA1, 6 digits, 30 s steps. */
 export const TOTP_ALGORITHM = 'SHA1';
@@ -55,7 +54,14 @@ export function newTotpSecret(): string {
 
 export function otpauthUri(secretBase32: string, email: string): string {
   return URI.stringify(
-    new TOTP({ issuer: TOTP_ISSUER, label: email, secret: Secret.fromBase32(secretBase32), algorithm: TOTP_ALGORITHM, digits: TOTP_DIGITS, period: TOTP_PERIOD_SECONDS }),
+    new TOTP({
+      issuer: TOTP_ISSUER,
+      label: email,
+      secret: Secret.fromBase32(secretBase32),
+      algorithm: TOTP_ALGORITHM,
+      digits: TOTP_DIGITS,
+      period: TOTP_PERIOD_SECONDS,
+    }),
   );
 }
 
@@ -138,7 +144,13 @@ export async function consumeRecoveryCode(ctx: AppContext, db: Executor, userId:
 }
 
 /** A TOTP code, or (when `allowRecovery`) an unused recovery code. */
-export async function consumeSecondFactor(ctx: AppContext, db: Executor, userId: string, code: string, allowRecovery: boolean): Promise<'totp' | 'recovery' | null> {
+export async function consumeSecondFactor(
+  ctx: AppContext,
+  db: Executor,
+  userId: string,
+  code: string,
+  allowRecovery: boolean,
+): Promise<'totp' | 'recovery' | null> {
   if (isTotpShaped(code)) return (await consumeTotpCode(ctx, db, userId, code)) ? 'totp' : null;
   if (allowRecovery && (await consumeRecoveryCode(ctx, db, userId, code))) return 'recovery';
   return null;
@@ -146,8 +158,7 @@ export async function consumeSecondFactor(ctx: AppContext, db: Executor, userId:
 
 /** Counts one second-factor guess against the account; 429 once the window's allowance is spent. */
 export async function countTwoFactorGuess(ctx: AppContext, userId: string): Promise<void> {
-  const decision = await ctx.limiter.hit(`2fa:user:${userId}`, ctx.config.twoFactorMaxAttemptsPerAccount, ctx.config.loginThrottleWindowMs);
-  if (!decision.allowed) throw rateLimited(retryAfterSeconds(decision, ctx.clock.now()));
+  await throttle(ctx, '2fa:user', userId);
 }
 
 /** Replaces the user's recovery codes with a new set; returns the codes in clear, to be shown once. */

@@ -1,9 +1,9 @@
 import { Secret } from 'otpauth';
-import { recordAudit, type RequestOrigin } from '../audit/audit.js';
+import { recordAudit, recordRefusal, type RequestOrigin } from '../audit/audit.js';
 import type { AppContext } from '../context.js';
 import { AccountErrors } from './errors.js';
 import { noticeSecurityChange } from './mails.js';
-import { requirePassword } from './service.js';
+import { requirePassword } from './passwords.js';
 import { deleteOtherSessions } from './sessions.js';
 import { consumeSecondFactor, countTwoFactorGuess, matchTotp, newTotpSecret, otpauthUri, qrDataUrl, replaceRecoveryCodes } from './totp.js';
 
@@ -30,7 +30,14 @@ export async function setupTwoFactor(ctx: AppContext, userId: string, password: 
       .values({ user_id: userId, secret_sealed: null, enabled_at: null, last_used_step: null, created_at: now, ...pending })
       .onConflict((oc) => oc.column('user_id').doUpdateSet(pending).where('user_totp.enabled_at', 'is', null))
       .execute();
-    await recordAudit(trx, now, { action: 'two_factor.setup', actorUserId: userId, targetType: 'user', targetId: userId, ip: origin.ip, userAgent: origin.userAgent });
+    await recordAudit(trx, now, {
+      action: 'two_factor.setup',
+      actorUserId: userId,
+      targetType: 'user',
+      targetId: userId,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+    });
   });
   const uri = otpauthUri(secret, user.email);
   return { secret, otpauth_uri: uri, qr_code: await qrDataUrl(uri) };
@@ -51,7 +58,7 @@ export async function enableTwoFactor(ctx: AppContext, input: { userId: string; 
 
   const step = matchTotp(new Uint8Array(Secret.fromBase32(secret).buffer), input.code.replace(/\s/g, ''), now);
   if (step === null) {
-    await recordAudit(ctx.db, now, { action: 'two_factor.enable', outcome: 'failure', actorUserId: input.userId, ip: origin.ip, userAgent: origin.userAgent, details: { reason: 'two_factor_invalid' } });
+    await recordRefusal(ctx.db, now, 'two_factor.enable', input.userId, origin, 'two_factor_invalid');
     throw AccountErrors.TWO_FACTOR_INVALID();
   }
   const codes = await ctx.db.transaction().execute(async (trx) => {
@@ -67,7 +74,14 @@ export async function enableTwoFactor(ctx: AppContext, input: { userId: string; 
     if (!enabled) throw AccountErrors.TWO_FACTOR_ALREADY_ENABLED();
     const codes = await replaceRecoveryCodes(ctx, trx, input.userId, now);
     await deleteOtherSessions(trx, input.userId, input.sessionId);
-    await recordAudit(trx, now, { action: 'two_factor.enabled', actorUserId: input.userId, targetType: 'user', targetId: input.userId, ip: origin.ip, userAgent: origin.userAgent });
+    await recordAudit(trx, now, {
+      action: 'two_factor.enabled',
+      actorUserId: input.userId,
+      targetType: 'user',
+      targetId: input.userId,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+    });
     return codes;
   });
   await noticeSecurityChange(ctx, input.userId, 'two_factor_enabled', origin);
@@ -75,13 +89,25 @@ export async function enableTwoFactor(ctx: AppContext, input: { userId: string; 
 }
 
 /** Password plus a current TOTP code (or an unused recovery code): the gate to turning 2FA off or re-issuing codes. */
-async function requirePasswordAndCode(ctx: AppContext, input: { userId: string; password: string; code: string }, origin: RequestOrigin, action: string): Promise<void> {
+async function requirePasswordAndCode(
+  ctx: AppContext,
+  input: { userId: string; password: string; code: string },
+  origin: RequestOrigin,
+  action: string,
+): Promise<void> {
   await requirePassword(ctx, input.userId, input.password, origin);
   const row = await ctx.db.selectFrom('user_totp').select('enabled_at').where('user_id', '=', input.userId).executeTakeFirst();
   if (row?.enabled_at == null) throw AccountErrors.TWO_FACTOR_NOT_ENABLED();
   await countTwoFactorGuess(ctx, input.userId);
   if (!(await consumeSecondFactor(ctx, ctx.db, input.userId, input.code, true))) {
-    await recordAudit(ctx.db, ctx.clock.now(), { action, outcome: 'failure', actorUserId: input.userId, ip: origin.ip, userAgent: origin.userAgent, details: { reason: 'two_factor_invalid' } });
+    await recordAudit(ctx.db, ctx.clock.now(), {
+      action,
+      outcome: 'failure',
+      actorUserId: input.userId,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      details: { reason: 'two_factor_invalid' },
+    });
     throw AccountErrors.TWO_FACTOR_INVALID();
   }
 }
@@ -93,18 +119,36 @@ export async function disableTwoFactor(ctx: AppContext, input: { userId: string;
     await trx.deleteFrom('user_totp').where('user_id', '=', input.userId).execute();
     await trx.deleteFrom('recovery_codes').where('user_id', '=', input.userId).execute();
     await trx.deleteFrom('login_challenges').where('user_id', '=', input.userId).execute();
-    await recordAudit(trx, now, { action: 'two_factor.disabled', actorUserId: input.userId, targetType: 'user', targetId: input.userId, ip: origin.ip, userAgent: origin.userAgent });
+    await recordAudit(trx, now, {
+      action: 'two_factor.disabled',
+      actorUserId: input.userId,
+      targetType: 'user',
+      targetId: input.userId,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+    });
   });
   await noticeSecurityChange(ctx, input.userId, 'two_factor_disabled', origin);
 }
 
 /** A new set of 10 recovery codes; the old set stops working in the same transaction. */
-export async function regenerateRecoveryCodes(ctx: AppContext, input: { userId: string; password: string; code: string }, origin: RequestOrigin): Promise<string[]> {
+export async function regenerateRecoveryCodes(
+  ctx: AppContext,
+  input: { userId: string; password: string; code: string },
+  origin: RequestOrigin,
+): Promise<string[]> {
   await requirePasswordAndCode(ctx, input, origin, 'two_factor.recovery_codes');
   const now = ctx.clock.now();
   const codes = await ctx.db.transaction().execute(async (trx) => {
     const fresh = await replaceRecoveryCodes(ctx, trx, input.userId, now);
-    await recordAudit(trx, now, { action: 'two_factor.recovery_codes_regenerated', actorUserId: input.userId, targetType: 'user', targetId: input.userId, ip: origin.ip, userAgent: origin.userAgent });
+    await recordAudit(trx, now, {
+      action: 'two_factor.recovery_codes_regenerated',
+      actorUserId: input.userId,
+      targetType: 'user',
+      targetId: input.userId,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+    });
     return fresh;
   });
   await noticeSecurityChange(ctx, input.userId, 'recovery_codes_regenerated', origin);

@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import type { ErrorDefinition } from '../http/errors.js';
 import { SCOPE_DESCRIPTIONS, SCOPE_INCLUDES, SCOPES } from '../keys/scopes.js';
 import { TOOLS } from '../mcp/tools.js';
-import { PLANS } from '../orgs/plans.js';
+import { PLANS } from '../credits/plans.js';
 import type { Plan } from '../orgs/tables.js';
 
 /** One operation of the HTTP API, as the OpenAPI document describes it. */

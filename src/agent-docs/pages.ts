@@ -10,8 +10,27 @@ export const AGENT_PAGES = {
 } as const satisfies Record<string, (facts: DocFacts) => string>;
 
 /** Codes an agent meets while getting a key, and while using it, in the order a reader needs them. */
-const SIGN_UP_CODES = ['OTP_EXPIRED', 'OTP_INVALID', 'OTP_MAX_ATTEMPTS', 'RATE_LIMITED', 'TWO_FACTOR_REQUIRED', 'TWO_FACTOR_INVALID', 'VALIDATION_FAILED', 'MAIL_DELIVERY_FAILED', 'INTERNAL_ERROR'];
-const KEY_USE_CODES = ['UNAUTHORIZED', 'INVALID_API_KEY', 'FORBIDDEN', 'INSUFFICIENT_SCOPE', 'IP_NOT_ALLOWED', 'NOT_FOUND', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE'];
+const SIGN_UP_CODES = [
+  'OTP_EXPIRED',
+  'OTP_INVALID',
+  'OTP_MAX_ATTEMPTS',
+  'RATE_LIMITED',
+  'TWO_FACTOR_REQUIRED',
+  'TWO_FACTOR_INVALID',
+  'VALIDATION_FAILED',
+  'MAIL_DELIVERY_FAILED',
+  'INTERNAL_ERROR',
+];
+const KEY_USE_CODES = [
+  'UNAUTHORIZED',
+  'INVALID_API_KEY',
+  'FORBIDDEN',
+  'INSUFFICIENT_SCOPE',
+  'IP_NOT_ALLOWED',
+  'NOT_FOUND',
+  'RATE_LIMITED',
+  'SERVICE_UNAVAILABLE',
+];
 /** What a refused MCP request or tool call says, besides the codes of using a key. */
 const MCP_CODES = ['VALIDATION_FAILED', 'VERSION_CONFLICT', 'INVALID_TRANSITION', 'NOT_ACCEPTABLE', 'METHOD_NOT_ALLOWED'];
 
@@ -68,10 +87,6 @@ An agent gets an API key in two calls (sign-up, then verify with the 6-digit cod
 export function authMarkdown(facts: DocFacts): string {
   const base = facts.baseUrl;
   const free = facts.plans.free;
-  const planRows = (Object.entries(facts.plans) as Array<[string, { requestsPerHour: number }]>).map(([plan, { requestsPerHour }]) => [
-    plan,
-    plan === 'enterprise' ? `set by the operator (${count(requestsPerHour)} unless set)` : count(requestsPerHour),
-  ]);
   return `# FuncSpec authentication for agents
 
 > Get an API key in two calls, then send it as \`X-API-Key\` on every request to \`${base}/api/v1\`.
@@ -80,10 +95,13 @@ Base URL: \`${base}\`
 
 There is no OAuth flow and no dashboard step. Every request to the API is JSON and authenticates with one header:
 
-${table(['header', 'value'], [
+${table(
+  ['header', 'value'],
+  [
     ['`X-API-Key`', `your key: \`${facts.keyPrefix}\` followed by 38 letters and digits`],
     ['`Content-Type`', '`application/json`, on requests with a body'],
-  ])}
+  ],
+)}
 
 The index of these docs is [llms.txt](${base}/llms.txt).
 
@@ -144,7 +162,17 @@ curl -sS ${base}/api/v1/me \\
 
 Successful answers are \`{"data": …, "meta": …}\` (lists carry \`meta: {total, page, per}\`, at most 100 a page); the agent endpoints and the balance answer the flat bodies shown above. Every operation is listed in [api.md](${base}/api.md).
 
-## Errors
+${authRulesMarkdown(facts)}`;
+}
+
+/** The second half of `/auth.md`: errors, narrower keys, limits and leaks. */
+function authRulesMarkdown(facts: DocFacts): string {
+  const base = facts.baseUrl;
+  const planRows = (Object.entries(facts.plans) as Array<[string, { requestsPerHour: number }]>).map(([plan, { requestsPerHour }]) => [
+    plan,
+    plan === 'enterprise' ? `set by the operator (${count(requestsPerHour)} unless set)` : count(requestsPerHour),
+  ]);
+  return `## Errors
 
 Every error is \`application/problem+json\`: \`{"status", "error_code", "message", "details", "request_id"}\`. Act on \`error_code\`; the message is for people.
 
@@ -162,16 +190,25 @@ Every other code is in [api.md](${base}/api.md).
 
 A key can do everything its owner's role allows, in every project of its organization. Give a narrower one to a job or a sub-agent: \`POST ${base}/api/v1/organizations/{org}/api-keys\` with \`{"name": "…", "scopes": […], "project_ids": […]}\` (project ids or slugs) answers a new key, shown once. A key made with a key never gets more than that key has. Anything a key's scopes or projects do not cover is 403 \`INSUFFICIENT_SCOPE\` with \`details.required_scope\`; each operation's scope is in [api.md](${base}/api.md).
 
-${table(['scope', 'lets a key'], facts.scopes.map(({ scope, description, includes }) => [`\`${scope}\``, includes ? `${description} (and \`${includes}\`)` : description]))}
+${table(
+  ['scope', 'lets a key'],
+  facts.scopes.map(({ scope, description, includes }) => [`\`${scope}\``, includes ? `${description} (and \`${includes}\`)` : description]),
+)}
 
 ## Limits
 
-${table(['what', 'limit'], [
+${table(
+  ['what', 'limit'],
+  [
     ['codes asked for (sign-up)', `${facts.signUpsPerEmailPerHour} per e-mail address and ${facts.signUpsPerIpPerHour} per client IP per hour`],
-    ['code tries (verify)', `${facts.otpMaxAttempts} per code; ${facts.verifyPerEmailPerDay} per e-mail address per day over all its codes; ${facts.verifyPerIpPerHour} per client IP per hour`],
+    [
+      'code tries (verify)',
+      `${facts.otpMaxAttempts} per code; ${facts.verifyPerEmailPerDay} per e-mail address per day over all its codes; ${facts.verifyPerIpPerHour} per client IP per hour`,
+    ],
     ['code lifetime', describeDuration(facts.otpTtlMs)],
     ['request body', `${facts.bodyLimitBytes / (1024 * 1024)} MiB`],
-  ])}
+  ],
+)}
 
 Requests per hour for each key, by the organization's plan:
 
@@ -195,7 +232,13 @@ export function apiMarkdown(facts: DocFacts): string {
     ([tag, operations]) =>
       `## ${tag}\n\n${table(
         ['method', 'path', 'what', 'credentials', 'key scope'],
-        operations.map((op) => [op.method, `\`${op.path}\``, op.summary, AUTH_WORDS[op.auth], op.scope ? `\`${op.scope}\`` : op.auth.includes('key') ? 'any' : 'n/a']),
+        operations.map((op) => [
+          op.method,
+          `\`${op.path}\``,
+          op.summary,
+          AUTH_WORDS[op.auth],
+          op.scope ? `\`${op.scope}\`` : op.auth.includes('key') ? 'any' : 'n/a',
+        ]),
       )}`,
   );
   const codes = [...facts.errors.keys()].sort((a, b) => facts.errors.get(a)!.status - facts.errors.get(b)!.status || a.localeCompare(b));
@@ -231,7 +274,10 @@ ${config}
 
 Each tool is one operation of the HTTP API, with that operation's arguments and answer ([api.md](${base}/api.md)). A key limited to some scopes needs the tool's.
 
-${table(['tool', 'what', 'key scope'], facts.tools.map((tool) => [`\`${tool.name}\``, tool.description, `\`${tool.scope}\``]))}
+${table(
+  ['tool', 'what', 'key scope'],
+  facts.tools.map((tool) => [`\`${tool.name}\``, tool.description, `\`${tool.scope}\``]),
+)}
 
 Projects are named by id or slug, spec items by id or permalink (\`F-3\`, \`T-12\`). To edit an item, read it with \`get_item\` and pass its \`version\` to \`update_item\`: if someone changed it since, nothing is written and the tool answers \`VERSION_CONFLICT\`; read it again and reapply.
 
@@ -241,6 +287,12 @@ A tool call the operation refuses is a tool error (\`isError\`): its text starts
 
 Every MCP request counts as one request against the key's hourly limit (${count(facts.plans.free.requestsPerHour)} on the free plan), a tool call included: one JSON-RPC message per request (batches are refused).
 
-${table(['status', 'error_code', 'meaning'], errorRows(facts, [...KEY_USE_CODES, ...MCP_CODES].sort((a, b) => facts.errors.get(a)!.status - facts.errors.get(b)!.status)))}
+${table(
+  ['status', 'error_code', 'meaning'],
+  errorRows(
+    facts,
+    [...KEY_USE_CODES, ...MCP_CODES].sort((a, b) => facts.errors.get(a)!.status - facts.errors.get(b)!.status),
+  ),
+)}
 `;
 }

@@ -11,6 +11,4 @@ export const AgentErrors = defineErrors({
     status: 401,
     message: 'Two-factor authentication is on for this account: send totp_code with the current code from your authenticator app.',
   },
-  TWO_FACTOR_INVALID: { status: 401, message: 'The two-factor code is wrong or was already used.' },
-  MAIL_DELIVERY_FAILED: { status: 503, message: 'The verification e-mail could not be sent; retry shortly.' },
 });

@@ -9,7 +9,12 @@ const OtpCode = z
   .union([
     z.string().regex(/^\d{6}$/, 'must be the 6-digit code from the e-mail'),
     // Agents often send the code as a JSON number; keep its leading zeros.
-    z.number().int().min(0).max(999_999).transform((n) => String(n).padStart(6, '0')),
+    z
+      .number()
+      .int()
+      .min(0)
+      .max(999_999)
+      .transform((n) => String(n).padStart(6, '0')),
   ])
   .meta({ example: '123456' });
 

@@ -1,22 +1,23 @@
-import { recordAudit, type RequestOrigin } from '../audit/audit.js';
+import { recordAudit, recordRefusal, type RequestOrigin } from '../audit/audit.js';
 import type { AppContext } from '../context.js';
 import { sql } from 'kysely';
 import type { Trx } from '../db/index.js';
-import { hashKey } from '../keys/format.js';
-import { insertKey, isKeyLive } from '../keys/store.js';
-import { newId, randomDigits } from '../lib/random.js';
+import { issuingKeys, type IssueKey } from '../keys/issue.js';
+import { isKeyLive } from '../keys/store.js';
+import { randomDigits } from '../lib/random.js';
 import { sameDigest } from '../lib/secrets.js';
 import { uniqueSlug } from '../lib/slug.js';
 import { insertOrganization } from '../orgs/store.js';
-import { clientBucket } from '../ratelimit/limiter.js';
-import { throttle } from '../ratelimit/throttle.js';
+import { throttle } from '../ratelimit/throttles.js';
+import { AccountErrors } from '../accounts/errors.js';
+import { secondFactorMethods, verifyTotpFactor } from '../accounts/second-factor.js';
+import { userOfProvenMailbox } from '../accounts/users.js';
+import { MailErrors } from '../mail/errors.js';
 import { AgentErrors } from './errors.js';
 
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
 const AGENT_KEY_NAME = 'Agent key';
 const PASSKEY_ONLY_MESSAGE =
-  'This account\'s second factor is a passkey, which an API call cannot present: get a key through the browser ' +
+  "This account's second factor is a passkey, which an API call cannot present: get a key through the browser " +
   '(funcspec auth login --web, or Organization Settings → API Keys in the web app).';
 
 function codeDigest(ctx: AppContext, email: string, code: string): string {
@@ -30,8 +31,8 @@ function codeDigest(ctx: AppContext, email: string, code: string): string {
 export async function startAgentSignUp(ctx: AppContext, email: string, origin: RequestOrigin): Promise<void> {
   const now = ctx.clock.now();
   // The IP is counted first, so one address spraying e-mails cannot use up other people's quotas.
-  await throttle(ctx, `agent-signup:ip:${clientBucket(origin.ip)}`, ctx.config.agentSignupsPerIpPerHour, HOUR_MS);
-  await throttle(ctx, `agent-signup:email:${ctx.secrets.hmac('limit-key', email)}`, ctx.config.agentSignupsPerEmailPerHour, HOUR_MS);
+  await throttle(ctx, 'agent-signup:ip', origin.ip);
+  await throttle(ctx, 'agent-signup:email', email);
 
   const user = await ctx.db.selectFrom('users').select(['id', 'disabled_at']).where('email', '=', email).executeTakeFirst();
   if (user?.disabled_at != null) return;
@@ -58,7 +59,7 @@ export async function startAgentSignUp(ctx: AppContext, email: string, origin: R
     });
   } catch (error) {
     ctx.log.error({ err: error }, 'agent sign-up mail failed');
-    throw AgentErrors.MAIL_DELIVERY_FAILED();
+    throw MailErrors.MAIL_DELIVERY_FAILED();
   }
 }
 
@@ -83,7 +84,7 @@ export async function verifyAgent(ctx: AppContext, input: AgentVerifyInput, orig
   const now = ctx.clock.now();
   const { email } = input;
   // Tries are counted per client first, so one client guessing many addresses gets nowhere.
-  await throttle(ctx, `agent-verify:ip:${clientBucket(origin.ip)}`, ctx.config.agentVerifyPerIpPerHour, HOUR_MS);
+  await throttle(ctx, 'agent-verify:ip', origin.ip);
   const counted = await ctx.db
     .updateTable('agent_otps')
     .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
@@ -100,15 +101,15 @@ export async function verifyAgent(ctx: AppContext, input: AgentVerifyInput, orig
     throw AgentErrors.OTP_EXPIRED();
   }
   // And per address over all its codes, before the comparison: new codes never add up to more guesses.
-  await throttle(ctx, `agent-verify:email:${ctx.secrets.hmac('limit-key', email)}`, ctx.config.agentVerifyPerEmailPerDay, DAY_MS);
+  await throttle(ctx, 'agent-verify:email', email);
   if (!sameDigest(counted.code_hmac, codeDigest(ctx, email, input.otpCode))) {
-    await recordAudit(ctx.db, now, { action: 'agent.verify', outcome: 'failure', ip: origin.ip, userAgent: origin.userAgent, details: { reason: 'otp_invalid' } });
+    await recordRefusal(ctx.db, now, 'agent.verify', null, origin, 'otp_invalid');
     throw AgentErrors.OTP_INVALID({ remaining_attempts: ctx.config.agentOtpMaxAttempts - counted.attempts });
   }
 
   // E-mail alone never bypasses a second factor the user turned on.
   const existing = await ctx.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
-  const methods = existing ? await ctx.secondFactor.methods(existing.id) : [];
+  const methods = existing ? await secondFactorMethods(ctx.db, existing.id) : [];
   if (existing && methods.length > 0) {
     if (!input.totpCode) {
       // A passkey cannot be presented in an API call: such an account gets its key through the browser.
@@ -116,13 +117,13 @@ export async function verifyAgent(ctx: AppContext, input: AgentVerifyInput, orig
         ? AgentErrors.TWO_FACTOR_REQUIRED({ methods })
         : AgentErrors.TWO_FACTOR_REQUIRED({ methods }, { message: PASSKEY_ONLY_MESSAGE });
     }
-    if (!(await ctx.secondFactor.verify(existing.id, input.totpCode))) {
-      await recordAudit(ctx.db, now, { action: 'agent.verify', outcome: 'failure', actorUserId: existing.id, ip: origin.ip, userAgent: origin.userAgent, details: { reason: 'two_factor_invalid' } });
-      throw AgentErrors.TWO_FACTOR_INVALID();
+    if (!(await verifyTotpFactor(ctx, existing.id, input.totpCode))) {
+      await recordRefusal(ctx.db, now, 'agent.verify', existing.id, origin, 'two_factor_invalid');
+      throw AccountErrors.TWO_FACTOR_INVALID();
     }
   }
 
-  const issued = await ctx.db.transaction().execute(async (trx) => {
+  return issuingKeys(ctx, async (trx, issueKey) => {
     const consumed = await trx
       .updateTable('agent_otps')
       .set({ consumed_at: now })
@@ -133,33 +134,21 @@ export async function verifyAgent(ctx: AppContext, input: AgentVerifyInput, orig
       .executeTakeFirst();
     if (!consumed) throw AgentErrors.OTP_EXPIRED(); // a concurrent try with the same code won
 
-    const { userId, isNewUser } = await findOrCreateUser(trx, now, email);
+    // Disabled after the code was mailed: no key and no organization, and the answer sign-up gives such an address.
+    const proven = await userOfProvenMailbox(trx, now, email, 'agent');
+    if (!proven) throw AgentErrors.OTP_EXPIRED();
+    const { userId, isNewUser } = proven;
     const current = await currentAgentKey(ctx, trx, userId, now);
-    const apiKey = current ?? (await mintAgentKey(ctx, trx, userId, email, now, origin));
-    await recordAudit(trx, now, { action: 'agent.verify', actorUserId: userId, ip: origin.ip, userAgent: origin.userAgent, details: { is_new_user: isNewUser } });
-    return { result: { email, api_key: apiKey, is_new_user: isNewUser }, minted: current === null };
+    const apiKey = current ?? (await mintAgentKey(issueKey, trx, userId, email, now, origin));
+    await recordAudit(trx, now, {
+      action: 'agent.verify',
+      actorUserId: userId,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      details: { is_new_user: isNewUser },
+    });
+    return { email, api_key: apiKey, is_new_user: isNewUser };
   });
-  // After the commit (its transaction told the other processes): this process's key filter learns of it.
-  if (issued.minted) ctx.keys.added(hashKey(issued.result.api_key));
-  return issued.result;
-}
-
-async function findOrCreateUser(trx: Trx, now: number, email: string): Promise<{ userId: string; isNewUser: boolean }> {
-  const user = await trx.selectFrom('users').select(['id', 'email_verified_at', 'disabled_at']).where('email', '=', email).executeTakeFirst();
-  // Disabled after the code was mailed: no key and no organization, and the answer sign-up gives such an address.
-  if (user?.disabled_at != null) throw AgentErrors.OTP_EXPIRED();
-  if (user) {
-    // The code proved the mailbox, just as a verification link would. A password set before the mailbox
-    // was proven may be a squatter's (someone who signed up with this address first): it is dropped.
-    if (user.email_verified_at === null) {
-      await trx.updateTable('users').set({ email_verified_at: now, password_hash: null, updated_at: now }).where('id', '=', user.id).execute();
-    }
-    return { userId: user.id, isNewUser: false };
-  }
-  const userId = newId('usr');
-  await trx.insertInto('users').values({ id: userId, email, name: null, email_verified_at: now, password_hash: null, disabled_at: null, created_at: now, updated_at: now }).execute();
-  await recordAudit(trx, now, { action: 'user.created', actorUserId: userId, targetType: 'user', targetId: userId, details: { via: 'agent' } });
-  return { userId, isNewUser: true };
 }
 
 /** The user's live agent key, unsealed, if they still hold the membership it acts through. */
@@ -182,7 +171,7 @@ async function currentAgentKey(ctx: AppContext, trx: Trx, userId: string, now: n
 }
 
 /** A new agent key in the first organization the user owns, or in a new personal organization. */
-async function mintAgentKey(ctx: AppContext, trx: Trx, userId: string, email: string, now: number, origin: RequestOrigin): Promise<string> {
+async function mintAgentKey(issueKey: IssueKey, trx: Trx, userId: string, email: string, now: number, origin: RequestOrigin): Promise<string> {
   const owned = await trx
     .selectFrom('memberships')
     .select('org_id')
@@ -195,10 +184,24 @@ async function mintAgentKey(ctx: AppContext, trx: Trx, userId: string, email: st
   if (!orgId) {
     const local = email.split('@')[0]!;
     const org = await insertOrganization(trx, now, { name: `${local}'s organization`, slug: uniqueSlug(local), ownerId: userId });
-    await recordAudit(trx, now, { action: 'organization.created', orgId: org.id, actorUserId: userId, targetType: 'organization', targetId: org.id, ip: origin.ip, userAgent: origin.userAgent });
+    await recordAudit(trx, now, {
+      action: 'organization.created',
+      orgId: org.id,
+      actorUserId: userId,
+      targetType: 'organization',
+      targetId: org.id,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+    });
     orgId = org.id;
   }
-  const { row, key } = await insertKey(trx, ctx.config.keyEnv, now, { orgId, userId, name: AGENT_KEY_NAME, kind: 'agent', createdBy: userId }, ctx.secrets);
-  await recordAudit(trx, now, { action: 'api_key.created', orgId, actorUserId: userId, targetType: 'api_key', targetId: row.id, ip: origin.ip, userAgent: origin.userAgent, details: { name: row.name, kind: 'agent', last_four: row.last_four } });
+  const { key } = await issueKey({
+    orgId,
+    userId,
+    name: AGENT_KEY_NAME,
+    kind: 'agent',
+    by: { userId, keyId: null, ip: origin.ip, userAgent: origin.userAgent },
+    via: 'agent',
+  });
   return key;
 }

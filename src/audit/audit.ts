@@ -1,5 +1,6 @@
 import type { Executor } from '../db/index.js';
 import { newId } from '../lib/random.js';
+import type { Outcome } from './tables.js';
 
 export interface AuditEntry {
   action: string;
@@ -10,7 +11,7 @@ export interface AuditEntry {
   targetId?: string | null;
   ip?: string | null;
   userAgent?: string | null;
-  outcome?: 'success' | 'failure';
+  outcome?: Outcome;
   /** Context for humans reading the log; never a secret (keys, codes, tokens, passwords). */
   details?: Record<string, unknown>;
 }
@@ -40,4 +41,9 @@ export async function recordAudit(db: Executor, now: number, entry: AuditEntry):
       created_at: now,
     })
     .execute();
+}
+
+/** A refused attempt: what was tried, by whom (when known), from where, and why it was refused. */
+export async function recordRefusal(db: Executor, now: number, action: string, userId: string | null, origin: RequestOrigin, reason: string): Promise<void> {
+  await recordAudit(db, now, { action, outcome: 'failure', actorUserId: userId, ip: origin.ip, userAgent: origin.userAgent, details: { reason } });
 }

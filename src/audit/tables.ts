@@ -1,3 +1,6 @@
+export const OUTCOMES = ['success', 'failure'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
 export interface AuditLogTable {
   id: string;
   org_id: string | null;
@@ -8,7 +11,7 @@ export interface AuditLogTable {
   target_id: string | null;
   ip: string | null;
   user_agent: string | null;
-  outcome: 'success' | 'failure';
+  outcome: Outcome;
   /** JSON object; never a secret. */
   details: string | null;
   created_at: number;

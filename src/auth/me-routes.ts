@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { principalOf } from '../http/auth-gate.js';
+import { principalOf } from '../http/request.js';
 import { envelope, problems } from '../http/schemas.js';
+import { OrgRoleSchema } from '../access/orgs.js';
 import type { Api } from '../http/types.js';
 
 export async function meRoutes(app: Api, _ctx: AppContext): Promise<void> {
@@ -15,7 +16,7 @@ export async function meRoutes(app: Api, _ctx: AppContext): Promise<void> {
           z.object({
             user: z.object({ id: z.string(), email: z.string(), name: z.string().nullable() }),
             organization: z.object({ id: z.string(), name: z.string(), slug: z.string(), plan: z.string() }).nullable(),
-            role: z.enum(['owner', 'admin', 'member']).nullable(),
+            role: OrgRoleSchema.nullable(),
             auth: z.enum(['api_key', 'session']),
             api_key: z.object({ id: z.string(), name: z.string(), last_four: z.string() }).optional(),
           }),

@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { FORMATS } from './config.js';
 import { CliError, EXIT, UsageError } from './errors.js';
 import { ApiClient, seg } from './http.js';
@@ -115,9 +115,7 @@ export function collect(value: string, previous: string[] = []): string[] {
 
 /** Pagination options shared by list commands. */
 export function pageOptions(command: Command): Command {
-  return command
-    .option('--page <n>', 'page (from 1)', positiveInt)
-    .option('--per <n>', 'results per page (1-100, default 25)', positiveInt);
+  return command.option('--page <n>', 'page (from 1)', positiveInt).option('--per <n>', 'results per page (1-100, default 25)', positiveInt);
 }
 
 export interface ListBody<T> {

@@ -26,8 +26,14 @@ interface KeySpec {
 export const SETTINGS: Record<string, KeySpec> = {
   api_key: { description: 'API key sent as X-Api-Key', secret: true, check: (v) => (v.trim() === '' ? 'must not be empty' : undefined) },
   base_url: { description: `server URL (default ${DEFAULT_BASE_URL})`, check: checkBaseUrl },
-  default_format: { description: 'output when --format is not given: table or json', check: (v) => (FORMATS.includes(v as Format) ? undefined : 'must be table or json') },
-  default_project: { description: 'project (id or slug) used when --project is not given', check: (v) => (v.trim() === '' || v.length > 100 ? 'must be 1 to 100 characters' : undefined) },
+  default_format: {
+    description: 'output when --format is not given: table or json',
+    check: (v) => (FORMATS.includes(v as Format) ? undefined : 'must be table or json'),
+  },
+  default_project: {
+    description: 'project (id or slug) used when --project is not given',
+    check: (v) => (v.trim() === '' || v.length > 100 ? 'must be 1 to 100 characters' : undefined),
+  },
 };
 export type SettingName = keyof typeof SETTINGS;
 
@@ -215,7 +221,8 @@ export function updateConfig<T>(mutate: (file: ConfigFile) => T, file = configPa
       } catch {
         // it went away meanwhile: try again
       }
-      if (Date.now() > deadline) throw new CliError(`${file} is locked by another funcspec process (${lock}); try again, or remove the lock file if no funcspec is running`);
+      if (Date.now() > deadline)
+        throw new CliError(`${file} is locked by another funcspec process (${lock}); try again, or remove the lock file if no funcspec is running`);
       pause(20 + Math.floor(Math.random() * 30));
     }
   }
@@ -231,9 +238,7 @@ export function updateConfig<T>(mutate: (file: ConfigFile) => T, file = configPa
 
 export function profileHint(file: ConfigFile): string {
   const names = file.profileNames();
-  return names.length
-    ? `profiles: ${names.join(', ')} (funcspec config profile list)`
-    : 'create one with: funcspec config profile create NAME --api-key KEY';
+  return names.length ? `profiles: ${names.join(', ')} (funcspec config profile list)` : 'create one with: funcspec config profile create NAME --api-key KEY';
 }
 
 function readSection(file: string, where: string, raw: Record<string, unknown>, allowed: string[], warnings: string[]): Section {

@@ -68,7 +68,7 @@ function hintFor(problem: Problem): string | undefined {
     case 'INVALID_API_KEY':
       return 'run `funcspec auth login` (or set FUNCSPEC_API_KEY) to use a valid key';
     case 'IP_NOT_ALLOWED':
-      return "this key or its organization only accepts requests from listed IP addresses; ask an admin to add yours";
+      return 'this key or its organization only accepts requests from listed IP addresses; ask an admin to add yours';
     case 'FORBIDDEN':
       return 'your role in this organization or project does not allow this; `funcspec auth status` shows who you are';
     case 'NOT_FOUND':

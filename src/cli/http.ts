@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiCallError, CliError, EXIT, UsageError, type Problem } from './errors.js';
-import { cliVersion } from './version.js';
+import { version } from '../lib/version.js';
 
 export type Query = Record<string, string | number | boolean | undefined | null>;
 
@@ -119,7 +119,7 @@ export class ApiClient {
     const url = this.url(path, options.query);
     const headers: Record<string, string> = {
       accept: 'application/json',
-      'user-agent': `funcspec-cli/${cliVersion()} node/${process.versions.node} ${process.platform}`,
+      'user-agent': `funcspec-cli/${version()} node/${process.versions.node} ${process.platform}`,
       ...options.headers,
     };
     if ((options.auth ?? 'key') === 'key') {
@@ -139,10 +139,14 @@ export class ApiClient {
       } catch (error) {
         const name = (error as Error).name;
         const reason = name === 'TimeoutError' ? `no answer within ${this.timeoutMs / 1000} s` : networkReason(error);
-        throw new CliError(`cannot reach the FuncSpec server at ${url}: ${reason}`, EXIT.OTHER, 'check base_url (`funcspec config get base_url`) and that the server is up');
+        throw new CliError(
+          `cannot reach the FuncSpec server at ${url}: ${reason}`,
+          EXIT.OTHER,
+          'check base_url (`funcspec config get base_url`) and that the server is up',
+        );
       }
       const text = await response.text().catch(() => '');
-      let parsed: unknown = undefined;
+      let parsed: unknown;
       if (text) {
         try {
           parsed = JSON.parse(text);
@@ -152,7 +156,11 @@ export class ApiClient {
       }
       if (response.status < 400) {
         if (response.status >= 300) {
-          throw new CliError(`the server at ${url} redirected (${response.status}) to ${response.headers.get('location') ?? 'elsewhere'}`, EXIT.OTHER, 'set base_url to the final address');
+          throw new CliError(
+            `the server at ${url} redirected (${response.status}) to ${response.headers.get('location') ?? 'elsewhere'}`,
+            EXIT.OTHER,
+            'set base_url to the final address',
+          );
         }
         return { status: response.status, headers: response.headers, body: parsed as T };
       }
@@ -165,7 +173,9 @@ export class ApiClient {
           continue;
         }
         if (wait !== null) {
-          this.notice(`funcspec: rate limited; Retry-After is ${wait} s, longer than the ${this.maxWait} s funcspec waits (FUNCSPEC_MAX_RETRY_WAIT), so not retrying`);
+          this.notice(
+            `funcspec: rate limited; Retry-After is ${wait} s, longer than the ${this.maxWait} s funcspec waits (FUNCSPEC_MAX_RETRY_WAIT), so not retrying`,
+          );
         }
       }
       throw new ApiCallError(problem, url);

@@ -4,7 +4,7 @@ import { isWellFormedKey } from '../keys/format.js';
 import { notice, whoAmI, type Ctx, type Me } from './common.js';
 import { checkProfileName, updateConfig } from './config.js';
 import { ApiCallError, CliError, EXIT, UsageError } from './errors.js';
-import { ApiClient, seg } from './http.js';
+import { ApiClient } from './http.js';
 import { openableUrl, openBrowser } from './browser.js';
 import { clean, maskKey } from './output.js';
 import { ask, choose, interactive, say, secret } from './prompts.js';
@@ -44,7 +44,13 @@ export async function login(ctx: Ctx, options: LoginOptions): Promise<void> {
     ]);
     if (how === 'web') obtained = await deviceFlow(ctx, options);
     else if (how === 'password') obtained = await passwordFlow(ctx, options);
-    else obtained = { key: await secret('API key', (v) => (isWellFormedKey(v.trim()) ? undefined : 'That is not a FuncSpec API key (fs_live_… or fs_test_…, 46 characters).')), minted: false };
+    else
+      obtained = {
+        key: await secret('API key', (v) =>
+          isWellFormedKey(v.trim()) ? undefined : 'That is not a FuncSpec API key (fs_live_… or fs_test_…, 46 characters).',
+        ),
+        minted: false,
+      };
   }
   await saveKey(ctx, obtained);
 }
@@ -87,7 +93,9 @@ async function saveKey(ctx: Ctx, obtained: Obtained): Promise<void> {
     active = settings.profile === null || file.data.top.active_profile === settings.profile;
     const section = settings.profile === null ? file.data.top : (file.data.profiles[settings.profile] ??= {});
     if (section.login_key_id && section.api_key && section.api_key !== obtained.key) {
-      notice(`note: the key an earlier \`auth login\` created (${maskKey(section.api_key)}, ${section.login_key_id}) stays valid; \`funcspec keys revoke ${section.login_key_id}\` ends it`);
+      notice(
+        `note: the key an earlier \`auth login\` created (${maskKey(section.api_key)}, ${section.login_key_id}) stays valid; \`funcspec keys revoke ${section.login_key_id}\` ends it`,
+      );
     }
     section.api_key = obtained.key;
     if (obtained.minted && me.api_key) section.login_key_id = me.api_key.id;
@@ -96,7 +104,9 @@ async function saveKey(ctx: Ctx, obtained: Obtained): Promise<void> {
   }, settings.file.path);
   const org = me.organization ? `${me.organization.name} (${me.organization.slug})` : 'no organization';
   console.log(clean(`Logged in to ${settings.baseUrl} as ${me.user.email} in ${org}${me.role ? ` as ${me.role}` : ''}.`));
-  console.log(`Saved key ${maskKey(obtained.key)} to ${settings.profile ? `${created ? 'new ' : ''}profile ${settings.profile}` : 'the top level'} of ${settings.file.path}`);
+  console.log(
+    `Saved key ${maskKey(obtained.key)} to ${settings.profile ? `${created ? 'new ' : ''}profile ${settings.profile}` : 'the top level'} of ${settings.file.path}`,
+  );
   if (settings.profile !== null && !active && settings.profileSource === '--profile flag') {
     notice(`tip: use it with --profile ${settings.profile}, or make it the default: funcspec config profile use ${settings.profile}`);
   }
@@ -195,7 +205,7 @@ async function passwordFlow(ctx: Ctx, options: LoginOptions): Promise<Obtained> 
     const methods = reply.body.data.methods ?? ['totp'];
     if (!methods.includes('totp')) {
       // A passkey answers only in a browser: the device flow gets this account a key there.
-      say('Your account\'s second factor is a passkey, which works only in a web browser: continuing with the browser flow.');
+      say("Your account's second factor is a passkey, which works only in a web browser: continuing with the browser flow.");
       return deviceFlow(ctx, options);
     }
     if (methods.includes('passkey')) say('(To use your passkey instead, run `funcspec auth login --web` and sign in in the browser.)');
@@ -220,7 +230,8 @@ async function passwordFlow(ctx: Ctx, options: LoginOptions): Promise<Obtained> 
   try {
     const { memberships } = (await session.get<{ data: { memberships: { organization: OrgSummary; role: string }[] } }>('/auth/session')).data;
     const orgs = memberships.map((m) => ({ ...m.organization, role: m.role }));
-    if (orgs.length === 0) throw new CliError('you are not a member of any organization yet; create one (or accept an invitation) in the web app first; nothing was saved');
+    if (orgs.length === 0)
+      throw new CliError('you are not a member of any organization yet; create one (or accept an invitation) in the web app first; nothing was saved');
     const org =
       orgs.length === 1
         ? orgs[0]!
@@ -244,7 +255,8 @@ async function redeem(api: ApiClient, code: DeviceCode): Promise<string> {
   let interval = Math.max(1, Number(code.interval) || 5);
   for (let attempt = 0; attempt < 5; attempt += 1) {
     try {
-      return (await api.call<{ data: { api_key: string } }>('POST', '/auth/device/token', { auth: 'none', body: { device_code: code.device_code } })).body.data.api_key;
+      return (await api.call<{ data: { api_key: string } }>('POST', '/auth/device/token', { auth: 'none', body: { device_code: code.device_code } })).body.data
+        .api_key;
     } catch (error) {
       if (!(error instanceof ApiCallError) || !['AUTHORIZATION_PENDING', 'SLOW_DOWN'].includes(error.code)) throw error;
       const named = Number(error.problem.details.interval);

@@ -7,12 +7,12 @@ import { registerResourceCommands } from './commands/index.js';
 import { registerScanCommand } from './commands/scan.js';
 import { describeError, EXIT } from './errors.js';
 import { OperatorError, registerOperatorCommands } from './operator.js';
-import { cliVersion } from './version.js';
+import { version } from '../lib/version.js';
 
 export function buildProgram(): Command {
   const program = new Command('funcspec')
     .description('FuncSpec: specifications and the access control around them')
-    .version(cliVersion(), '-v, --version')
+    .version(version(), '-v, --version')
     .showSuggestionAfterError(true)
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()

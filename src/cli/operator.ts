@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Config } from '../config.js';
 import type { Store } from '../db/index.js';
-import { PLAN_NAMES } from '../orgs/plans.js';
+import { PLAN_NAMES } from '../orgs/tables.js';
 import type { Plan } from '../orgs/tables.js';
 
 // The server and database modules load only when an operator command runs, so the user-facing
@@ -13,8 +13,8 @@ const load = {
   ledger: () => import('../credits/ledger.js'),
   db: () => import('../db/index.js'),
   email: () => import('../lib/email.js'),
-  epoch: () => import('../keys/epoch.js'),
-  orgs: () => import('../orgs/store.js'),
+  epoch: () => import('../stamps/stamps.js'),
+  orgs: () => import('../access/orgs.js'),
   server: () => import('../server.js'),
 };
 
@@ -113,7 +113,12 @@ export function registerOperatorCommands(program: Command): void {
     .option('--yes', 'yes, replace what DATABASE_URL holds now')
     .action(async (file: string, options: { yes?: boolean }) => {
       if (!options.yes) throw new OperatorError('restore replaces everything DATABASE_URL holds: stop the servers, then run it again with --yes.', 2);
-      const [{ loadConfig }, { openStore, migrateToLatest }, { restoreDatabase, BackupError }, { announce }] = await Promise.all([load.config(), load.db(), load.backup(), load.epoch()]);
+      const [{ loadConfig }, { openStore, migrateToLatest }, { restoreDatabase, BackupError }, { announce }] = await Promise.all([
+        load.config(),
+        load.db(),
+        load.backup(),
+        load.epoch(),
+      ]);
       const config = loadConfig();
       await restoreDatabase(config.database, file).catch((error: unknown) => {
         throw error instanceof BackupError ? new OperatorError(error.message, 1) : error;
@@ -133,7 +138,7 @@ export function registerOperatorCommands(program: Command): void {
   const org = admin.command('org').description('Organizations');
   org
     .command('set-plan')
-    .description('Set an organization\'s plan (and, on enterprise, its requests per hour per key)')
+    .description("Set an organization's plan (and, on enterprise, its requests per hour per key)")
     .argument('<org>', 'organization id or slug')
     .argument('<plan>', PLAN_NAMES.join('|'))
     .option('--rate-limit <n>', 'requests per hour per key (enterprise only)')
@@ -150,10 +155,17 @@ export function registerOperatorCommands(program: Command): void {
         const found = await orgOrFail(store, ref);
         const now = Date.now();
         await store.db.transaction().execute(async (trx) => {
-          await trx.updateTable('organizations').set({ plan: plan as Plan, rate_limit: rateLimit, updated_at: now }).where('id', '=', found.id).execute();
+          await trx
+            .updateTable('organizations')
+            .set({ plan: plan as Plan, rate_limit: rateLimit, updated_at: now })
+            .where('id', '=', found.id)
+            .execute();
           await announce(trx, 'auth'); // running servers re-read the key's limit on their next request
           await recordAudit(trx, now, {
-            action: 'organization.plan_changed', orgId: found.id, targetType: 'organization', targetId: found.id,
+            action: 'organization.plan_changed',
+            orgId: found.id,
+            targetType: 'organization',
+            targetId: found.id,
             details: { from: found.plan, to: plan, rate_limit: rateLimit, by: 'operator' },
           });
         });
@@ -177,7 +189,13 @@ export function registerOperatorCommands(program: Command): void {
         const found = await orgOrFail(store, ref);
         const now = Date.now();
         await grantCredits(store.db, now, { orgId: found.id, micros: toMicros(value), reason: options.reason }, (trx) =>
-          recordAudit(trx, now, { action: 'credits.granted', orgId: found.id, targetType: 'organization', targetId: found.id, details: { amount: value, reason: options.reason, by: 'operator' } }),
+          recordAudit(trx, now, {
+            action: 'credits.granted',
+            orgId: found.id,
+            targetType: 'organization',
+            targetId: found.id,
+            details: { amount: value, reason: options.reason, by: 'operator' },
+          }),
         );
         console.log(`Granted ${value} credits to ${found.slug}.`);
       });

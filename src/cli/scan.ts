@@ -35,7 +35,7 @@ async function* walk(root: string): AsyncGenerator<string> {
   const pending = [root];
   while (pending.length > 0) {
     const dir = pending.pop()!;
-    let entries;
+    let entries: Awaited<ReturnType<typeof opendir>>;
     try {
       entries = await opendir(dir, { bufferSize: 256 });
     } catch {
@@ -54,7 +54,7 @@ async function* walk(root: string): AsyncGenerator<string> {
 
 /** The keys in one file, read in chunks so a file of any size costs bounded memory. */
 async function scanFile(file: string, stats: ScanStats): Promise<Finding[]> {
-  let handle;
+  let handle: Awaited<ReturnType<typeof open>>;
   try {
     handle = await open(file, 'r');
   } catch {
@@ -103,7 +103,9 @@ function git(dir: string, args: string[]): Promise<string> {
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
     child.on('error', (error) => reject(new UsageError(`cannot run git: ${error.message}`)));
-    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out).toString('utf8')) : reject(new UsageError(`git in ${dir}: ${err.trim() || `exit ${code}`}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(Buffer.concat(out).toString('utf8')) : reject(new UsageError(`git in ${dir}: ${err.trim() || `exit ${code}`}`)),
+    );
   });
 }
 

@@ -3,10 +3,10 @@ import type { Db, Executor } from '../db/index.js';
 import { isUniqueViolation } from '../db/index.js';
 import { LRUCache } from 'lru-cache';
 import { compiledOnce } from '../db/compiled.js';
-import { announce, type Stamps } from '../keys/epoch.js';
+import { announce, type Stamps } from '../stamps/stamps.js';
 import { ApiError } from '../http/errors.js';
 import { newId } from '../lib/random.js';
-import { PLANS } from '../orgs/plans.js';
+import { PLANS } from './plans.js';
 import type { Plan } from '../orgs/tables.js';
 import { CreditErrors } from './errors.js';
 import type { CreditLedgerTable } from './tables.js';
@@ -155,7 +155,12 @@ export interface DebitResult {
  * transaction as the ledger row, so concurrent debits cannot overdraw and one idempotency key debits once.
  * `record` (the audit entry) runs in that transaction too: no debit without it, and none of it without the debit.
  */
-export async function debitCredits(db: Db, now: number, input: DebitInput, record?: (trx: Executor, entry: CreditLedgerTable) => Promise<void>): Promise<DebitResult> {
+export async function debitCredits(
+  db: Db,
+  now: number,
+  input: DebitInput,
+  record?: (trx: Executor, entry: CreditLedgerTable) => Promise<void>,
+): Promise<DebitResult> {
   const previous = await findDebit(db, input.orgId, input.idempotencyKey);
   if (previous) return replay(previous, input);
   try {

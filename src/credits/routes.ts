@@ -1,14 +1,17 @@
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { recordAudit } from '../audit/audit.js';
-import { principalOf, stampsOf } from '../http/auth-gate.js';
+import { actorOf } from '../audit/actor.js';
+import { principalOf, stampsOf } from '../http/request.js';
 import { HttpErrors } from '../http/errors.js';
-import { envelope, listEnvelope, PaginationQuery, problems, singleLine, Timestamp } from '../http/schemas.js';
+import { envelope, listEnvelope, PaginationQuery, problems, singleLine, Timestamp, OrgRef } from '../http/schemas.js';
 import { originOf, type Api } from '../http/types.js';
 import { isoTime } from '../lib/time.js';
-import { countRows, offsetOf } from '../db/paging.js';
-import { accessOrg, defaultOrg, requireRole } from '../orgs/access.js';
-import { BalanceCache, debitCredits, MonthlyAllowance, readBalance, toCredits, toMicros } from './ledger.js';
+import { accessOrg, defaultOrg } from '../access/orgs.js';
+import { orgAccessOf } from '../access/precondition.js';
+import { PlanSchema } from './plans.js';
+import { LEDGER_KINDS } from './tables.js';
+import { toCredits } from './ledger.js';
+import { Credits } from './service.js';
 
 const BalanceSchema = z.object({ total_credits: z.number(), credits_used: z.number(), credits_left: z.number() });
 
@@ -19,15 +22,14 @@ const Amount = z
   .refine((n) => Math.abs(n * 1e6 - Math.round(n * 1e6)) < 1e-6, 'must have at most 6 decimal places');
 
 export async function creditRoutes(app: Api, ctx: AppContext): Promise<void> {
-  const allowance = new MonthlyAllowance();
-  const balances = new BalanceCache(ctx.db);
+  const credits = new Credits(ctx);
 
   app.get('/credits/balance', {
     config: { auth: 'any', scope: 'credits:read' },
     schema: {
       tags: ['Credits'],
       summary: "The caller's organization's credits",
-      description: 'With an API key: the key\'s organization. With a session: `?organization=` (id or slug), else the oldest membership.',
+      description: "With an API key: the key's organization. With a session: `?organization=` (id or slug), else the oldest membership.",
       querystring: z.object({ organization: z.string().max(100).optional() }),
       response: { 200: BalanceSchema, ...problems(401, 404, 429) },
     },
@@ -37,23 +39,47 @@ export async function creditRoutes(app: Api, ctx: AppContext): Promise<void> {
         ? (await accessOrg(ctx.db, principal, request.query.organization)).org
         : (principal.org ?? (await defaultOrg(ctx.db, principal))?.org);
       if (!org) throw HttpErrors.NOT_FOUND({}, { message: 'You are not a member of any organization.' });
-      const justGranted = await allowance.ensure(ctx.db, ctx.clock.now(), org);
-      return balances.read(org.id, await stampsOf(ctx, request), justGranted);
+      return credits.balance(org, await stampsOf(ctx, request));
     },
   });
 
+  app.get('/organizations/:org/billing', {
+    config: { auth: 'any', scope: 'credits:read', org: 'owner' },
+    schema: {
+      tags: ['Organizations'],
+      summary: 'Plan, rate limit and credits (owner)',
+      params: z.object({ org: OrgRef }),
+      response: {
+        200: envelope(
+          z.object({
+            plan: PlanSchema,
+            rate_limit: z.object({ requests_per_hour: z.number().int().meta({ description: 'Per API key' }) }),
+            credits: BalanceSchema,
+          }),
+        ),
+        ...problems(401, 403, 404, 429),
+      },
+    },
+    handler: async (request) => ({ data: await credits.billing(orgAccessOf(request).org) }),
+  });
+
+  ledgerRoutes(app, credits);
+}
+
+/** The ledger of an organization's credits and spending them. */
+function ledgerRoutes(app: Api, credits: Credits): void {
   app.get('/organizations/:org/credits/ledger', {
-    config: { auth: 'any', scope: 'credits:read' },
+    config: { auth: 'any', scope: 'credits:read', org: 'owner' },
     schema: {
       tags: ['Credits'],
-      summary: 'Every grant and debit of the organization\'s credits, newest first (owner)',
+      summary: "Every grant and debit of the organization's credits, newest first (owner)",
       params: z.object({ org: z.string().max(100) }),
       querystring: PaginationQuery,
       response: {
         200: listEnvelope(
           z.object({
             id: z.string(),
-            kind: z.enum(['grant', 'debit']),
+            kind: z.enum(LEDGER_KINDS),
             amount: z.number().meta({ description: 'Positive for both kinds; `kind` says which way it goes' }),
             reason: z.string().nullable(),
             actor: z.object({ user_id: z.string(), email: z.string() }).nullable(),
@@ -64,27 +90,13 @@ export async function creditRoutes(app: Api, ctx: AppContext): Promise<void> {
       },
     },
     handler: async (request) => {
-      const { org, role } = await accessOrg(ctx.db, principalOf(request), request.params.org);
-      requireRole(role, 'owner');
-      await allowance.ensure(ctx.db, ctx.clock.now(), org);
       const { page, per } = request.query;
-      const entries = ctx.db.selectFrom('credit_ledger as l').where('l.org_id', '=', org.id);
-      const [rows, total] = await Promise.all([
-        entries
-          .leftJoin('users as u', 'u.id', 'l.actor_user_id')
-          .select(['l.id', 'l.kind', 'l.amount_micros', 'l.reason', 'l.actor_user_id', 'u.email', 'l.created_at'])
-          .orderBy('l.created_at', 'desc')
-          .orderBy('l.id', 'desc')
-          .limit(per)
-          .offset(offsetOf({ page, per }))
-          .execute(),
-        countRows(entries),
-      ]);
+      const { rows, total } = await credits.ledger(orgAccessOf(request).org, { page, per });
       return {
         data: rows.map((row) => ({
           id: row.id,
           kind: row.kind,
-          amount: toCredits(row.amount_micros),
+          amount: row.amount,
           reason: row.reason,
           actor: row.actor_user_id && row.email ? { user_id: row.actor_user_id, email: row.email } : null,
           created_at: isoTime(row.created_at),
@@ -95,7 +107,7 @@ export async function creditRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.post('/organizations/:org/credits/debits', {
-    config: { auth: 'any', scope: 'credits:write' },
+    config: { auth: 'any', scope: 'credits:write', org: 'admin' },
     schema: {
       tags: ['Credits'],
       summary: 'Spend credits (admin+); the same idempotency_key never debits twice',
@@ -116,29 +128,13 @@ export async function creditRoutes(app: Api, ctx: AppContext): Promise<void> {
       },
     },
     handler: async (request, reply) => {
-      const principal = principalOf(request);
-      const { org, role } = await accessOrg(ctx.db, principal, request.params.org);
-      requireRole(role, 'admin');
-      const now = ctx.clock.now();
-      await allowance.ensure(ctx.db, now, org);
-      const origin = originOf(request);
-      const { entry, replayed } = await debitCredits(
-        ctx.db,
-        now,
-        {
-          orgId: org.id,
-          micros: toMicros(request.body.amount),
-          reason: request.body.reason,
-          idempotencyKey: request.body.idempotency_key,
-          actorUserId: principal.user.id,
-        },
-        (trx, debited) =>
-          recordAudit(trx, now, {
-            action: 'credits.debited', orgId: org.id, actorUserId: principal.user.id, actorKeyId: principal.apiKey?.id,
-            targetType: 'credit_ledger', targetId: debited.id, ip: origin.ip, userAgent: origin.userAgent,
-            details: { amount: toCredits(debited.amount_micros), reason: debited.reason },
-          }),
-      );
+      const { org } = orgAccessOf(request);
+      const { amount, reason, idempotency_key } = request.body;
+      const { entry, replayed, balance } = await credits.debit(org, actorOf(principalOf(request), originOf(request)), {
+        amount,
+        reason,
+        idempotencyKey: idempotency_key,
+      });
       reply.code(201).header('idempotent-replayed', String(replayed));
       return {
         data: {
@@ -147,7 +143,7 @@ export async function creditRoutes(app: Api, ctx: AppContext): Promise<void> {
           reason: entry.reason,
           idempotency_key: entry.idempotency_key,
           created_at: isoTime(entry.created_at),
-          balance: await readBalance(ctx.db, org.id),
+          balance,
         },
       };
     },

@@ -1,8 +1,11 @@
+export const LEDGER_KINDS = ['grant', 'debit'] as const;
+export type LedgerKind = (typeof LEDGER_KINDS)[number];
+
 /** Every change of an organization's credits; amounts in micro-credits (1 credit = 1,000,000). */
 export interface CreditLedgerTable {
   id: string;
   org_id: string;
-  kind: 'grant' | 'debit';
+  kind: LedgerKind;
   /** Positive for both kinds; the kind says which way it goes. */
   amount_micros: number;
   reason: string | null;

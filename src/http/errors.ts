@@ -36,14 +36,14 @@ export const errorRegistry = new Map<string, ErrorDefinition>();
 
 /**
  * One table of errors per feature. `Errors.OTP_INVALID({ remaining_attempts: 3 })` builds the ApiError
- * to throw. A code may appear in several tables only with the same status.
+ * to throw. A code has one definition: a feature that answers another's code imports its table, and a
+ * second definition stops the server at start-up (two messages for one code would be two answers).
  */
 export function defineErrors<T extends Record<string, ErrorDefinition>>(table: T): { [K in keyof T]: ErrorFactory } {
   const factories = {} as Record<string, ErrorFactory>;
   for (const [code, definition] of Object.entries(table)) {
-    const known = errorRegistry.get(code);
-    if (known && known.status !== definition.status) throw new Error(`error ${code} defined twice with different statuses`);
-    if (!known) errorRegistry.set(code, definition);
+    if (errorRegistry.has(code)) throw new Error(`error ${code} is defined twice: define it once and import that table`);
+    errorRegistry.set(code, definition);
     const factory = (details: Record<string, unknown> = {}, options: { message?: string; headers?: Record<string, string> } = {}) =>
       new ApiError(definition.status, code, options.message ?? definition.message, details, options.headers);
     factories[code] = Object.assign(factory, { code, status: definition.status, message: definition.message });
@@ -68,6 +68,12 @@ export const HttpErrors = defineErrors({
   SERVICE_UNAVAILABLE: { status: 503, message: 'The server is shutting down or a dependency is unavailable; retry shortly.' },
 });
 
+/** Codes more than one feature answers, defined once. */
+export const SharedErrors = defineErrors({
+  SLUG_TAKEN: { status: 409, message: 'This slug is already in use; choose another.' },
+  MEMBER_NOT_FOUND: { status: 404, message: 'No member of this organization has that user id or e-mail.' },
+});
+
 /** The body of every error response (content type application/problem+json). */
 export const ProblemSchema = z
   .object({
@@ -86,8 +92,5 @@ export function dependencyUnavailable(dependency: string): ApiError {
 
 /** The 429 answer, with the Retry-After header and the matching details field. */
 export function rateLimited(retryAfterSeconds: number, extraHeaders: Record<string, string> = {}): ApiError {
-  return HttpErrors.RATE_LIMITED(
-    { retry_after_seconds: retryAfterSeconds },
-    { headers: { 'retry-after': String(retryAfterSeconds), ...extraHeaders } },
-  );
+  return HttpErrors.RATE_LIMITED({ retry_after_seconds: retryAfterSeconds }, { headers: { 'retry-after': String(retryAfterSeconds), ...extraHeaders } });
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { RosterRow } from '../db/paging.js';
+import { isoTime } from '../lib/time.js';
 import { ProblemSchema } from './errors.js';
 
 const PROBLEM_DESCRIPTIONS: Record<number, string> = {
@@ -62,4 +64,18 @@ export function multiLine(max: number) {
     .string()
     .max(max, `must be at most ${max} characters`)
     .regex(/^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*$/, 'must not contain control characters other than line breaks and tabs');
+}
+
+/** An organization named in a path or a query: its id or its slug. */
+export const OrgRef = z.string().min(1).max(100).meta({ description: 'Organization id or slug' });
+export const UserIdParam = z.string().min(1).max(100);
+export const UserSummarySchema = z.object({ id: z.string(), email: z.string(), name: z.string().nullable() });
+
+/** A person on a list with a role (an organization's members, a project's team), as the API shows them. */
+export function rosterSchema<Role extends z.ZodType<string>>(role: Role, id: string) {
+  return z.object({ user: UserSummarySchema, role, created_at: Timestamp }).meta({ id });
+}
+
+export function rosterView<Role extends string>(row: RosterRow<Role>) {
+  return { user: { id: row.user_id, email: row.email, name: row.name }, role: row.role, created_at: isoTime(row.created_at) };
 }

@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import type { Principal } from '../auth/principal.js';
-import { readAllowList } from './ip-allow.js';
+import { readAllowList } from '../lib/allow-list.js';
 import { ALL_SCOPES, normalizeScopes, projectsBeyond, scopesBeyond, type Grant } from './scopes.js';
 
 /**
@@ -61,7 +61,8 @@ export function attenuate(bounds: KeyBounds | null, requested: KeyRequest): Atte
   }
   if (bounds.allowedIps && allowedIps) {
     const outside = allowedIps.find((entry) => !bounds.allowedIps!.some((allowed) => contains(allowed, entry)));
-    if (outside) return { ok: false, field: 'allowed_ips', problem: `${outside} is outside what the key making it is allowed from (${bounds.allowedIps.join(', ')})` };
+    if (outside)
+      return { ok: false, field: 'allowed_ips', problem: `${outside} is outside what the key making it is allowed from (${bounds.allowedIps.join(', ')})` };
   }
   const scopes = requested.scopes ?? bounds.scopes;
   const extraScopes = scopesBeyond(bounds.scopes, scopes);
@@ -100,9 +101,10 @@ export function intersect(a: string[], b: string[]): string[] | null {
   if (a.length === 0) return b.length === 0 ? null : b;
   if (b.length === 0) return a;
   const both = new Set<string>();
-  for (const x of a) for (const y of b) {
-    if (contains(x, y)) both.add(y);
-    else if (contains(y, x)) both.add(x);
-  }
+  for (const x of a)
+    for (const y of b) {
+      if (contains(x, y)) both.add(y);
+      else if (contains(y, x)) both.add(x);
+    }
   return [...both];
 }

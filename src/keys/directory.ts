@@ -1,26 +1,23 @@
 import { LRUCache } from 'lru-cache';
-import type { Principal } from '../auth/principal.js';
+import type { ApiKeyPrincipal } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
 import type { Clock } from '../lib/time.js';
-import type { StampReader, Stamps } from './epoch.js';
+import type { StampReader, Stamps } from '../stamps/stamps.js';
 import { KeyHashFilter } from './filter.js';
-import { compileAllowList, type AllowList } from './ip-allow.js';
+import { compileAllowList, type AllowList } from '../lib/allow-list.js';
 import { readProjectIds, readScopes } from './scopes.js';
 import { isKeyLive } from './store.js';
 
 /** What one stored key resolves to; `principal` is null when the key exists but cannot act (owner left or disabled). */
 export interface KeyRecord {
-  principal: Principal | null;
+  principal: ApiKeyPrincipal | null;
   expiresAt: number | null;
   revokedAt: number | null;
   allowedByOrg: AllowList;
   allowedByKey: AllowList;
 }
 
-export type KeyCheck =
-  | { ok: true; principal: Principal }
-  | { ok: false; reason: 'invalid' }
-  | { ok: false; reason: 'ip_not_allowed' };
+export type KeyCheck = { ok: true; principal: ApiKeyPrincipal } | { ok: false; reason: 'invalid' } | { ok: false; reason: 'ip_not_allowed' };
 
 const FILTER_SYNC_MARGIN_MS = 5 * 60_000;
 
@@ -52,7 +49,10 @@ export class KeyDirectory {
 
   /** Loads every stored key hash into the filter; call once at start-up. */
   async load(): Promise<void> {
-    const count = await this.db.selectFrom('api_keys').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const count = await this.db
+      .selectFrom('api_keys')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     const filter = new KeyHashFilter(Math.max(100_000, Number(count.n) * 2));
     const stamps = await this.stamps.read();
     const startedAt = this.clock.now();
@@ -103,7 +103,7 @@ export class KeyDirectory {
    * What the cache says of a key now, before the stamps are read: lets the caller start work that
    * depends on the key (counting it) in the same round trip as the check. `check` has the last word.
    */
-  peek(hash: string, ip: string): Principal | null {
+  peek(hash: string, ip: string): ApiKeyPrincipal | null {
     const found = this.knownEpoch === null ? undefined : this.known.peek(hash);
     if (!found?.principal || !isKeyLive({ expires_at: found.expiresAt, revoked_at: found.revokedAt }, this.clock.now())) return null;
     return found.allowedByOrg(ip) && found.allowedByKey(ip) ? found.principal : null;
@@ -148,35 +148,50 @@ export class KeyDirectory {
       // The key acts as its member: without the membership it can do nothing.
       .leftJoin('memberships as m', (join) => join.onRef('m.org_id', '=', 'k.org_id').onRef('m.user_id', '=', 'k.user_id'))
       .select([
-        'k.id as key_id', 'k.name as key_name', 'k.last_four', 'k.allowed_ips as key_allowed_ips', 'k.expires_at', 'k.revoked_at',
-        'k.scopes', 'k.project_ids',
-        'u.id as user_id', 'u.email', 'u.name as user_name', 'u.disabled_at',
-        'o.id as org_id', 'o.name as org_name', 'o.slug', 'o.plan', 'o.rate_limit', 'o.allowed_ips as org_allowed_ips',
+        'k.id as key_id',
+        'k.name as key_name',
+        'k.last_four',
+        'k.allowed_ips as key_allowed_ips',
+        'k.expires_at',
+        'k.revoked_at',
+        'k.scopes',
+        'k.project_ids',
+        'u.id as user_id',
+        'u.email',
+        'u.name as user_name',
+        'u.disabled_at',
+        'o.id as org_id',
+        'o.name as org_name',
+        'o.slug',
+        'o.plan',
+        'o.rate_limit',
+        'o.allowed_ips as org_allowed_ips',
         'm.role',
       ])
       .where('k.key_hash', '=', hash)
       .executeTakeFirst();
     if (!row) return null;
-    const usable = row.role !== null && row.disabled_at === null;
+    const { role } = row;
     return {
-      principal: usable
-        ? {
-            via: 'api_key',
-            user: { id: row.user_id, email: row.email, name: row.user_name },
-            org: { id: row.org_id, name: row.org_name, slug: row.slug, plan: row.plan, rate_limit: row.rate_limit, allowed_ips: row.org_allowed_ips },
-            role: row.role,
-            apiKey: {
-              id: row.key_id,
-              name: row.key_name,
-              last_four: row.last_four,
-              allowed_ips: row.key_allowed_ips,
-              ends_at: endOf(row.expires_at, row.revoked_at),
-              scopes: readScopes(row.scopes),
-              project_ids: readProjectIds(row.project_ids),
-            },
-            session: null,
-          }
-        : null,
+      principal:
+        role !== null && row.disabled_at === null
+          ? {
+              via: 'api_key',
+              user: { id: row.user_id, email: row.email, name: row.user_name },
+              org: { id: row.org_id, name: row.org_name, slug: row.slug, plan: row.plan, rate_limit: row.rate_limit, allowed_ips: row.org_allowed_ips },
+              role,
+              apiKey: {
+                id: row.key_id,
+                name: row.key_name,
+                last_four: row.last_four,
+                allowed_ips: row.key_allowed_ips,
+                ends_at: endOf(row.expires_at, row.revoked_at),
+                scopes: readScopes(row.scopes),
+                project_ids: readProjectIds(row.project_ids),
+              },
+              session: null,
+            }
+          : null,
       expiresAt: row.expires_at,
       revokedAt: row.revoked_at,
       allowedByOrg: compileAllowList(row.org_allowed_ips),

@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { AppContext } from '../context.js';
 import type { Mail } from '../mail/mailer.js';
-import { adminsOf } from '../orgs/store.js';
+import { adminsOf } from '../access/orgs.js';
 import { expiryWarningMail, unusedKeysDigestMail, type UnusedKey } from './mails.js';
 
 const DAY_MS = 86_400_000;
@@ -83,7 +83,12 @@ export class KeyHygiene {
         .returning('key_id')
         .executeTakeFirst();
       if (!claimed) continue; // another process has it
-      const mail = expiryWarningMail(this.ctx, key.email, { name: key.name, lastFour: key.last_four, orgName: key.org_name, ownerEmail: key.email }, key.expires_at!);
+      const mail = expiryWarningMail(
+        this.ctx,
+        key.email,
+        { name: key.name, lastFour: key.last_four, orgName: key.org_name, ownerEmail: key.email },
+        key.expires_at!,
+      );
       if (await this.send([mail])) sent += 1;
       else await this.ctx.db.deleteFrom('api_key_notices').where('key_id', '=', key.id).where('kind', '=', 'expiry').where('sent_at', '=', now).execute();
     }
@@ -122,11 +127,18 @@ export class KeyHygiene {
           .orderBy('k.id')
           .limit(DIGEST_LIST_LIMIT)
           .execute(),
-        staleKeys(org.id).select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
+        staleKeys(org.id)
+          .select((eb) => eb.fn.countAll<number>().as('total'))
+          .executeTakeFirstOrThrow(),
         adminsOf(this.ctx.db, [org.id]),
       ]);
       const listed: UnusedKey[] = keys.map((key) => ({
-        name: key.name, lastFour: key.last_four, orgName: org.name, ownerEmail: key.email, lastUsedAt: key.last_used_at, createdAt: key.created_at,
+        name: key.name,
+        lastFour: key.last_four,
+        orgName: org.name,
+        ownerEmail: key.email,
+        lastUsedAt: key.last_used_at,
+        createdAt: key.created_at,
       }));
       const mails = admins.map((admin) => unusedKeysDigestMail(this.ctx, admin.email, org.name, listed, Number(counted.total), UNUSED_DAYS));
       if (keys.length > 0 && (await this.send(mails))) sent += 1;
@@ -140,7 +152,12 @@ export class KeyHygiene {
     const claimed = await this.ctx.db
       .insertInto('org_key_digests')
       .values({ org_id: orgId, sent_at: now })
-      .onConflict((oc) => oc.column('org_id').doUpdateSet({ sent_at: now }).where('org_key_digests.sent_at', '<=', now - DIGEST_EVERY_MS))
+      .onConflict((oc) =>
+        oc
+          .column('org_id')
+          .doUpdateSet({ sent_at: now })
+          .where('org_key_digests.sent_at', '<=', now - DIGEST_EVERY_MS),
+      )
       .returning('org_id')
       .executeTakeFirst();
     return claimed !== undefined;

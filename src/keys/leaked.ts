@@ -1,14 +1,11 @@
 import { recordAudit, type RequestOrigin } from '../audit/audit.js';
-import { deliver } from '../accounts/mails.js';
+import { deliver } from '../mail/deliver.js';
 import type { AppContext } from '../context.js';
-import { announce } from './epoch.js';
-import { adminsOf } from '../orgs/store.js';
-import { clientBucket } from '../ratelimit/limiter.js';
-import { throttle } from '../ratelimit/throttle.js';
+import { announce } from '../stamps/stamps.js';
+import { adminsOf } from '../access/orgs.js';
+import { throttle } from '../ratelimit/throttles.js';
 import { hashKey, isWellFormedKey } from './format.js';
 import { leakedKeysMail, type KeyForMail } from './mails.js';
-
-const HOUR_MS = 3_600_000;
 
 export interface LeakReport {
   /** Keys as found; anything that is not a well-formed key is ignored. */
@@ -25,7 +22,7 @@ export interface LeakReport {
  * report tells the reporter nothing they did not know (holding a key, they could have tried it).
  */
 export async function reportLeakedKeys(ctx: AppContext, report: LeakReport, origin: RequestOrigin): Promise<void> {
-  await throttle(ctx, `leak-report:ip:${clientBucket(origin.ip)}`, ctx.config.leakReportsPerIpPerHour, HOUR_MS);
+  await throttle(ctx, 'leak-report:ip', origin.ip);
   // The checksum drops typos and made-up strings before anything is looked up.
   const hashes = [...new Set(report.keys.map((key) => key.trim()).filter(isWellFormedKey))].map(hashKey);
   if (hashes.length === 0) return;
@@ -50,7 +47,12 @@ export async function reportLeakedKeys(ctx: AppContext, report: LeakReport, orig
     if (rows.length > 0) await announce(trx, 'auth'); // committed with the revocations: refused on the next request everywhere
     for (const key of rows) {
       await recordAudit(trx, now, {
-        action: 'api_key.revoked', orgId: key.org_id, targetType: 'api_key', targetId: key.id, ip: origin.ip, userAgent: origin.userAgent,
+        action: 'api_key.revoked',
+        orgId: key.org_id,
+        targetType: 'api_key',
+        targetId: key.id,
+        ip: origin.ip,
+        userAgent: origin.userAgent,
         details: { name: key.name, last_four: key.last_four, reason: 'leak_report', reported: { source: report.source ?? null, url: report.url ?? null } },
       });
     }
@@ -61,18 +63,33 @@ export async function reportLeakedKeys(ctx: AppContext, report: LeakReport, orig
 }
 
 /** One mail per person: the owner of each revoked key and the admins of its organization. */
-async function mailLeakNotices(ctx: AppContext, revoked: Array<{ org_id: string; user_id: string; name: string; last_four: string }>, at: number, origin: RequestOrigin): Promise<void> {
+async function mailLeakNotices(
+  ctx: AppContext,
+  revoked: Array<{ org_id: string; user_id: string; name: string; last_four: string }>,
+  at: number,
+  origin: RequestOrigin,
+): Promise<void> {
   const orgIds = [...new Set(revoked.map((key) => key.org_id))];
   const [orgs, owners, admins] = await Promise.all([
     ctx.db.selectFrom('organizations').select(['id', 'name']).where('id', 'in', orgIds).execute(),
-    ctx.db.selectFrom('users').select(['id', 'email']).where('id', 'in', [...new Set(revoked.map((key) => key.user_id))]).where('disabled_at', 'is', null).execute(),
+    ctx.db
+      .selectFrom('users')
+      .select(['id', 'email'])
+      .where('id', 'in', [...new Set(revoked.map((key) => key.user_id))])
+      .where('disabled_at', 'is', null)
+      .execute(),
     adminsOf(ctx.db, orgIds),
   ]);
   const orgName = new Map(orgs.map((org) => [org.id, org.name]));
   const ownerEmail = new Map(owners.map((user) => [user.id, user.email]));
   const byRecipient = new Map<string, KeyForMail[]>();
   for (const key of revoked) {
-    const shown: KeyForMail = { name: key.name, lastFour: key.last_four, orgName: orgName.get(key.org_id) ?? '', ownerEmail: ownerEmail.get(key.user_id) ?? null };
+    const shown: KeyForMail = {
+      name: key.name,
+      lastFour: key.last_four,
+      orgName: orgName.get(key.org_id) ?? '',
+      ownerEmail: ownerEmail.get(key.user_id) ?? null,
+    };
     const recipients = new Set([ownerEmail.get(key.user_id), ...admins.filter((admin) => admin.org_id === key.org_id).map((admin) => admin.email)]);
     for (const email of recipients) if (email) byRecipient.set(email, [...(byRecipient.get(email) ?? []), shown]);
   }

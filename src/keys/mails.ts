@@ -59,7 +59,9 @@ export interface UnusedKey extends KeyForMail {
 
 /** To an organization's owners and admins, at most weekly while it has keys nobody used for `unusedDays` days. */
 export function unusedKeysDigestMail(ctx: AppContext, to: string, orgName: string, keys: UnusedKey[], total: number, unusedDays: number): Mail {
-  const lines = keys.map((key) => `${keyLine(key)}: ${key.lastUsedAt === null ? `never used (made ${day(key.createdAt)})` : `last used ${day(key.lastUsedAt)}`}`);
+  const lines = keys.map(
+    (key) => `${keyLine(key)}: ${key.lastUsedAt === null ? `never used (made ${day(key.createdAt)})` : `last used ${day(key.lastUsedAt)}`}`,
+  );
   if (total > keys.length) lines.push(`- and ${total - keys.length} more (Organization Settings → API Keys lists them all)`);
   return {
     to,

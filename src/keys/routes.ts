@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { principalOf } from '../http/auth-gate.js';
+import { principalOf } from '../http/request.js';
 import { HttpErrors } from '../http/errors.js';
 import { envelope, listEnvelope, PaginationQuery, problems, singleLine, Timestamp } from '../http/schemas.js';
 import { originOf, type Api } from '../http/types.js';
 import { isoTime } from '../lib/time.js';
-import { accessOrg } from '../orgs/access.js';
-import { AllowListSchema, readAllowList } from './ip-allow.js';
+import { orgAccessOf } from '../access/precondition.js';
+import { AllowListSchema, readAllowList } from '../lib/allow-list.js';
 import { reportLeakedKeys } from './leaked.js';
+import { KEY_KINDS } from './tables.js';
 import { GrantSchema, readProjectIds, readScopes, SCOPES } from './scopes.js';
 import { createKey, getKey, keyUsageSince, listKeys, revokeKey, rotateKey, usageRows, type KeyView } from './service.js';
 
@@ -18,7 +19,7 @@ const KeySchema = z
   .object({
     id: z.string(),
     name: z.string(),
-    kind: z.enum(['agent', 'user', 'cli']),
+    kind: z.enum(KEY_KINDS),
     last_four: z.string(),
     created_at: Timestamp,
     created_by: z.object({ id: z.string(), email: z.string().nullable(), name: z.string().nullable() }),
@@ -71,7 +72,7 @@ const KeyParams = OrgParams.extend({ id: z.string().max(100) });
 /** API key management (§6): create, list, view with usage, revoke, rotate; and the usage report. */
 export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
   app.get('/organizations/:org/api-keys', {
-    config: { auth: 'any', scope: 'org:read' },
+    config: { auth: 'any', scope: 'org:read', org: 'member' },
     schema: {
       tags: ['API keys'],
       summary: "The organization's API keys (admins and owners: all; members: their own)",
@@ -81,7 +82,7 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request) => {
       const principal = principalOf(request);
-      const access = await accessOrg(ctx.db, principal, request.params.org);
+      const access = orgAccessOf(request);
       const { page, per, include_revoked } = request.query;
       const { rows, total } = await listKeys(ctx, access, principal, { includeRevoked: include_revoked === 'true', page, per });
       return { data: rows.map(keyOut), meta: { total, page, per } };
@@ -89,7 +90,7 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.post('/organizations/:org/api-keys', {
-    config: { auth: 'any', scope: 'keys:write' },
+    config: { auth: 'any', scope: 'keys:write', org: 'member' },
     schema: {
       tags: ['API keys'],
       summary: 'Create a key for yourself; the full key is in this response only',
@@ -102,7 +103,11 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
         name: singleLine(100),
         expires_at: z.iso.datetime({ offset: true }).nullable().optional(),
         allowed_ips: AllowListSchema.optional(),
-        scopes: z.array(GrantSchema).min(1, 'must name at least one scope (leave it out for everything)').max(SCOPES.length + 1).optional(),
+        scopes: z
+          .array(GrantSchema)
+          .min(1, 'must name at least one scope (leave it out for everything)')
+          .max(SCOPES.length + 1)
+          .optional(),
         project_ids: z
           .array(z.string().min(1).max(100))
           .min(1, 'must name at least one project (leave it out for every project)')
@@ -114,17 +119,23 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);
-      const access = await accessOrg(ctx.db, principal, request.params.org);
+      const access = orgAccessOf(request);
       const expiresAt = futureTime('expires_at', request.body.expires_at, ctx.clock.now());
       const { name, allowed_ips, scopes, project_ids } = request.body;
-      const { key, view } = await createKey(ctx, access, principal, { name, expiresAt, allowedIps: allowed_ips ?? null, scopes, projects: project_ids }, originOf(request));
+      const { key, view } = await createKey(
+        ctx,
+        access,
+        principal,
+        { name, expiresAt, allowedIps: allowed_ips ?? null, scopes, projects: project_ids },
+        originOf(request),
+      );
       reply.code(201);
       return { data: { ...keyOut(view), key } };
     },
   });
 
   app.get('/organizations/:org/api-keys/:id', {
-    config: { auth: 'any', scope: 'org:read' },
+    config: { auth: 'any', scope: 'org:read', org: 'member' },
     schema: {
       tags: ['API keys'],
       summary: 'One key, with its requests over the last 24 hours',
@@ -136,15 +147,18 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request) => {
       const principal = principalOf(request);
-      const access = await accessOrg(ctx.db, principal, request.params.org);
+      const access = orgAccessOf(request);
       const view = await getKey(ctx, access, principal, request.params.id);
       const usage = await keyUsageSince(ctx, view.id, ctx.clock.now() - DAY_MS);
       return { data: { ...keyOut(view), usage_24h: { requests: Number(usage.requests), by_status: byStatus(usage) } } };
     },
   });
+}
 
+/** Revoke, rotate, the usage report and leaked-key reports. */
+export async function keyLifecycleRoutes(app: Api, ctx: AppContext): Promise<void> {
   app.delete('/organizations/:org/api-keys/:id', {
-    config: { auth: 'any', scope: 'keys:write' },
+    config: { auth: 'any', scope: 'keys:write', org: 'member' },
     schema: {
       tags: ['API keys'],
       summary: 'Revoke a key: it fails on the next request, on every server process',
@@ -153,14 +167,14 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);
-      const access = await accessOrg(ctx.db, principal, request.params.org);
+      const access = orgAccessOf(request);
       await revokeKey(ctx, access, principal, request.params.id, originOf(request));
       reply.code(204).send();
     },
   });
 
   app.post('/organizations/:org/api-keys/:id/rotate', {
-    config: { auth: 'any', scope: 'keys:write' },
+    config: { auth: 'any', scope: 'keys:write', org: 'member' },
     schema: {
       tags: ['API keys'],
       summary: 'Replace your own key with a new one; the old one keeps working for previous_expires_in_seconds (default 0)',
@@ -173,7 +187,7 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);
-      const access = await accessOrg(ctx.db, principal, request.params.org);
+      const access = orgAccessOf(request);
       const rotated = await rotateKey(ctx, access, principal, request.params.id, request.body.previous_expires_in_seconds, originOf(request));
       reply.code(201);
       return { data: { ...keyOut(rotated.view), key: rotated.key, previous: { id: rotated.previous.id, expires_at: isoTime(rotated.previous.expires_at) } } };
@@ -181,7 +195,7 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.get('/organizations/:org/usage', {
-    config: { auth: 'any', scope: 'org:read' },
+    config: { auth: 'any', scope: 'org:read', org: 'member' },
     schema: {
       tags: ['API keys'],
       summary: 'Requests per key per hour (admins and owners: every key; members: their own)',
@@ -201,14 +215,20 @@ export async function keyRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request) => {
       const principal = principalOf(request);
-      const access = await accessOrg(ctx.db, principal, request.params.org);
+      const access = orgAccessOf(request);
       const now = ctx.clock.now();
       const to = request.query.to ? Date.parse(request.query.to) : now;
       const from = request.query.from ? Date.parse(request.query.from) : to - DAY_MS;
       if (from >= to) throw HttpErrors.VALIDATION_FAILED({ fields: { from: 'must be before to' } });
       if (to - from > 93 * DAY_MS) throw HttpErrors.VALIDATION_FAILED({ fields: { from: 'the range is at most 93 days' } });
       const rows = await usageRows(ctx, access, principal, { from, to, keyId: request.query.key_id });
-      const data = rows.map((row) => ({ key_id: row.key_id, key_name: row.key_name, hour: isoTime(row.hour_start), requests: Number(row.requests), by_status: byStatus(row) }));
+      const data = rows.map((row) => ({
+        key_id: row.key_id,
+        key_name: row.key_name,
+        hour: isoTime(row.hour_start),
+        requests: Number(row.requests),
+        by_status: byStatus(row),
+      }));
       return { data, meta: { from: isoTime(from), to: isoTime(to), total_requests: data.reduce((sum, row) => sum + row.requests, 0) } };
     },
   });

@@ -1,18 +1,19 @@
 import { sql } from 'kysely';
+import { actorOf } from '../audit/actor.js';
 import { recordAudit, type RequestOrigin } from '../audit/audit.js';
-import type { Principal } from '../auth/principal.js';
+import type { ApiKeyPrincipal, Principal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
-import type { Executor } from '../db/index.js';
+import type { Executor, Trx } from '../db/index.js';
 import { HttpErrors } from '../http/errors.js';
-import { lockMembership, ROLE_RANK } from '../orgs/store.js';
-import type { OrgAccess } from '../orgs/access.js';
+import { lockMembership, ROLE_RANK, type OrgAccess } from '../access/orgs.js';
 import { attenuate, boundsOf, type KeyBounds } from './attenuate.js';
-import { announce } from './epoch.js';
+import { announce } from '../stamps/stamps.js';
 import { KeyErrors } from './errors.js';
-import { readAllowList } from './ip-allow.js';
+import { readAllowList } from '../lib/allow-list.js';
 import { readProjectIds, readScopes, type Grant } from './scopes.js';
-import { insertKey, isKeyLive } from './store.js';
-import { projectIdsIn } from '../projects/service.js';
+import { isKeyLive } from './store.js';
+import { issuingKeys } from './issue.js';
+import { projectIdsIn } from '../access/projects.js';
 import type { ApiKeysTable } from './tables.js';
 import { countRows, offsetOf } from '../db/paging.js';
 
@@ -74,39 +75,30 @@ export async function createKey(ctx: AppContext, access: OrgAccess, principal: P
   let projectIds: string[] | null | undefined = input.projects;
   if (projectIds) {
     const found = await projectIdsIn(ctx.db, access.org.id, projectIds);
-    if (found.unknown.length > 0) throw HttpErrors.VALIDATION_FAILED({ fields: { project_ids: `no project ${found.unknown.join(', ')} in this organization` } });
+    if (found.unknown.length > 0)
+      throw HttpErrors.VALIDATION_FAILED({ fields: { project_ids: `no project ${found.unknown.join(', ')} in this organization` } });
     projectIds = found.ids;
   }
   // Made through a key, the new key is bounded by it: what was not asked for is inherited, more is refused.
   const bounded = attenuate(boundsOf(principal), { expiresAt: input.expiresAt, allowedIps: input.allowedIps, scopes: input.scopes, projectIds });
   if (!bounded.ok) throw HttpErrors.VALIDATION_FAILED({ fields: { [bounded.field]: bounded.problem } });
-  const now = ctx.clock.now();
-  const created = await ctx.db.transaction().execute(async (trx) => {
+  const created = await issuingKeys(ctx, async (trx, issueKey) => {
     // Under the lock member removal takes: a key made while its owner is being removed is either made
     // first (and revoked with the rest) or not made at all.
-    if (!(await lockMembership(trx, access.org.id, principal.user.id))) throw HttpErrors.NOT_FOUND();
-    const made = await insertKey(trx, ctx.config.keyEnv, now, {
+    await lockMembership(trx, access.org.id, principal.user.id);
+    return issueKey({
       orgId: access.org.id,
       userId: principal.user.id,
       name: input.name,
       kind: 'user',
-      createdBy: principal.user.id,
       expiresAt: bounded.expiresAt,
       allowedIps: bounded.allowedIps,
       scopes: bounded.scopes,
       projectIds: bounded.projectIds,
+      by: actorOf(principal, origin),
+      via: 'api',
     });
-    await recordAudit(trx, now, {
-      action: 'api_key.created', orgId: access.org.id, actorUserId: principal.user.id, actorKeyId: principal.apiKey?.id,
-      targetType: 'api_key', targetId: made.row.id, ip: origin.ip, userAgent: origin.userAgent,
-      details: {
-        name: input.name, last_four: made.row.last_four, expires_at: bounded.expiresAt, allowed_ips: bounded.allowedIps,
-        scopes: bounded.scopes, project_ids: bounded.projectIds,
-      },
-    });
-    return made;
   });
-  ctx.keys.added(created.row.key_hash);
   return { ...created, view: await getKey(ctx, access, principal, created.row.id) };
 }
 
@@ -125,8 +117,14 @@ export async function revokeKey(ctx: AppContext, access: OrgAccess, principal: P
     if (!updated) return;
     await announce(trx, 'auth');
     await recordAudit(trx, now, {
-      action: 'api_key.revoked', orgId: access.org.id, actorUserId: principal.user.id, actorKeyId: principal.apiKey?.id,
-      targetType: 'api_key', targetId: key.id, ip: origin.ip, userAgent: origin.userAgent,
+      action: 'api_key.revoked',
+      orgId: access.org.id,
+      actorUserId: principal.user.id,
+      actorKeyId: principal.apiKey?.id,
+      targetType: 'api_key',
+      targetId: key.id,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
       details: { name: key.name, last_four: key.last_four },
     });
   });
@@ -158,8 +156,8 @@ export async function rotateKey(ctx: AppContext, access: OrgAccess, principal: P
   const now = ctx.clock.now();
   if (!isKeyLive(old, now) || old.revoked_at !== null) throw KeyErrors.KEY_ALREADY_REVOKED();
   const diesAt = now + overlapSeconds * 1000;
-  const rotated = await ctx.db.transaction().execute(async (trx) => {
-    if (!(await lockMembership(trx, old.org_id, old.user_id))) throw HttpErrors.NOT_FOUND();
+  const rotated = await issuingKeys(ctx, async (trx, issueKey) => {
+    await lockMembership(trx, old.org_id, old.user_id);
     const claimed = await trx
       .updateTable('api_keys')
       .set({ revoked_at: diesAt })
@@ -169,32 +167,34 @@ export async function rotateKey(ctx: AppContext, access: OrgAccess, principal: P
       .executeTakeFirst();
     if (!claimed) throw KeyErrors.KEY_ALREADY_REVOKED();
     await announce(trx, 'auth');
-    const made = await insertKey(
-      trx,
-      ctx.config.keyEnv,
-      now,
-      {
-        orgId: old.org_id,
-        userId: old.user_id,
-        name: old.name,
-        kind: old.kind,
-        createdBy: principal.user.id,
-        expiresAt: old.expires_at,
-        allowedIps: old.allowed_ips ? (JSON.parse(old.allowed_ips) as string[]) : null,
-        scopes: readScopes(old.scopes),
-        projectIds: readProjectIds(old.project_ids),
-      },
-      ctx.secrets,
-    );
-    await recordAudit(trx, now, {
-      action: 'api_key.rotated', orgId: access.org.id, actorUserId: principal.user.id, actorKeyId: principal.apiKey?.id,
-      targetType: 'api_key', targetId: old.id, ip: origin.ip, userAgent: origin.userAgent,
-      details: { name: old.name, old_last_four: old.last_four, new_key_id: made.row.id, new_last_four: made.row.last_four, previous_expires_in_seconds: overlapSeconds },
+    return issueKey({
+      orgId: old.org_id,
+      userId: old.user_id,
+      name: old.name,
+      kind: old.kind,
+      expiresAt: old.expires_at,
+      allowedIps: readAllowList(old.allowed_ips),
+      scopes: readScopes(old.scopes),
+      projectIds: readProjectIds(old.project_ids),
+      by: actorOf(principal, origin),
+      via: 'rotation',
+      rotates: { id: old.id, lastFour: old.last_four, overlapSeconds },
     });
-    return made;
   });
-  ctx.keys.added(rotated.row.key_hash);
   return { ...rotated, previous: { id: old.id, expires_at: diesAt }, view: await getKey(ctx, access, principal, rotated.row.id) };
+}
+
+/** A member leaves or is removed: their keys in the organization stop working now. In the caller's transaction. */
+export async function revokeMemberKeys(trx: Trx, orgId: string, userId: string, now: number): Promise<number> {
+  const revoked = await trx
+    .updateTable('api_keys')
+    .set({ revoked_at: now })
+    .where('org_id', '=', orgId)
+    .where('user_id', '=', userId)
+    .where((eb) => eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>', now)]))
+    .executeTakeFirst();
+  await announce(trx, 'auth');
+  return Number(revoked.numUpdatedRows);
 }
 
 export interface UsageQuery {
@@ -241,10 +241,20 @@ export async function keyUsageSince(ctx: AppContext, keyId: string, since: numbe
  * Does `key` end no later, is it allowed from no more addresses, and does it hold no more scopes and
  * projects than `caller` (a key of the same organization, so the organization's allow-list binds both alike)?
  */
-function isWithin(caller: NonNullable<Principal['apiKey']>, key: Pick<ApiKeysTable, 'expires_at' | 'allowed_ips' | 'scopes' | 'project_ids'>): boolean {
+function isWithin(caller: ApiKeyPrincipal['apiKey'], key: Pick<ApiKeysTable, 'expires_at' | 'allowed_ips' | 'scopes' | 'project_ids'>): boolean {
   const callerIps = readAllowList(caller.allowed_ips);
-  const bounds: KeyBounds = { endsAt: caller.ends_at, allowedIps: callerIps.length > 0 ? callerIps : null, scopes: caller.scopes, projectIds: caller.project_ids };
+  const bounds: KeyBounds = {
+    endsAt: caller.ends_at,
+    allowedIps: callerIps.length > 0 ? callerIps : null,
+    scopes: caller.scopes,
+    projectIds: caller.project_ids,
+  };
   const own = readAllowList(key.allowed_ips);
-  const checked = attenuate(bounds, { expiresAt: key.expires_at, allowedIps: own, scopes: readScopes(key.scopes), projectIds: readProjectIds(key.project_ids) });
+  const checked = attenuate(bounds, {
+    expiresAt: key.expires_at,
+    allowedIps: own,
+    scopes: readScopes(key.scopes),
+    projectIds: readProjectIds(key.project_ids),
+  });
   return checked.ok && checked.expiresAt === key.expires_at && (bounds.allowedIps === null || own.length > 0);
 }

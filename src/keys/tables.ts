@@ -1,5 +1,6 @@
 /** `agent`: minted by agent verify (sealed, so it can be given back); `user`: made through the API; `cli`: device flow / CLI login. */
-export type ApiKeyKind = 'agent' | 'user' | 'cli';
+export const KEY_KINDS = ['agent', 'user', 'cli'] as const;
+export type ApiKeyKind = (typeof KEY_KINDS)[number];
 
 export interface ApiKeysTable {
   id: string;
@@ -53,16 +54,9 @@ export interface OrgKeyDigestsTable {
   sent_at: number;
 }
 
-/** One row per stamp (`auth`, `key_set`, `credits`): a random value, replaced by every change it announces. */
-export interface CacheStampsTable {
-  name: 'auth' | 'key_set' | 'credits';
-  value: string;
-}
-
 export interface KeyTables {
   api_keys: ApiKeysTable;
   api_key_usage: ApiKeyUsageTable;
   api_key_notices: ApiKeyNoticesTable;
   org_key_digests: OrgKeyDigestsTable;
-  cache_stamps: CacheStampsTable;
 }

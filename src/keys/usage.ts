@@ -87,8 +87,14 @@ export class UsageRecorder {
       await this.db.transaction().execute(async (trx) => {
         for (const c of counts.values()) {
           const row = {
-            key_id: c.keyId, org_id: c.orgId, hour_start: c.hourStart, requests: c.requests,
-            status_2xx: c.status_2xx, status_3xx: c.status_3xx, status_4xx: c.status_4xx, status_5xx: c.status_5xx,
+            key_id: c.keyId,
+            org_id: c.orgId,
+            hour_start: c.hourStart,
+            requests: c.requests,
+            status_2xx: c.status_2xx,
+            status_3xx: c.status_3xx,
+            status_4xx: c.status_4xx,
+            status_5xx: c.status_5xx,
           };
           await trx
             .insertInto('api_key_usage')

@@ -6,7 +6,7 @@ export function normalizeEmail(email: string): string {
 }
 
 // Deliberately plain: one @, no blanks, a dot in the domain, RFC 5321 length limits.
-const EMAIL_PATTERN = /^[^\s@"<>()\[\],;:\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+const EMAIL_PATTERN = /^[^\s@"<>()[\],;:\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
 // Control and format characters (bidi overrides, zero-width joiners…) make an address read differently
 // from what it is, in mails, logs and lists: an address never needs them.

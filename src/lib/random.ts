@@ -27,7 +27,7 @@ export function newId(prefix: string): string {
   return `${prefix}_${nextUlid()}`;
 }
 
-/** A 6-digit numeric code from the CSPRNG, leading zeros kept. */
+/** A numeric code of `count` digits from the CSPRNG (uniform per digit), leading zeros kept. */
 export function randomDigits(count: number): string {
   let out = '';
   for (let i = 0; i < count; i++) out += String(randomInt(10));

@@ -3,9 +3,7 @@ import { randomBase62 } from './random.js';
 
 export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
 
-export const SlugSchema = z
-  .string()
-  .regex(SLUG_PATTERN, 'must be 1-48 lower-case letters, digits or hyphens, not starting or ending with a hyphen');
+export const SlugSchema = z.string().regex(SLUG_PATTERN, 'must be 1-48 lower-case letters, digits or hyphens, not starting or ending with a hyphen');
 
 /** A slug from free text, e.g. `Acme, Inc.` → `acme-inc`; falls back to `org` when nothing is left. */
 export function slugify(text: string): string {

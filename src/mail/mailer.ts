@@ -45,7 +45,10 @@ export class OutboxMailer implements Mailer {
 
   /** Newest first; optionally only the mails to one address. */
   list(to?: string, limit = 50): OutboxEntry[] {
-    const files = readdirSync(this.dir).filter((f) => f.endsWith('.json')).sort().reverse();
+    const files = readdirSync(this.dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+      .reverse();
     const entries: OutboxEntry[] = [];
     for (const file of files) {
       const entry = JSON.parse(readFileSync(path.join(this.dir, file), 'utf8')) as OutboxEntry;
@@ -75,6 +78,9 @@ export class SmtpMailer implements Mailer {
   }
 
   close(): void {
-    void this.transport?.then((transport) => transport.close(), () => {});
+    void this.transport?.then(
+      (transport) => transport.close(),
+      () => {},
+    );
   }
 }

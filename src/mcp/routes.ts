@@ -3,11 +3,11 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyReply, FastifyRequest, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { INNER_CALL_HEADER, presentedKey } from '../http/auth-gate.js';
+import { INNER_CALL_HEADER, presentedKey } from '../auth/gate.js';
 import { HttpErrors, type ApiError } from '../http/errors.js';
 import { problems } from '../http/schemas.js';
 import type { Api } from '../http/types.js';
-import { cliVersion } from '../cli/version.js';
+import { version } from '../lib/version.js';
 import { McpErrors } from './errors.js';
 import { argumentsSchema, describe, splitArguments, TOOLS, TOOLS_BY_NAME, type HttpCall, type Tool } from './tools.js';
 
@@ -37,14 +37,17 @@ const INSTRUCTIONS =
   'FuncSpec keeps software specifications: organizations have projects, projects have spec items (functional F-n and technical T-n, ' +
   'with a Markdown description, a review state and an implementation status). Address projects by id or slug and items by id or ' +
   'permalink. To edit an item, read it (get_item) and pass its version; on VERSION_CONFLICT read it again and reapply. A failed call ' +
-  'answers the HTTP API\'s problem: its error_code (FORBIDDEN: your role does not allow it; INSUFFICIENT_SCOPE: the key\'s scopes or ' +
+  "answers the HTTP API's problem: its error_code (FORBIDDEN: your role does not allow it; INSUFFICIENT_SCOPE: the key's scopes or " +
   'projects do not) and message.';
 
 /** A JSON-RPC message (one per request: batches are refused, so each counts as one request against the key's limit). */
 const JsonRpcMessage = z.looseObject({
   jsonrpc: z.literal('2.0'),
   method: z.string().max(200).optional(),
-  id: z.union([z.string().max(200), z.number()]).nullable().optional(),
+  id: z
+    .union([z.string().max(200), z.number()])
+    .nullable()
+    .optional(),
 });
 
 /**
@@ -53,7 +56,7 @@ const JsonRpcMessage = z.looseObject({
  * recorded like any key-authenticated request; each tool call is then made as its HTTP request through the
  * app, with the caller's key and address, so roles, scopes, allow-lists and the audit log are the HTTP ones.
  */
-export async function mcpRoutes(app: Api, ctx: AppContext, inject: Inject): Promise<void> {
+export async function mcpRoutes(app: Api, _ctx: AppContext, inject: Inject): Promise<void> {
   app.post('/mcp', {
     config: { auth: 'api_key', scope: 'none' },
     schema: {
@@ -61,9 +64,9 @@ export async function mcpRoutes(app: Api, ctx: AppContext, inject: Inject): Prom
       summary: 'Model Context Protocol server (Streamable HTTP, stateless): tools for a spec workspace agent',
       description:
         'Authenticate with `X-API-Key` or `Authorization: Bearer`; send `Accept: application/json, text/event-stream`. One JSON-RPC ' +
-        'message per request (each counts as one request against the key\'s limit); answers are JSON. Each tool call is the HTTP ' +
+        "message per request (each counts as one request against the key's limit); answers are JSON. Each tool call is the HTTP " +
         'operation it names, with the same roles, scopes, allow-lists and audit log; a refusal comes back as a tool error carrying ' +
-        'the operation\'s problem (`error_code`, `message`, `details`). Tools:\n\n' +
+        "the operation's problem (`error_code`, `message`, `details`). Tools:\n\n" +
         TOOLS.map((tool) => `- \`${tool.name}\` (scope \`${tool.scope}\`): ${tool.description}`).join('\n'),
       body: JsonRpcMessage,
       response: {
@@ -104,11 +107,14 @@ export async function mcpRoutes(app: Api, ctx: AppContext, inject: Inject): Prom
 function toolServer(sdk: Sdk, call: (request: HttpCall) => Promise<{ status: number; body: unknown }>): Server {
   // The low-level Server rather than McpServer: McpServer would validate the arguments itself and answer in
   // its own words; here the operation's route does, so a bad argument is VALIDATION_FAILED as over HTTP.
-  const server = new sdk.Server({ name: 'funcspec', title: 'FuncSpec', version: cliVersion() }, {
-    capabilities: { tools: {} },
-    instructions: INSTRUCTIONS,
-    jsonSchemaValidator: sdk.jsonSchemaValidator,
-  });
+  const server = new sdk.Server(
+    { name: 'funcspec', title: 'FuncSpec', version: version() },
+    {
+      capabilities: { tools: {} },
+      instructions: INSTRUCTIONS,
+      jsonSchemaValidator: sdk.jsonSchemaValidator,
+    },
+  );
   server.setRequestHandler(sdk.ListToolsRequestSchema, () => ({ tools: toolList() }));
   server.setRequestHandler(sdk.CallToolRequestSchema, async (message) => {
     const tool = TOOLS_BY_NAME.get(message.params.name);
@@ -131,7 +137,11 @@ const toolList = (() => {
     })));
 })();
 
-async function callTool(tool: Tool, args: Record<string, unknown>, call: (request: HttpCall) => Promise<{ status: number; body: unknown }>): Promise<CallToolResult> {
+async function callTool(
+  tool: Tool,
+  args: Record<string, unknown>,
+  call: (request: HttpCall) => Promise<{ status: number; body: unknown }>,
+): Promise<CallToolResult> {
   const split = splitArguments(tool, args);
   if (!split.ok) return toolError(problemOf(HttpErrors.VALIDATION_FAILED({ fields: split.fields })));
   const answer = await call(tool.request(split.target, split.fields));

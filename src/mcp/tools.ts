@@ -91,7 +91,8 @@ export const TOOLS: Tool[] = [
   {
     name: 'get_item',
     title: 'Get a spec item',
-    description: 'One spec item by id or permalink (F-3, T-12): its Markdown description, its version (needed to edit it) and the transitions allowed from where it is.',
+    description:
+      'One spec item by id or permalink (F-3, T-12): its Markdown description, its version (needed to edit it) and the transitions allowed from where it is.',
     scope: 'items:read',
     readOnly: true,
     target: Item,
@@ -171,15 +172,17 @@ export function describe(tool: Tool): string {
 }
 
 /** The arguments split into what to act on (checked against `target`) and the operation's fields, or the problems found. */
-export function splitArguments(tool: Tool, args: Record<string, unknown>):
-  | { ok: true; target: Record<string, string | number>; fields: Record<string, unknown> }
-  | { ok: false; fields: Record<string, string> } {
+export function splitArguments(
+  tool: Tool,
+  args: Record<string, unknown>,
+): { ok: true; target: Record<string, string | number>; fields: Record<string, unknown> } | { ok: false; fields: Record<string, string> } {
   const targetNames = Object.keys(tool.target.shape);
   const parsed = tool.target.safeParse(Object.fromEntries(targetNames.filter((name) => name in args).map((name) => [name, args[name]])));
   if (!parsed.success) {
     return { ok: false, fields: Object.fromEntries(parsed.error.issues.map((issue) => [issue.path.join('.') || 'arguments', issue.message])) };
   }
   const fields = Object.fromEntries(Object.entries(args).filter(([name]) => !targetNames.includes(name)));
-  if (!tool.fields && Object.keys(fields).length > 0) return { ok: false, fields: Object.fromEntries(Object.keys(fields).map((name) => [name, 'is not an argument of this tool'])) };
+  if (!tool.fields && Object.keys(fields).length > 0)
+    return { ok: false, fields: Object.fromEntries(Object.keys(fields).map((name) => [name, 'is not an argument of this tool'])) };
   return { ok: true, target: parsed.data as Record<string, string | number>, fields };
 }

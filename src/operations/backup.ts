@@ -59,7 +59,16 @@ export async function restoreDatabase(target: DatabaseTarget, file: string): Pro
     throw new BackupError(`${file} is not a pg_dump custom-format backup.`);
   });
   // --clean --if-exists: the backup's tables replace those of the same name; one transaction: all or nothing.
-  await run('pg_restore', ['--clean', '--if-exists', '--no-owner', '--no-privileges', '--single-transaction', '--exit-on-error', `--dbname=${target.url}`, file]);
+  await run('pg_restore', [
+    '--clean',
+    '--if-exists',
+    '--no-owner',
+    '--no-privileges',
+    '--single-transaction',
+    '--exit-on-error',
+    `--dbname=${target.url}`,
+    file,
+  ]);
 }
 
 function run(command: string, args: string[]): Promise<void> {
@@ -67,7 +76,9 @@ function run(command: string, args: string[]): Promise<void> {
     const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', (error) => reject(new BackupError(`${command} could not run (${error.message}); install PostgreSQL's client tools (Debian: postgresql-client).`)));
+    child.on('error', (error) =>
+      reject(new BackupError(`${command} could not run (${error.message}); install PostgreSQL's client tools (Debian: postgresql-client).`)),
+    );
     child.on('close', (code) => (code === 0 ? resolve() : reject(new BackupError(`${command} failed: ${stderr.trim().split('\n').slice(-3).join(' ')}`))));
   });
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onResponseHookHandl
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AppContext } from '../context.js';
 import { ping } from '../db/index.js';
-import { presentedKey } from '../http/auth-gate.js';
+import { presentedKey } from '../auth/gate.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { Limiter } from '../ratelimit/limiter.js';
 
@@ -36,7 +36,12 @@ export function registerMetrics(app: FastifyInstance, ctx: AppContext): void {
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
-  const keyChecks = new Counter({ name: 'funcspec_key_checks_total', help: 'API keys presented, by outcome', labelNames: ['outcome'] as const, registers: [registry] });
+  const keyChecks = new Counter({
+    name: 'funcspec_key_checks_total',
+    help: 'API keys presented, by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   new Counter({
     name: 'funcspec_key_database_lookups_total',
     help: 'Key checks that had to read the database (the rest were answered by the cache or the key filter)',
@@ -55,15 +60,31 @@ export function registerMetrics(app: FastifyInstance, ctx: AppContext): void {
       this.set(checks === 0 ? 1 : Math.max(0, 1 - ctx.keys.lookups / checks));
     },
   });
-  const limiterDecisions = new Counter({ name: 'funcspec_rate_limit_decisions_total', help: 'Rate-limit and throttle decisions, by outcome', labelNames: ['outcome'] as const, registers: [registry] });
-  const mails = new Counter({ name: 'funcspec_mail_total', help: 'Mails handed to the mailer, by outcome', labelNames: ['outcome'] as const, registers: [registry] });
+  const limiterDecisions = new Counter({
+    name: 'funcspec_rate_limit_decisions_total',
+    help: 'Rate-limit and throttle decisions, by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const mails = new Counter({
+    name: 'funcspec_mail_total',
+    help: 'Mails handed to the mailer, by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   new Gauge({
     name: 'funcspec_dependency_up',
     help: 'Whether the database and Redis answered at this scrape (1) or not (0)',
     labelNames: ['dependency'] as const,
     registers: [registry],
     async collect() {
-      this.set({ dependency: 'database' }, await ping(ctx.db).then(() => 1, () => 0));
+      this.set(
+        { dependency: 'database' },
+        await ping(ctx.db).then(
+          () => 1,
+          () => 0,
+        ),
+      );
       if (ctx.redis) this.set({ dependency: 'redis' }, ctx.redis.status === 'ready' ? 1 : 0);
     },
   });

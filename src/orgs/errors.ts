@@ -2,14 +2,12 @@ import { defineErrors } from '../http/errors.js';
 
 /** Organizations, members, invitations and billing. */
 export const OrgErrors = defineErrors({
-  SLUG_TAKEN: { status: 409, message: 'This slug is already in use; choose another.' },
   LAST_OWNER: {
     status: 409,
     message: 'An organization must keep at least one owner: make someone else owner (or transfer ownership) first.',
   },
   ALREADY_MEMBER: { status: 409, message: 'This person is already a member of the organization.' },
   ALREADY_OWNER: { status: 409, message: 'This member is already an owner.' },
-  MEMBER_NOT_FOUND: { status: 404, message: 'No member of this organization has that user id or e-mail.' },
   INVITATION_PENDING: {
     status: 409,
     message: 'An invitation to this address was sent at the same moment; cancel it or try again.',
@@ -23,6 +21,4 @@ export const OrgErrors = defineErrors({
     status: 403,
     message: 'This invitation was sent to another e-mail address: sign in as the invited person to accept it.',
   },
-  EMAIL_NOT_VERIFIED: { status: 403, message: 'Verify your e-mail address first.' },
-  MAIL_DELIVERY_FAILED: { status: 503, message: 'The invitation e-mail could not be sent; retry shortly.' },
 });

@@ -1,22 +1,24 @@
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { principalOf } from '../http/auth-gate.js';
+import { principalOf } from '../http/request.js';
 import { envelope, listEnvelope, PaginationQuery, problems, Timestamp } from '../http/schemas.js';
 import { originOf, type Api } from '../http/types.js';
 import { EmailSchema } from '../lib/email.js';
 import { isoTime } from '../lib/time.js';
-import { accessOrg, requireRole } from './access.js';
-import { actorOf } from './actor.js';
+import { orgAccessOf } from '../access/precondition.js';
+import { actorOf } from '../audit/actor.js';
 import { acceptInvitation, cancelInvitation, createInvitation, invitationStatus, listInvitations } from './invitations.js';
-import { InvitationRoleSchema, OrganizationSchema, organizationView, OrgRef, OrgRoleSchema } from './schemas.js';
-import type { InvitationsTable } from './tables.js';
+import { OrgRoleSchema } from '../access/orgs.js';
+import { OrgRef } from '../http/schemas.js';
+import { InvitationRoleSchema, OrganizationSchema, organizationView } from './schemas.js';
+import { INVITATION_STATUSES, type InvitationsTable } from './tables.js';
 
 const InvitationSchema = z
   .object({
     id: z.string(),
     email: z.string(),
     role: InvitationRoleSchema,
-    status: z.enum(['pending', 'accepted', 'canceled', 'expired']),
+    status: z.enum(INVITATION_STATUSES),
     invited_by: z.string().meta({ description: 'User id of the inviter' }),
     created_at: Timestamp,
     expires_at: Timestamp,
@@ -40,7 +42,7 @@ export async function invitationRoutes(app: Api, ctx: AppContext): Promise<void>
   const OrgParams = z.object({ org: OrgRef });
 
   app.get('/organizations/:org/invitations', {
-    config: { auth: 'any', scope: 'org:read' },
+    config: { auth: 'any', scope: 'org:read', org: 'admin' },
     schema: {
       tags: ['Invitations'],
       summary: 'Pending invitations (admin+)',
@@ -49,8 +51,7 @@ export async function invitationRoutes(app: Api, ctx: AppContext): Promise<void>
       response: { 200: listEnvelope(InvitationSchema), ...problems(401, 403, 404, 422, 429) },
     },
     handler: async (request) => {
-      const { org, role } = await accessOrg(ctx.db, principalOf(request), request.params.org);
-      requireRole(role, 'admin');
+      const { org } = orgAccessOf(request);
       const { page, per } = request.query;
       const { rows, total } = await listInvitations(ctx, org.id, { page, per });
       const now = ctx.clock.now();
@@ -59,7 +60,7 @@ export async function invitationRoutes(app: Api, ctx: AppContext): Promise<void>
   });
 
   app.post('/organizations/:org/invitations', {
-    config: { auth: 'any', scope: 'members:write' },
+    config: { auth: 'any', scope: 'members:write', org: 'admin' },
     schema: {
       tags: ['Invitations'],
       summary: 'Invite an e-mail address with a role (admin+); mails a link valid 7 days, once',
@@ -70,8 +71,7 @@ export async function invitationRoutes(app: Api, ctx: AppContext): Promise<void>
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);
-      const { org, role } = await accessOrg(ctx.db, principal, request.params.org);
-      requireRole(role, 'admin');
+      const { org } = orgAccessOf(request);
       const invitation = await createInvitation(ctx, actorOf(principal, originOf(request)), org, request.body);
       reply.code(201);
       return { data: invitationView(invitation, ctx.clock.now()) };
@@ -79,7 +79,7 @@ export async function invitationRoutes(app: Api, ctx: AppContext): Promise<void>
   });
 
   app.delete('/organizations/:org/invitations/:id', {
-    config: { auth: 'any', scope: 'members:write' },
+    config: { auth: 'any', scope: 'members:write', org: 'admin' },
     schema: {
       tags: ['Invitations'],
       summary: 'Cancel an invitation (admin+)',
@@ -88,8 +88,7 @@ export async function invitationRoutes(app: Api, ctx: AppContext): Promise<void>
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);
-      const { org, role } = await accessOrg(ctx.db, principal, request.params.org);
-      requireRole(role, 'admin');
+      const { org } = orgAccessOf(request);
       await cancelInvitation(ctx, actorOf(principal, originOf(request)), org.id, request.params.id);
       return reply.code(204).send(null);
     },
@@ -101,7 +100,7 @@ export async function invitationRoutes(app: Api, ctx: AppContext): Promise<void>
       tags: ['Invitations'],
       summary: 'Accept an invitation as the invited person (session, or any API key of theirs)',
       description:
-        'The caller\'s verified e-mail must be the invited address. The role is the one in the invitation. ' +
+        "The caller's verified e-mail must be the invited address. The role is the one in the invitation. " +
         'Accepted with an API key (which is bound to another organization), the answer also carries `api_key`: ' +
         'a new key for the organization joined, shown this once.',
       body: z.strictObject({ token: z.string().min(1).max(200) }),

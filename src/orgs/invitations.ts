@@ -1,23 +1,24 @@
 import { recordAudit } from '../audit/audit.js';
 import type { Principal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
-import { isUniqueViolation, type Trx } from '../db/index.js';
+import { isUniqueViolation } from '../db/index.js';
 import { HttpErrors } from '../http/errors.js';
 import { boundsOf } from '../keys/attenuate.js';
-import { announce } from '../keys/epoch.js';
+import { announce } from '../stamps/stamps.js';
 import { newId, randomToken } from '../lib/random.js';
-import { throttle } from '../ratelimit/throttle.js';
-import { byActor, type Actor } from './actor.js';
+import { throttle } from '../ratelimit/throttles.js';
+import { byActor, type Actor } from '../audit/actor.js';
 import { OrgErrors } from './errors.js';
 import { countRows, offsetOf, type Page } from '../db/paging.js';
-import { announceKey, lockAsRole, mintMemberKey } from './service.js';
-import { findOrganization, lockOrganization } from './store.js';
-import type { InvitationRole, InvitationsTable, OrganizationsTable, OrgRole } from './tables.js';
+import { mintMemberKey } from './service.js';
+import { issuingKeys } from '../keys/issue.js';
+import { AccountErrors } from '../accounts/errors.js';
+import { MailErrors } from '../mail/errors.js';
+import { findOrganization, lockMembership, lockOrganization } from '../access/orgs.js';
+import type { InvitationRole, InvitationsTable, OrganizationsTable, OrgRole, InvitationStatus } from './tables.js';
 
 const HOUR_MS = 3_600_000;
 export const INVITATION_TTL_MS = 7 * 24 * HOUR_MS;
-
-export type InvitationStatus = 'pending' | 'accepted' | 'canceled' | 'expired';
 
 export function invitationStatus(invitation: InvitationsTable, now: number): InvitationStatus {
   if (invitation.accepted_at !== null) return 'accepted';
@@ -39,14 +40,14 @@ export async function createInvitation(
 ): Promise<InvitationsTable> {
   // Every invitation mails an address the inviter chose: limited per organization, per inviter and per
   // address, so the server cannot be used to mail-bomb or phish anyone.
-  await throttle(ctx, `invite:org:${org.id}`, ctx.config.invitationsPerOrgPerHour, HOUR_MS);
-  await throttle(ctx, `invite:user:${actor.userId}`, ctx.config.invitationsPerOrgPerHour, HOUR_MS);
-  await throttle(ctx, `invite:email:${ctx.secrets.hmac('limit-key', input.email)}`, ctx.config.invitationsPerEmailPerDay, 24 * HOUR_MS);
+  await throttle(ctx, 'invite:org', org.id);
+  await throttle(ctx, 'invite:user', actor.userId);
+  await throttle(ctx, 'invite:email', input.email);
   const token = randomToken(32);
   let invitation: InvitationsTable;
   try {
     invitation = await ctx.db.transaction().execute(async (trx) => {
-      await lockAsRole(trx, org.id, actor.userId, 'admin');
+      await lockMembership(trx, org.id, actor.userId, 'admin');
       const now = ctx.clock.now();
       const member = await trx
         .selectFrom('memberships as m')
@@ -80,7 +81,11 @@ export async function createInvitation(
       };
       await trx.insertInto('invitations').values(row).execute();
       await recordAudit(trx, now, {
-        action: 'invitation.created', orgId: org.id, targetType: 'invitation', targetId: row.id, ...byActor(actor),
+        action: 'invitation.created',
+        orgId: org.id,
+        targetType: 'invitation',
+        targetId: row.id,
+        ...byActor(actor),
         details: { email: row.email, role: row.role, ...(replaced.length ? { replaced: replaced.map((r) => r.id) } : {}) },
       });
       return row;
@@ -106,11 +111,16 @@ export async function createInvitation(
     await ctx.db.transaction().execute(async (trx) => {
       await trx.updateTable('invitations').set({ canceled_at: ctx.clock.now() }).where('id', '=', invitation.id).where('accepted_at', 'is', null).execute();
       await recordAudit(trx, ctx.clock.now(), {
-        action: 'invitation.canceled', orgId: org.id, targetType: 'invitation', targetId: invitation.id, ...byActor(actor),
-        outcome: 'failure', details: { reason: 'mail_delivery_failed' },
+        action: 'invitation.canceled',
+        orgId: org.id,
+        targetType: 'invitation',
+        targetId: invitation.id,
+        ...byActor(actor),
+        outcome: 'failure',
+        details: { reason: 'mail_delivery_failed' },
       });
     });
-    throw OrgErrors.MAIL_DELIVERY_FAILED();
+    throw MailErrors.MAIL_DELIVERY_FAILED();
   }
   return invitation;
 }
@@ -134,7 +144,7 @@ export async function listInvitations(ctx: AppContext, orgId: string, page: Page
 /** Cancels an open invitation (admin+); its link stops working. */
 export async function cancelInvitation(ctx: AppContext, actor: Actor, orgId: string, invitationId: string): Promise<void> {
   await ctx.db.transaction().execute(async (trx) => {
-    await lockAsRole(trx, orgId, actor.userId, 'admin');
+    await lockMembership(trx, orgId, actor.userId, 'admin');
     const now = ctx.clock.now();
     const canceled = await trx
       .updateTable('invitations')
@@ -151,7 +161,11 @@ export async function cancelInvitation(ctx: AppContext, actor: Actor, orgId: str
       throw OrgErrors.INVITATION_NOT_PENDING({ invitation_id: invitationId });
     }
     await recordAudit(trx, now, {
-      action: 'invitation.canceled', orgId, targetType: 'invitation', targetId: invitationId, ...byActor(actor),
+      action: 'invitation.canceled',
+      orgId,
+      targetType: 'invitation',
+      targetId: invitationId,
+      ...byActor(actor),
       details: { email: canceled.email, role: canceled.role },
     });
   });
@@ -176,18 +190,23 @@ export async function acceptInvitation(ctx: AppContext, principal: Principal, ac
   if (!invitation || invitationStatus(invitation, now) !== 'pending') throw OrgErrors.INVITATION_INVALID();
 
   const user = await ctx.db.selectFrom('users').select(['email', 'email_verified_at']).where('id', '=', actor.userId).executeTakeFirstOrThrow();
-  if (user.email_verified_at === null) throw OrgErrors.EMAIL_NOT_VERIFIED();
+  if (user.email_verified_at === null) throw AccountErrors.EMAIL_NOT_VERIFIED();
   if (user.email !== invitation.email) {
     await recordAudit(ctx.db, now, {
-      action: 'invitation.accept', orgId: invitation.org_id, targetType: 'invitation', targetId: invitation.id, ...byActor(actor),
-      outcome: 'failure', details: { reason: 'email_mismatch' },
+      action: 'invitation.accept',
+      orgId: invitation.org_id,
+      targetType: 'invitation',
+      targetId: invitation.id,
+      ...byActor(actor),
+      outcome: 'failure',
+      details: { reason: 'email_mismatch' },
     });
     throw OrgErrors.INVITATION_EMAIL_MISMATCH();
   }
 
   let result: AcceptResult;
   try {
-    result = await ctx.db.transaction().execute(async (trx) => {
+    result = await issuingKeys(ctx, async (trx, issueKey) => {
       if (!(await lockOrganization(trx, invitation.org_id))) throw OrgErrors.INVITATION_INVALID();
       const now = ctx.clock.now();
       const consumed = await trx
@@ -204,22 +223,29 @@ export async function acceptInvitation(ctx: AppContext, principal: Principal, ac
       // The new member's keys act in the organization from now on, at every process.
       await announce(trx, 'auth');
       await recordAudit(trx, now, {
-        action: 'invitation.accepted', orgId: invitation.org_id, targetType: 'invitation', targetId: invitation.id, ...byActor(actor),
+        action: 'invitation.accepted',
+        orgId: invitation.org_id,
+        targetType: 'invitation',
+        targetId: invitation.id,
+        ...byActor(actor),
         details: { email: invitation.email, role: consumed.role },
       });
       await recordAudit(trx, now, {
-        action: 'member.added', orgId: invitation.org_id, targetType: 'user', targetId: actor.userId, ...byActor(actor),
+        action: 'member.added',
+        orgId: invitation.org_id,
+        targetType: 'user',
+        targetId: actor.userId,
+        ...byActor(actor),
         details: { email: invitation.email, role: consumed.role, invitation_id: invitation.id },
       });
       const org = (await findOrganization(trx, invitation.org_id))!;
       const bounds = boundsOf(principal);
-      const apiKey = bounds ? await mintMemberKey(ctx, trx, now, actor, org, 'invitation', bounds) : null;
+      const apiKey = bounds ? await mintMemberKey(issueKey, actor, org, 'invitation', bounds) : null;
       return { org, role: consumed.role, apiKey };
     });
   } catch (error) {
     if (isUniqueViolation(error)) throw OrgErrors.ALREADY_MEMBER({ email: invitation.email });
     throw error;
   }
-  if (result.apiKey) announceKey(ctx, result.apiKey.key);
   return result;
 }

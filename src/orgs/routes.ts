@@ -1,15 +1,17 @@
+import { SharedErrors } from '../http/errors.js';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { boundsOf } from '../keys/attenuate.js';
-import { MonthlyAllowance, readBalance } from '../credits/ledger.js';
-import { principalOf } from '../http/auth-gate.js';
-import { AllowListSchema } from '../keys/ip-allow.js';
+import { principalOf } from '../http/request.js';
+import { AllowListSchema } from '../lib/allow-list.js';
 import { envelope, listEnvelope, PaginationQuery, problems } from '../http/schemas.js';
 import { originOf, type Api } from '../http/types.js';
-import { accessOrg, requireRole } from './access.js';
-import { actorOf } from './actor.js';
-import { requestsPerHour } from './plans.js';
-import { MemberSchema, memberView, NameSchema, OrganizationSchema, organizationView, OrgRef, OrgRoleSchema, OrgSlugSchema, UserIdParam } from './schemas.js';
+import { requireRole } from '../access/orgs.js';
+import { orgAccessOf } from '../access/precondition.js';
+import { actorOf } from '../audit/actor.js';
+import { OrgRoleSchema } from '../access/orgs.js';
+import { OrgRef, UserIdParam } from '../http/schemas.js';
+import { MemberSchema, memberView, NameSchema, OrganizationSchema, organizationView, OrgSlugSchema } from './schemas.js';
 import {
   changeMemberRole,
   createOrganization,
@@ -21,20 +23,17 @@ import {
   transferOwnership,
   updateOrganization,
 } from './service.js';
-import { OrgErrors } from './errors.js';
 
 const OrgParams = z.object({ org: OrgRef });
 const MemberParams = z.object({ org: OrgRef, user_id: UserIdParam });
 
-/** Organizations, their members, ownership transfer and the billing view (§6). */
+/** Organizations, their members and ownership transfer (§6); the billing view is the credits feature's. */
 export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
-  const allowance = new MonthlyAllowance();
-
   app.get('/organizations', {
     config: { auth: 'any', scope: 'org:read' },
     schema: {
       tags: ['Organizations'],
-      summary: 'My organizations (with an API key: the key\'s organization)',
+      summary: "My organizations (with an API key: the key's organization)",
       querystring: PaginationQuery,
       response: { 200: listEnvelope(OrganizationSchema), ...problems(401, 422, 429) },
     },
@@ -68,7 +67,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.get('/organizations/:org', {
-    config: { auth: 'any', scope: 'org:read' },
+    config: { auth: 'any', scope: 'org:read', org: 'member' },
     schema: {
       tags: ['Organizations'],
       summary: 'One organization (by id or slug)',
@@ -76,18 +75,18 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
       response: { 200: envelope(OrganizationSchema), ...problems(401, 404, 429) },
     },
     handler: async (request) => {
-      const { org, role } = await accessOrg(ctx.db, principalOf(request), request.params.org);
+      const { org, role } = orgAccessOf(request);
       return { data: organizationView(org, role) };
     },
   });
 
   app.patch('/organizations/:org', {
-    config: { auth: 'any', scope: 'org:write' },
+    config: { auth: 'any', scope: 'org:write', org: 'admin' },
     schema: {
       tags: ['Organizations'],
       summary: 'Rename, change the slug, the allowed IPs or the key hygiene mails (admin+)',
       description:
-        '`allowed_ips`: IPs/CIDRs from which the organization\'s API keys may be used; `null` or `[]` = any address. ' +
+        "`allowed_ips`: IPs/CIDRs from which the organization's API keys may be used; `null` or `[]` = any address. " +
         '`key_expiry_mails` and `unused_keys_digest` turn the key hygiene mails on or off for the organization.',
       params: OrgParams,
       body: z
@@ -103,15 +102,14 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request) => {
       const principal = principalOf(request);
-      const { org, role } = await accessOrg(ctx.db, principal, request.params.org);
-      requireRole(role, 'admin');
+      const { org, role } = orgAccessOf(request);
       const updated = await updateOrganization(ctx, actorOf(principal, originOf(request)), org.id, request.body);
       return { data: organizationView(updated, role) };
     },
   });
 
   app.delete('/organizations/:org', {
-    config: { auth: 'any', scope: 'org:write', allProjects: true },
+    config: { auth: 'any', scope: 'org:write', allProjects: true, org: 'owner' },
     schema: {
       tags: ['Organizations'],
       summary: 'Delete the organization with its projects, keys and invitations (owner)',
@@ -120,42 +118,17 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);
-      const { org, role } = await accessOrg(ctx.db, principal, request.params.org);
-      requireRole(role, 'owner');
+      const { org } = orgAccessOf(request);
       await deleteOrganization(ctx, actorOf(principal, originOf(request)), org.id);
       return reply.code(204).send(null);
     },
   });
+}
 
-  app.get('/organizations/:org/billing', {
-    config: { auth: 'any', scope: 'credits:read' },
-    schema: {
-      tags: ['Organizations'],
-      summary: 'Plan, rate limit and credits (owner)',
-      params: OrgParams,
-      response: {
-        200: envelope(
-          z.object({
-            plan: z.enum(['free', 'pro', 'enterprise']),
-            rate_limit: z.object({ requests_per_hour: z.number().int().meta({ description: 'Per API key' }) }),
-            credits: z.object({ total_credits: z.number(), credits_used: z.number(), credits_left: z.number() }),
-          }),
-        ),
-        ...problems(401, 403, 404, 429),
-      },
-    },
-    handler: async (request) => {
-      const { org, role } = await accessOrg(ctx.db, principalOf(request), request.params.org);
-      requireRole(role, 'owner');
-      await allowance.ensure(ctx.db, ctx.clock.now(), org);
-      return {
-        data: { plan: org.plan, rate_limit: { requests_per_hour: requestsPerHour(org) }, credits: await readBalance(ctx.db, org.id) },
-      };
-    },
-  });
-
+/** Members: list, read, change role, remove or leave, and ownership transfer. */
+export async function memberRoutes(app: Api, ctx: AppContext): Promise<void> {
   app.get('/organizations/:org/members', {
-    config: { auth: 'any', scope: 'org:read' },
+    config: { auth: 'any', scope: 'org:read', org: 'member' },
     schema: {
       tags: ['Members'],
       summary: 'Members and their roles',
@@ -164,7 +137,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
       response: { 200: listEnvelope(MemberSchema), ...problems(401, 404, 422, 429) },
     },
     handler: async (request) => {
-      const { org } = await accessOrg(ctx.db, principalOf(request), request.params.org);
+      const { org } = orgAccessOf(request);
       const { page, per } = request.query;
       const { rows, total } = await listMembers(ctx, org.id, { page, per });
       return { data: rows.map(memberView), meta: { total, page, per } };
@@ -172,7 +145,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.get('/organizations/:org/members/:user_id', {
-    config: { auth: 'any', scope: 'org:read' },
+    config: { auth: 'any', scope: 'org:read', org: 'member' },
     schema: {
       tags: ['Members'],
       summary: 'One member',
@@ -180,15 +153,15 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
       response: { 200: envelope(MemberSchema), ...problems(401, 404, 429) },
     },
     handler: async (request) => {
-      const { org } = await accessOrg(ctx.db, principalOf(request), request.params.org);
+      const { org } = orgAccessOf(request);
       const member = await findMember(ctx.db, org.id, request.params.user_id);
-      if (!member) throw OrgErrors.MEMBER_NOT_FOUND({ user_id: request.params.user_id });
+      if (!member) throw SharedErrors.MEMBER_NOT_FOUND({ user_id: request.params.user_id });
       return { data: memberView(member) };
     },
   });
 
   app.patch('/organizations/:org/members/:user_id', {
-    config: { auth: 'any', scope: 'members:write' },
+    config: { auth: 'any', scope: 'members:write', org: 'admin' },
     schema: {
       tags: ['Members'],
       summary: "Change a member's role (admin+; only an owner makes or unmakes owners)",
@@ -198,15 +171,14 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request) => {
       const principal = principalOf(request);
-      const { org, role } = await accessOrg(ctx.db, principal, request.params.org);
-      requireRole(role, 'admin');
+      const { org } = orgAccessOf(request);
       const member = await changeMemberRole(ctx, actorOf(principal, originOf(request)), org.id, request.params.user_id, request.body.role);
       return { data: memberView(member) };
     },
   });
 
   app.delete('/organizations/:org/members/:user_id', {
-    config: { auth: 'any', scope: 'members:write' },
+    config: { auth: 'any', scope: 'members:write', org: 'member' },
     schema: {
       tags: ['Members'],
       summary: 'Remove a member (admin+; only an owner removes an owner), or leave when it is you',
@@ -216,7 +188,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);
-      const { org, role } = await accessOrg(ctx.db, principal, request.params.org);
+      const { org, role } = orgAccessOf(request);
       if (request.params.user_id !== principal.user.id) requireRole(role, 'admin');
       await removeMember(ctx, actorOf(principal, originOf(request)), org.id, request.params.user_id);
       return reply.code(204).send(null);
@@ -224,7 +196,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.post('/organizations/:org/transfer-ownership', {
-    config: { auth: 'any', scope: 'members:write' },
+    config: { auth: 'any', scope: 'members:write', org: 'owner' },
     schema: {
       tags: ['Members'],
       summary: 'Make another member owner; the caller stays on as admin (owner)',
@@ -234,8 +206,7 @@ export async function orgRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request) => {
       const principal = principalOf(request);
-      const { org, role } = await accessOrg(ctx.db, principal, request.params.org);
-      requireRole(role, 'owner');
+      const { org } = orgAccessOf(request);
       const member = await transferOwnership(ctx, actorOf(principal, originOf(request)), org.id, request.body.user_id);
       return { data: memberView(member) };
     },

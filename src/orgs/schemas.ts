@@ -1,25 +1,26 @@
 import { z } from 'zod';
-import { singleLine, Timestamp } from '../http/schemas.js';
+import { OrgRoleSchema } from '../access/orgs.js';
+import { PlanSchema } from '../credits/plans.js';
+import { rosterSchema, rosterView, singleLine, Timestamp } from '../http/schemas.js';
+
 import { isoTime } from '../lib/time.js';
 import { SlugSchema } from '../lib/slug.js';
-import { readAllowList } from '../keys/ip-allow.js';
+import { readAllowList } from '../lib/allow-list.js';
 import type { MemberRow } from './service.js';
-import type { OrganizationsTable, OrgRole } from './tables.js';
+import { INVITATION_ROLES, type OrganizationsTable, type OrgRole } from './tables.js';
 
-export const OrgRoleSchema = z.enum(['owner', 'admin', 'member']);
-export const InvitationRoleSchema = z.enum(['admin', 'member']);
+export const InvitationRoleSchema = z.enum(INVITATION_ROLES);
+
 export const NameSchema = singleLine(100);
 export const OrgSlugSchema = SlugSchema;
 /** An organization by id (`org_…`) or slug. */
-export const OrgRef = z.string().min(1).max(100).meta({ description: 'Organization id or slug' });
-export const UserIdParam = z.string().min(1).max(100);
 
 export const OrganizationSchema = z
   .object({
     id: z.string(),
     name: z.string(),
     slug: z.string(),
-    plan: z.enum(['free', 'pro', 'enterprise']),
+    plan: PlanSchema,
     allowed_ips: z.array(z.string()).meta({ description: 'Empty: any address' }),
     key_expiry_mails: z.boolean().meta({ description: "Each key's owner is mailed a week before the key expires" }),
     unused_keys_digest: z.boolean().meta({ description: 'Owners and admins get a weekly digest of keys unused for 90 days' }),
@@ -44,12 +45,5 @@ export function organizationView(org: OrganizationsTable, role: OrgRole): z.infe
   };
 }
 
-export const UserSummarySchema = z.object({ id: z.string(), email: z.string(), name: z.string().nullable() });
-
-export const MemberSchema = z
-  .object({ user: UserSummarySchema, role: OrgRoleSchema, created_at: Timestamp })
-  .meta({ id: 'Member' });
-
-export function memberView(row: MemberRow): z.infer<typeof MemberSchema> {
-  return { user: { id: row.user_id, email: row.email, name: row.name }, role: row.role, created_at: isoTime(row.created_at) };
-}
+export const MemberSchema = rosterSchema(OrgRoleSchema, 'Member');
+export const memberView = (row: MemberRow): z.infer<typeof MemberSchema> => rosterView(row);

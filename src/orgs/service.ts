@@ -2,33 +2,28 @@ import { recordAudit } from '../audit/audit.js';
 import type { Principal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import { isUniqueViolation, type Executor, type Trx } from '../db/index.js';
-import { HttpErrors } from '../http/errors.js';
-import { announce } from '../keys/epoch.js';
-import { readAllowList, storeAllowList } from '../keys/ip-allow.js';
-import { hashKey } from '../keys/format.js';
+import { HttpErrors, SharedErrors } from '../http/errors.js';
+import { announce } from '../stamps/stamps.js';
+import { readAllowList, storeAllowList } from '../lib/allow-list.js';
 import { attenuate, type Attenuated, type KeyBounds } from '../keys/attenuate.js';
-import { insertKey } from '../keys/store.js';
+import { issuingKeys, type IssueKey } from '../keys/issue.js';
+import { revokeMemberKeys } from '../keys/service.js';
+import { removeFromAllTeams } from '../projects/service.js';
 import { slugify, uniqueSlug } from '../lib/slug.js';
-import { byActor, type Actor } from './actor.js';
+import { byActor, type Actor } from '../audit/actor.js';
 import { OrgErrors } from './errors.js';
-import { countOwners, findOrganization, insertOrganization, lockMembership, ROLE_RANK } from './store.js';
+import { findOrganization, lockMembership, ROLE_RANK } from '../access/orgs.js';
+import { countOwners, insertOrganization } from './store.js';
 import type { OrganizationsTable, OrgRole } from './tables.js';
-import { countRows, offsetOf, type Page } from '../db/paging.js';
+import { countRows, offsetOf, pageOf, type Page, type RosterRow } from '../db/paging.js';
 
 /*
  * Organizations and their members. Every rule that involves the caller's role is checked again inside
- * the transaction, after taking the organization's lock: a caller demoted a moment ago cannot slip a
- * change through, and "an organization always has an owner" holds under any interleaving. The time of
+ * the transaction by lockMembership, which takes the organization's lock first: a caller demoted a
+ * moment ago cannot slip a change through, and "an organization always has an owner" holds under any
+ * interleaving. The time of
  * a change is read after the lock too, so audit entries are ordered as the changes were applied.
  */
-
-/** Starts the transaction of a membership change: the lock, then the caller's current role (403 below `minimum`). */
-export async function lockAsRole(trx: Trx, orgId: string, userId: string, minimum: OrgRole): Promise<OrgRole> {
-  const role = await lockMembership(trx, orgId, userId);
-  if (!role) throw HttpErrors.NOT_FOUND();
-  if (ROLE_RANK[role] < ROLE_RANK[minimum]) throw HttpErrors.FORBIDDEN({ required_role: minimum });
-  return role;
-}
 
 async function ensureAnOwner(trx: Executor, orgId: string): Promise<void> {
   if ((await countOwners(trx, orgId)) < 1) throw OrgErrors.LAST_OWNER();
@@ -37,20 +32,12 @@ async function ensureAnOwner(trx: Executor, orgId: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------------
 // Organizations
 
-/** After the commit: this process's key filter learns of the minted key at once (its transaction told the others). */
-export function announceKey(ctx: AppContext, key: string): void {
-  ctx.keys.added(hashKey(key));
-}
-
 /**
  * A key for the actor in `org` (kind `user`), made through the key the actor called with and bounded by
- * it (never outliving it, never allowed from more addresses); recorded in the audit log; the full key is
- * returned this once.
+ * it (never outliving it, never allowed from more addresses); the full key is returned this once.
  */
 export async function mintMemberKey(
-  ctx: AppContext,
-  trx: Trx,
-  now: number,
+  issueKey: IssueKey,
   actor: Actor,
   org: OrganizationsTable,
   via: 'organization' | 'invitation',
@@ -58,13 +45,17 @@ export async function mintMemberKey(
 ): Promise<{ id: string; name: string; key: string }> {
   // The maker's projects are in another organization (the gate refuses keys bound to projects here): none carry over.
   const { expiresAt, allowedIps, scopes } = attenuate(bounds, {}) as Extract<Attenuated, { ok: true }>;
-  const { row, key } = await insertKey(trx, ctx.config.keyEnv, now, {
-    orgId: org.id, userId: actor.userId, name: `Key for ${org.slug}`.slice(0, 100), kind: 'user', createdBy: actor.userId, expiresAt, allowedIps, scopes,
+  const { row, key } = await issueKey({
+    orgId: org.id,
+    userId: actor.userId,
+    name: `Key for ${org.slug}`.slice(0, 100),
+    kind: 'user',
+    expiresAt,
+    allowedIps,
+    scopes,
     projectIds: bounds.projectIds === null ? null : [],
-  });
-  await recordAudit(trx, now, {
-    action: 'api_key.created', orgId: org.id, targetType: 'api_key', targetId: row.id, ...byActor(actor),
-    details: { name: row.name, kind: row.kind, last_four: row.last_four, via, scopes },
+    by: actor,
+    via,
   });
   return { id: row.id, name: row.name, key };
 }
@@ -87,22 +78,24 @@ export async function createOrganization(
 ): Promise<CreatedOrganization> {
   const now = ctx.clock.now();
   const attempt = async (slug: string) => {
-    const created = await ctx.db.transaction().execute(async (trx) => {
+    return issuingKeys(ctx, async (trx, issueKey) => {
       const org = await insertOrganization(trx, now, { name: input.name, slug, ownerId: actor.userId });
       await recordAudit(trx, now, {
-        action: 'organization.created', orgId: org.id, targetType: 'organization', targetId: org.id, ...byActor(actor),
+        action: 'organization.created',
+        orgId: org.id,
+        targetType: 'organization',
+        targetId: org.id,
+        ...byActor(actor),
         details: { name: org.name, slug: org.slug },
       });
-      return { org, apiKey: keyBounds ? await mintMemberKey(ctx, trx, now, actor, org, 'organization', keyBounds) : null };
+      return { org, apiKey: keyBounds ? await mintMemberKey(issueKey, actor, org, 'organization', keyBounds) : null };
     });
-    if (created.apiKey) announceKey(ctx, created.apiKey.key);
-    return created;
   };
   if (input.slug) {
     try {
       return await attempt(input.slug);
     } catch (error) {
-      if (isUniqueViolation(error)) throw OrgErrors.SLUG_TAKEN({ slug: input.slug });
+      if (isUniqueViolation(error)) throw SharedErrors.SLUG_TAKEN({ slug: input.slug });
       throw error;
     }
   }
@@ -124,10 +117,7 @@ export interface OrgWithRole extends OrganizationsTable {
 
 /** The caller's organizations: all of them with a session, only the key's own with an API key. */
 export async function listMyOrganizations(ctx: AppContext, principal: Principal, page: Page): Promise<{ rows: OrgWithRole[]; total: number }> {
-  let base = ctx.db
-    .selectFrom('organizations as o')
-    .innerJoin('memberships as m', 'm.org_id', 'o.id')
-    .where('m.user_id', '=', principal.user.id);
+  let base = ctx.db.selectFrom('organizations as o').innerJoin('memberships as m', 'm.org_id', 'o.id').where('m.user_id', '=', principal.user.id);
   if (principal.org) base = base.where('o.id', '=', principal.org.id);
   const [rows, total] = await Promise.all([
     base.selectAll('o').select('m.role').orderBy('m.created_at').orderBy('o.id').limit(page.per).offset(offsetOf(page)).execute(),
@@ -151,7 +141,7 @@ export async function updateOrganization(ctx: AppContext, actor: Actor, orgId: s
   let updated: OrganizationsTable;
   try {
     updated = await ctx.db.transaction().execute(async (trx) => {
-      await lockAsRole(trx, orgId, actor.userId, 'admin');
+      await lockMembership(trx, orgId, actor.userId, 'admin');
       const now = ctx.clock.now();
       const before = (await findOrganization(trx, orgId))!;
       const changes: Partial<OrganizationsTable> = {};
@@ -174,20 +164,26 @@ export async function updateOrganization(ctx: AppContext, actor: Actor, orgId: s
         .executeTakeFirstOrThrow();
       const details: Record<string, unknown> = {};
       for (const field of Object.keys(changes) as Array<keyof OrganizationsTable>) {
-        details[field] = field === 'allowed_ips'
-          ? { from: readAllowList(before.allowed_ips), to: readAllowList(after.allowed_ips) }
-          : (MAIL_SWITCHES as readonly string[]).includes(field)
-            ? { from: before[field] === 1, to: after[field] === 1 }
-            : { from: before[field], to: after[field] };
+        details[field] =
+          field === 'allowed_ips'
+            ? { from: readAllowList(before.allowed_ips), to: readAllowList(after.allowed_ips) }
+            : (MAIL_SWITCHES as readonly string[]).includes(field)
+              ? { from: before[field] === 1, to: after[field] === 1 }
+              : { from: before[field], to: after[field] };
       }
       await announce(trx, 'auth'); // keys carry the organization's name, slug and allow-list
       await recordAudit(trx, now, {
-        action: 'organization.updated', orgId, targetType: 'organization', targetId: orgId, ...byActor(actor), details,
+        action: 'organization.updated',
+        orgId,
+        targetType: 'organization',
+        targetId: orgId,
+        ...byActor(actor),
+        details,
       });
       return after;
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw OrgErrors.SLUG_TAKEN({ slug: patch.slug });
+    if (isUniqueViolation(error)) throw SharedErrors.SLUG_TAKEN({ slug: patch.slug });
     throw error;
   }
   return updated;
@@ -196,13 +192,17 @@ export async function updateOrganization(ctx: AppContext, actor: Actor, orgId: s
 /** Owner only. Memberships, keys, invitations, credits and projects go with it (foreign keys cascade). */
 export async function deleteOrganization(ctx: AppContext, actor: Actor, orgId: string): Promise<void> {
   await ctx.db.transaction().execute(async (trx) => {
-    await lockAsRole(trx, orgId, actor.userId, 'owner');
+    await lockMembership(trx, orgId, actor.userId, 'owner');
     const now = ctx.clock.now();
     const org = (await findOrganization(trx, orgId))!;
     await trx.deleteFrom('organizations').where('id', '=', orgId).execute();
     await announce(trx, 'auth');
     await recordAudit(trx, now, {
-      action: 'organization.deleted', orgId, targetType: 'organization', targetId: orgId, ...byActor(actor),
+      action: 'organization.deleted',
+      orgId,
+      targetType: 'organization',
+      targetId: orgId,
+      ...byActor(actor),
       details: { name: org.name, slug: org.slug },
     });
   });
@@ -211,13 +211,7 @@ export async function deleteOrganization(ctx: AppContext, actor: Actor, orgId: s
 // ---------------------------------------------------------------------------------------------------
 // Members
 
-export interface MemberRow {
-  user_id: string;
-  email: string;
-  name: string | null;
-  role: OrgRole;
-  created_at: number;
-}
+export type MemberRow = RosterRow<OrgRole>;
 
 function membersQuery(db: Executor, orgId: string) {
   return db
@@ -228,9 +222,7 @@ function membersQuery(db: Executor, orgId: string) {
 }
 
 export async function listMembers(ctx: AppContext, orgId: string, page: Page): Promise<{ rows: MemberRow[]; total: number }> {
-  const members = membersQuery(ctx.db, orgId);
-  const [rows, total] = await Promise.all([members.orderBy('m.created_at').orderBy('u.id').limit(page.per).offset(offsetOf(page)).execute(), countRows(members)]);
-  return { rows, total };
+  return pageOf(membersQuery(ctx.db, orgId).orderBy('m.created_at').orderBy('u.id'), page);
 }
 
 export async function findMember(db: Executor, orgId: string, userId: string): Promise<MemberRow | undefined> {
@@ -243,10 +235,10 @@ export async function findMember(db: Executor, orgId: string, userId: string): P
  */
 export async function changeMemberRole(ctx: AppContext, actor: Actor, orgId: string, targetUserId: string, role: OrgRole): Promise<MemberRow> {
   const member = await ctx.db.transaction().execute(async (trx) => {
-    const callerRole = await lockAsRole(trx, orgId, actor.userId, 'admin');
+    const callerRole = await lockMembership(trx, orgId, actor.userId, 'admin');
     const now = ctx.clock.now();
     const target = await findMember(trx, orgId, targetUserId);
-    if (!target) throw OrgErrors.MEMBER_NOT_FOUND({ user_id: targetUserId });
+    if (!target) throw SharedErrors.MEMBER_NOT_FOUND({ user_id: targetUserId });
     if (target.role === role) return target;
     if (targetUserId === actor.userId && ROLE_RANK[role] > ROLE_RANK[target.role]) {
       throw HttpErrors.FORBIDDEN({ reason: 'self_promotion' }, { message: 'You cannot raise your own role.' });
@@ -258,7 +250,11 @@ export async function changeMemberRole(ctx: AppContext, actor: Actor, orgId: str
     if (target.role === 'owner') await ensureAnOwner(trx, orgId);
     await announce(trx, 'auth'); // the member's keys carry their role
     await recordAudit(trx, now, {
-      action: 'member.role_changed', orgId, targetType: 'user', targetId: targetUserId, ...byActor(actor),
+      action: 'member.role_changed',
+      orgId,
+      targetType: 'user',
+      targetId: targetUserId,
+      ...byActor(actor),
       details: { email: target.email, from: target.role, to: role },
     });
     if (ROLE_RANK[role] < ROLE_RANK.admin) await cancelInvitationsBy(trx, now, actor, orgId, targetUserId, 'inviter_demoted');
@@ -275,36 +271,30 @@ export async function changeMemberRole(ctx: AppContext, actor: Actor, orgId: str
 export async function removeMember(ctx: AppContext, actor: Actor, orgId: string, targetUserId: string): Promise<void> {
   const leaving = targetUserId === actor.userId;
   await ctx.db.transaction().execute(async (trx) => {
-    const callerRole = await lockAsRole(trx, orgId, actor.userId, leaving ? 'member' : 'admin');
+    const callerRole = await lockMembership(trx, orgId, actor.userId, leaving ? 'member' : 'admin');
     const now = ctx.clock.now();
     const target = await findMember(trx, orgId, targetUserId);
-    if (!target) throw OrgErrors.MEMBER_NOT_FOUND({ user_id: targetUserId });
+    if (!target) throw SharedErrors.MEMBER_NOT_FOUND({ user_id: targetUserId });
     if (!leaving && target.role === 'owner' && callerRole !== 'owner') {
       throw HttpErrors.FORBIDDEN({ required_role: 'owner', reason: 'owner_role' }, { message: 'Only an owner can remove an owner.' });
     }
     await trx.deleteFrom('memberships').where('org_id', '=', orgId).where('user_id', '=', targetUserId).execute();
     if (target.role === 'owner') await ensureAnOwner(trx, orgId);
-    const projects = await trx
-      .deleteFrom('project_members')
-      .where('user_id', '=', targetUserId)
-      .where('project_id', 'in', (eb) => eb.selectFrom('projects').select('id').where('org_id', '=', orgId))
-      .executeTakeFirst();
-    const keys = await trx
-      .updateTable('api_keys')
-      .set({ revoked_at: now })
-      .where('org_id', '=', orgId)
-      .where('user_id', '=', targetUserId)
-      .where((eb) => eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>', now)]))
-      .executeTakeFirst();
+    const projectRolesRemoved = await removeFromAllTeams(trx, orgId, targetUserId);
+    const keysRevoked = await revokeMemberKeys(trx, orgId, targetUserId, now);
     await cancelInvitationsBy(trx, now, actor, orgId, targetUserId, leaving ? 'inviter_left' : 'inviter_removed');
     await announce(trx, 'auth');
     await recordAudit(trx, now, {
-      action: leaving ? 'member.left' : 'member.removed', orgId, targetType: 'user', targetId: targetUserId, ...byActor(actor),
+      action: leaving ? 'member.left' : 'member.removed',
+      orgId,
+      targetType: 'user',
+      targetId: targetUserId,
+      ...byActor(actor),
       details: {
         email: target.email,
         role: target.role,
-        project_roles_removed: Number(projects.numDeletedRows),
-        api_keys_revoked: Number(keys.numUpdatedRows),
+        project_roles_removed: projectRolesRemoved,
+        api_keys_revoked: keysRevoked,
       },
     });
   });
@@ -323,7 +313,11 @@ async function cancelInvitationsBy(trx: Trx, now: number, actor: Actor, orgId: s
     .execute();
   for (const invitation of canceled) {
     await recordAudit(trx, now, {
-      action: 'invitation.canceled', orgId, targetType: 'invitation', targetId: invitation.id, ...byActor(actor),
+      action: 'invitation.canceled',
+      orgId,
+      targetType: 'invitation',
+      targetId: invitation.id,
+      ...byActor(actor),
       details: { email: invitation.email, role: invitation.role, reason },
     });
   }
@@ -332,17 +326,21 @@ async function cancelInvitationsBy(trx: Trx, now: number, actor: Actor, orgId: s
 /** The owner hands ownership to another member, who becomes owner; the caller stays on as admin. */
 export async function transferOwnership(ctx: AppContext, actor: Actor, orgId: string, targetUserId: string): Promise<MemberRow> {
   const member = await ctx.db.transaction().execute(async (trx): Promise<MemberRow> => {
-    await lockAsRole(trx, orgId, actor.userId, 'owner');
+    await lockMembership(trx, orgId, actor.userId, 'owner');
     const now = ctx.clock.now();
     const target = await findMember(trx, orgId, targetUserId);
-    if (!target) throw OrgErrors.MEMBER_NOT_FOUND({ user_id: targetUserId });
+    if (!target) throw SharedErrors.MEMBER_NOT_FOUND({ user_id: targetUserId });
     if (target.role === 'owner') throw OrgErrors.ALREADY_OWNER({ user_id: targetUserId });
     await trx.updateTable('memberships').set({ role: 'owner' }).where('org_id', '=', orgId).where('user_id', '=', targetUserId).execute();
     await trx.updateTable('memberships').set({ role: 'admin' }).where('org_id', '=', orgId).where('user_id', '=', actor.userId).execute();
     await ensureAnOwner(trx, orgId);
     await announce(trx, 'auth');
     await recordAudit(trx, now, {
-      action: 'organization.ownership_transferred', orgId, targetType: 'user', targetId: targetUserId, ...byActor(actor),
+      action: 'organization.ownership_transferred',
+      orgId,
+      targetType: 'user',
+      targetId: targetUserId,
+      ...byActor(actor),
       details: { from_user_id: actor.userId, to_user_id: targetUserId, to_email: target.email, to_previous_role: target.role, from_new_role: 'admin' },
     });
     return { ...target, role: 'owner' };

@@ -1,7 +1,13 @@
-export type OrgRole = 'owner' | 'admin' | 'member';
-export type Plan = 'free' | 'pro' | 'enterprise';
+/** Highest first: an owner can do what an admin can, an admin what a member can. */
+export const ORG_ROLES = ['owner', 'admin', 'member'] as const;
+export type OrgRole = (typeof ORG_ROLES)[number];
+export const PLAN_NAMES = ['free', 'pro', 'enterprise'] as const;
+export type Plan = (typeof PLAN_NAMES)[number];
 /** Roles an invitation can carry; owners are made by promotion or transfer, never by invitation. */
-export type InvitationRole = 'admin' | 'member';
+export const INVITATION_ROLES = ['admin', 'member'] as const;
+export type InvitationRole = (typeof INVITATION_ROLES)[number];
+export const INVITATION_STATUSES = ['pending', 'accepted', 'canceled', 'expired'] as const;
+export type InvitationStatus = (typeof INVITATION_STATUSES)[number];
 
 export interface OrganizationsTable {
   id: string;

@@ -1,24 +1,23 @@
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { z } from 'zod';
 import { clearPasskeyAttempt, loginOrigin, passkeyAttempt, rejectCrossSite, sessionCookie, startPasskeyAttempt } from '../accounts/http.js';
-import { PasswordSchema } from '../accounts/passwords.js';
-import { answerSignedIn, SignedIn } from '../accounts/routes.js';
-import { liveLoginChallenge, loginWithPasskey, reauthenticate, type Reauthentication } from '../accounts/service.js';
+import { PasswordSchema } from '../accounts/password-hashing.js';
+import { answerSignedIn, SignedIn } from '../accounts/schemas.js';
+import { liveLoginChallenge, loginWithPasskey, reauthenticate, type Reauthentication } from '../accounts/login.js';
 import { AccountErrors } from '../accounts/errors.js';
 import type { AppContext } from '../context.js';
-import { principalOf } from '../http/auth-gate.js';
+import { principalOf } from '../http/request.js';
 import { envelope, listEnvelope, problems, singleLine, Timestamp } from '../http/schemas.js';
 import { originOf, type Api } from '../http/types.js';
 import { isoTime } from '../lib/time.js';
-import { clientBucket } from '../ratelimit/limiter.js';
-import { throttle } from '../ratelimit/throttle.js';
+import { throttle } from '../ratelimit/throttles.js';
+import { PASSKEY_CHALLENGE_TTL_MS } from './challenges.js';
 import { PasskeyErrors } from './errors.js';
 import { AuthenticationResponse, CreationOptions, RegistrationResponse, RequestOptions } from './schemas.js';
 import {
   assertionOptions,
   finishRegistration,
   listPasskeys,
-  PASSKEY_CHALLENGE_TTL_MS,
   registrationOptions,
   removePasskey,
   renamePasskey,
@@ -54,8 +53,7 @@ function proofOf(body: z.infer<typeof Reauthenticate>): Reauthentication {
 }
 
 const REAUTHENTICATION =
-  'Send exactly one of `password`, `code` (a current TOTP code) or `passkey` (the assertion for the options of ' +
-  '/auth/passkeys/reauthentication/options).';
+  'Send exactly one of `password`, `code` (a current TOTP code) or `passkey` (the assertion for the options of ' + '/auth/passkeys/reauthentication/options).';
 
 function showPasskey(passkey: PasskeyView) {
   return { ...passkey, created_at: isoTime(passkey.created_at), last_used_at: isoTime(passkey.last_used_at) };
@@ -94,7 +92,7 @@ export async function passkeyRoutes(app: Api, ctx: AppContext): Promise<void> {
     config: { auth: 'session' },
     schema: {
       tags,
-      summary: 'Finish adding a passkey: the browser\'s answer to the registration options, and a name for it',
+      summary: "Finish adding a passkey: the browser's answer to the registration options, and a name for it",
       description:
         'The first second factor of an account (no TOTP, no passkey yet) signs out every other session: from now on a password ' +
         'login asks for a passkey (or a TOTP code). A security notice is mailed.',
@@ -114,8 +112,16 @@ export async function passkeyRoutes(app: Api, ctx: AppContext): Promise<void> {
 
   app.patch('/auth/passkeys/:id', {
     config: { auth: 'session' },
-    schema: { tags, summary: 'Rename one of my passkeys', params: Id, body: z.object({ name: Name }).strict(), response: { 200: envelope(PasskeySchema), ...problems(401, 403, 404, 422) } },
-    handler: async (request) => ({ data: showPasskey(await renamePasskey(ctx, principalOf(request).user.id, request.params.id, request.body.name, originOf(request))) }),
+    schema: {
+      tags,
+      summary: 'Rename one of my passkeys',
+      params: Id,
+      body: z.object({ name: Name }).strict(),
+      response: { 200: envelope(PasskeySchema), ...problems(401, 403, 404, 422) },
+    },
+    handler: async (request) => ({
+      data: showPasskey(await renamePasskey(ctx, principalOf(request).user.id, request.params.id, request.body.name, originOf(request))),
+    }),
   });
 
   app.delete('/auth/passkeys/:id', {
@@ -149,6 +155,11 @@ export async function passkeyRoutes(app: Api, ctx: AppContext): Promise<void> {
       return { data: await assertionOptions(ctx, { purpose: 'reauthenticate', binding: principal.session!.id, userId: principal.user.id }) };
     },
   });
+}
+
+/** Signing in with a passkey, as the first step or the second. */
+export async function passkeySignInRoutes(app: Api, ctx: AppContext): Promise<void> {
+  const tags = ['Passkeys'];
 
   app.post('/auth/passkeys/sign-in/options', {
     schema: {
@@ -162,7 +173,7 @@ export async function passkeyRoutes(app: Api, ctx: AppContext): Promise<void> {
     handler: async (request, reply) => {
       rejectCrossSite(ctx, request);
       // Each call stores a challenge: counted per client like a login.
-      await throttle(ctx, `passkey-options:ip:${clientBucket(request.ip)}`, ctx.config.loginMaxAttemptsPerIp, ctx.config.loginThrottleWindowMs);
+      await throttle(ctx, 'passkey-options:ip', request.ip);
       const attempt = startPasskeyAttempt(ctx, reply, PASSKEY_CHALLENGE_TTL_MS);
       return { data: await assertionOptions(ctx, { purpose: 'sign_in', binding: attempt, userId: null }) };
     },
@@ -198,7 +209,7 @@ export async function passkeyRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request) => {
       rejectCrossSite(ctx, request);
-      await throttle(ctx, `passkey-options:ip:${clientBucket(request.ip)}`, ctx.config.loginMaxAttemptsPerIp, ctx.config.loginThrottleWindowMs);
+      await throttle(ctx, 'passkey-options:ip', request.ip);
       const login = await liveLoginChallenge(ctx, request.body.challenge_token);
       if (!login) throw AccountErrors.TWO_FACTOR_CHALLENGE_INVALID();
       return { data: await assertionOptions(ctx, { purpose: 'two_factor', binding: login.id, userId: login.userId }) };

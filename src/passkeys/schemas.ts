@@ -3,7 +3,12 @@ import { z } from 'zod';
 // The WebAuthn JSON shapes the browser sends and receives (as @simplewebauthn/browser writes them), checked
 // for shape and size here; what they prove is checked by the service.
 
-const base64url = (max: number) => z.string().min(1, 'must not be empty').max(max).regex(/^[A-Za-z0-9_-]+$/, 'must be base64url');
+const base64url = (max: number) =>
+  z
+    .string()
+    .min(1, 'must not be empty')
+    .max(max)
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be base64url');
 const Transports = z.array(z.string().max(32)).max(10);
 const ExtensionResults = z.record(z.string(), z.unknown()).default({});
 const Attachment = z.enum(['platform', 'cross-platform']).optional();
@@ -17,7 +22,9 @@ export const AuthenticationResponse = z
       clientDataJSON: base64url(8192),
       authenticatorData: base64url(8192),
       signature: base64url(2048),
-      userHandle: base64url(128).nullish().transform((value) => value ?? undefined),
+      userHandle: base64url(128)
+        .nullish()
+        .transform((value) => value ?? undefined),
     }),
     authenticatorAttachment: Attachment,
     clientExtensionResults: ExtensionResults,

@@ -14,6 +14,7 @@ import { isUniqueViolation, type Executor } from '../db/index.js';
 import { newId } from '../lib/random.js';
 import { PasskeyErrors } from './errors.js';
 import type { PasskeyChallengePurpose } from './tables.js';
+import { consumeChallenge, PASSKEY_CHALLENGE_TTL_MS, storeChallenge } from './challenges.js';
 
 // Passkeys (WebAuthn) for FuncSpec accounts: registration, assertions for a password-free sign-in, for
 // the second login step and for re-authentication. The relying party is PUBLIC_URL: its hostname is the
@@ -22,7 +23,6 @@ import type { PasskeyChallengePurpose } from './tables.js';
 // used up by one guarded UPDATE before the response is checked.
 
 /** How long a ceremony may take, from options to response. */
-export const PASSKEY_CHALLENGE_TTL_MS = 5 * 60_000;
 
 // Loaded with the first ceremony: an idle process does not hold the WebAuthn library.
 const webauthn = () => import('@simplewebauthn/server');
@@ -48,7 +48,15 @@ export interface PasskeyView {
 
 const VIEW_COLUMNS = ['id', 'name', 'device_type', 'backed_up', 'transports', 'created_at', 'last_used_at'] as const;
 
-function view(row: { id: string; name: string; device_type: 'singleDevice' | 'multiDevice'; backed_up: number; transports: string; created_at: number; last_used_at: number | null }): PasskeyView {
+function view(row: {
+  id: string;
+  name: string;
+  device_type: 'singleDevice' | 'multiDevice';
+  backed_up: number;
+  transports: string;
+  created_at: number;
+  last_used_at: number | null;
+}): PasskeyView {
   return { ...row, backed_up: row.backed_up === 1, transports: parseTransports(row.transports) };
 }
 
@@ -67,79 +75,14 @@ export async function hasPasskeys(db: Executor, userId: string): Promise<boolean
 }
 
 export async function listPasskeys(ctx: AppContext, userId: string): Promise<PasskeyView[]> {
-  const rows = await ctx.db.selectFrom('passkeys').select(VIEW_COLUMNS).where('user_id', '=', userId).orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
-  return rows.map(view);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Challenges: single use, short-lived, bound to the session or sign-in attempt that asked.
-
-function challengeDigest(ctx: AppContext, challenge: string): string {
-  return ctx.secrets.hmac('passkey-challenge', challenge);
-}
-
-function bindingDigest(ctx: AppContext, purpose: PasskeyChallengePurpose, binding: string): string {
-  return ctx.secrets.hmac('passkey-binding', `${purpose}\n${binding}`);
-}
-
-interface ChallengeBinding {
-  purpose: PasskeyChallengePurpose;
-  /** What asked: a session id, a login challenge id, or a sign-in attempt's cookie value. */
-  binding: string;
-  /** Whose passkeys may answer (null: any user's, for the password-free sign-in). */
-  userId: string | null;
-}
-
-async function storeChallenge(ctx: AppContext, challenge: string, bound: ChallengeBinding): Promise<void> {
-  const now = ctx.clock.now();
-  // Housekeeping: challenges an hour past their end are of no further use.
-  await ctx.db.deleteFrom('passkey_challenges').where('expires_at', '<', now - 3_600_000).execute();
-  await ctx.db
-    .insertInto('passkey_challenges')
-    .values({
-      id: newId('pkc'),
-      challenge_hash: challengeDigest(ctx, challenge),
-      purpose: bound.purpose,
-      user_id: bound.userId,
-      binding_hash: bindingDigest(ctx, bound.purpose, bound.binding),
-      created_at: now,
-      expires_at: now + PASSKEY_CHALLENGE_TTL_MS,
-      used_at: null,
-    })
+  const rows = await ctx.db
+    .selectFrom('passkeys')
+    .select(VIEW_COLUMNS)
+    .where('user_id', '=', userId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
     .execute();
-}
-
-/** The challenge a response signed, read from its clientDataJSON (checked against the stored one afterwards). */
-function signedChallenge(clientDataJSON: string): string | null {
-  try {
-    const data: unknown = JSON.parse(Buffer.from(clientDataJSON, 'base64url').toString('utf8'));
-    const challenge = (data as { challenge?: unknown }).challenge;
-    return typeof challenge === 'string' && challenge.length > 0 && challenge.length <= 512 ? challenge : null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Uses up the challenge a response signed, if it was issued for this purpose to this session or attempt
- * and is still live: one guarded UPDATE, so of concurrent uses exactly one wins and a replay finds nothing.
- */
-async function consumeChallenge(ctx: AppContext, clientDataJSON: string, purpose: PasskeyChallengePurpose, binding: string): Promise<{ challenge: string; userId: string | null }> {
-  const challenge = signedChallenge(clientDataJSON);
-  if (!challenge) throw PasskeyErrors.PASSKEY_CHALLENGE_INVALID();
-  const now = ctx.clock.now();
-  const used = await ctx.db
-    .updateTable('passkey_challenges')
-    .set({ used_at: now })
-    .where('challenge_hash', '=', challengeDigest(ctx, challenge))
-    .where('purpose', '=', purpose)
-    .where('binding_hash', '=', bindingDigest(ctx, purpose, binding))
-    .where('used_at', 'is', null)
-    .where('expires_at', '>', now)
-    .returning('user_id')
-    .executeTakeFirst();
-  if (!used) throw PasskeyErrors.PASSKEY_CHALLENGE_INVALID();
-  return { challenge, userId: used.user_id };
+  return rows.map(view);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -185,10 +128,17 @@ export async function finishRegistration(
   const { verifyRegistrationResponse } = await webauthn();
   const now = ctx.clock.now();
   const refuse = async (reason: string) => {
-    await recordAudit(ctx.db, now, { action: 'passkey.registered', outcome: 'failure', actorUserId: input.userId, ip: origin.ip, userAgent: origin.userAgent, details: { reason } });
+    await recordAudit(ctx.db, now, {
+      action: 'passkey.registered',
+      outcome: 'failure',
+      actorUserId: input.userId,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      details: { reason },
+    });
     return PasskeyErrors.PASSKEY_INVALID();
   };
-  let verification;
+  let verification: Awaited<ReturnType<Awaited<ReturnType<typeof webauthn>>['verifyRegistrationResponse']>>;
   try {
     verification = await verifyRegistrationResponse({
       response: input.response,
@@ -243,9 +193,23 @@ export async function finishRegistration(
 export async function renamePasskey(ctx: AppContext, userId: string, id: string, name: string, origin: RequestOrigin): Promise<PasskeyView> {
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
-    const renamed = await trx.updateTable('passkeys').set({ name }).where('id', '=', id).where('user_id', '=', userId).returning(VIEW_COLUMNS).executeTakeFirst();
+    const renamed = await trx
+      .updateTable('passkeys')
+      .set({ name })
+      .where('id', '=', id)
+      .where('user_id', '=', userId)
+      .returning(VIEW_COLUMNS)
+      .executeTakeFirst();
     if (!renamed) throw PasskeyErrors.PASSKEY_NOT_FOUND();
-    await recordAudit(trx, now, { action: 'passkey.renamed', actorUserId: userId, targetType: 'passkey', targetId: id, ip: origin.ip, userAgent: origin.userAgent, details: { name } });
+    await recordAudit(trx, now, {
+      action: 'passkey.renamed',
+      actorUserId: userId,
+      targetType: 'passkey',
+      targetId: id,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      details: { name },
+    });
     return view(renamed);
   });
 }
@@ -262,7 +226,15 @@ export async function removePasskey(ctx: AppContext, userId: string, id: string,
   await ctx.db.transaction().execute(async (trx) => {
     const removed = await trx.deleteFrom('passkeys').where('id', '=', id).where('user_id', '=', userId).returning('name').executeTakeFirst();
     if (!removed) throw PasskeyErrors.PASSKEY_NOT_FOUND();
-    await recordAudit(trx, now, { action: 'passkey.removed', actorUserId: userId, targetType: 'passkey', targetId: id, ip: origin.ip, userAgent: origin.userAgent, details: { name: removed.name } });
+    await recordAudit(trx, now, {
+      action: 'passkey.removed',
+      actorUserId: userId,
+      targetType: 'passkey',
+      targetId: id,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      details: { name: removed.name },
+    });
   });
   await noticeSecurityChange(ctx, userId, 'passkey_removed', origin);
 }
@@ -312,7 +284,11 @@ export interface VerifiedAssertion {
  * the authenticator keeps one, means two copies of the key exist, so the assertion is refused and a
  * clone warning lands in the audit log.
  */
-export async function verifyAssertion(ctx: AppContext, request: AssertionRequest & { response: AuthenticationResponseJSON }, origin: RequestOrigin): Promise<VerifiedAssertion> {
+export async function verifyAssertion(
+  ctx: AppContext,
+  request: AssertionRequest & { response: AuthenticationResponseJSON },
+  origin: RequestOrigin,
+): Promise<VerifiedAssertion> {
   const used = await consumeChallenge(ctx, request.response.response.clientDataJSON, request.purpose, request.binding);
   const now = ctx.clock.now();
   const action = AUDIT_ACTION[request.purpose];
@@ -322,7 +298,14 @@ export async function verifyAssertion(ctx: AppContext, request: AssertionRequest
     .where('credential_id', '=', request.response.id)
     .executeTakeFirst();
   const refuse = async (reason: string, userId: string | null) => {
-    await recordAudit(ctx.db, now, { action, outcome: 'failure', actorUserId: userId, ip: origin.ip, userAgent: origin.userAgent, details: { method: 'passkey', reason } });
+    await recordAudit(ctx.db, now, {
+      action,
+      outcome: 'failure',
+      actorUserId: userId,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      details: { method: 'passkey', reason },
+    });
     return PasskeyErrors.PASSKEY_INVALID();
   };
   if (!passkey) throw await refuse('unknown_passkey', used.userId);
@@ -334,7 +317,7 @@ export async function verifyAssertion(ctx: AppContext, request: AssertionRequest
 
   const rp = relyingParty(ctx);
   const { verifyAuthenticationResponse } = await webauthn();
-  let info;
+  let info: Awaited<ReturnType<Awaited<ReturnType<typeof webauthn>>['verifyAuthenticationResponse']>>['authenticationInfo'];
   try {
     const result = await verifyAuthenticationResponse({
       response: request.response,
@@ -342,7 +325,12 @@ export async function verifyAssertion(ctx: AppContext, request: AssertionRequest
       expectedOrigin: rp.origin,
       expectedRPID: rp.id,
       // The counter is judged below, where a regression can be told from a bad signature.
-      credential: { id: passkey.credential_id, publicKey: new Uint8Array(Buffer.from(passkey.public_key, 'base64url')), counter: 0, transports: parseTransports(passkey.transports) },
+      credential: {
+        id: passkey.credential_id,
+        publicKey: new Uint8Array(Buffer.from(passkey.public_key, 'base64url')),
+        counter: 0,
+        transports: parseTransports(passkey.transports),
+      },
       requireUserVerification: request.purpose === 'sign_in',
     });
     if (!result.verified) throw new Error('not verified');

@@ -11,7 +11,7 @@ export const ProjectErrors = defineErrors({
   PARENT_CYCLE: { status: 422, message: 'An item cannot be its own ancestor: this parent_id would make a cycle.' },
   INVALID_TRANSITION: {
     status: 409,
-    message: 'This transition is not allowed from the item\'s current state; details.allowed lists the ones that are.',
+    message: "This transition is not allowed from the item's current state; details.allowed lists the ones that are.",
   },
   VERSION_CONFLICT: {
     status: 412,

@@ -1,10 +1,10 @@
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { principalOf } from '../http/auth-gate.js';
+import { principalOf } from '../http/request.js';
 import { envelope, listEnvelope, PaginationQuery, problems } from '../http/schemas.js';
 import type { Api } from '../http/types.js';
-import { accessProject, requireProjectRole } from './access.js';
+import { projectAccessOf } from './precondition.js';
 import { createItem, deleteItem, getItem, listItems, SORT_FIELDS, transitionImplementation, transitionState, updateItem, type SortField } from './items.js';
 import {
   ImplementationStatusSchema,
@@ -68,7 +68,7 @@ function withEtag(reply: FastifyReply, item: SpecItemsTable) {
 /** Spec items of a project (§6): viewers read, editors write; PATCH and transitions honour If-Match. */
 export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
   app.get('/projects/:id/spec/items', {
-    config: { auth: 'any', scope: 'items:read' },
+    config: { auth: 'any', scope: 'items:read', project: 'viewer' },
     schema: {
       tags: ['Spec items'],
       summary: 'List items with filters, full-text q (title and description), sort and pagination',
@@ -80,8 +80,7 @@ export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
       response: { 200: listEnvelope(SpecItemSchema), ...problems(401, 403, 404, 409, 422, 429) },
     },
     handler: async (request) => {
-      const access = await accessProject(ctx.db, principalOf(request), request.params.id);
-      requireProjectRole(access, 'viewer');
+      const access = projectAccessOf(request);
       const { page, per, sort, ...filters } = request.query;
       const descending = sort.startsWith('-');
       const { rows, total } = await listItems(
@@ -95,7 +94,7 @@ export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.post('/projects/:id/spec/items', {
-    config: { auth: 'any', scope: 'items:write' },
+    config: { auth: 'any', scope: 'items:write', project: 'editor' },
     schema: {
       tags: ['Spec items'],
       summary: 'Create an item (editor+); it gets the next permalink of its type (F-n or T-n)',
@@ -105,8 +104,7 @@ export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);
-      const access = await accessProject(ctx.db, principal, request.params.id);
-      requireProjectRole(access, 'editor');
+      const access = projectAccessOf(request);
       const item = await createItem(ctx, access.project.id, principal.user.id, request.body);
       reply.code(201);
       return withEtag(reply, item);
@@ -114,7 +112,7 @@ export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.get('/projects/:id/spec/items/:item', {
-    config: { auth: 'any', scope: 'items:read' },
+    config: { auth: 'any', scope: 'items:read', project: 'viewer' },
     schema: {
       tags: ['Spec items'],
       summary: 'One item by id or permalink; ETag carries its version',
@@ -128,15 +126,14 @@ export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
       },
     },
     handler: async (request, reply) => {
-      const access = await accessProject(ctx.db, principalOf(request), request.params.id);
-      requireProjectRole(access, 'viewer');
+      const access = projectAccessOf(request);
       const item = await getItem(ctx, access.project.id, request.params.item);
       return { ...withEtag(reply, item), meta: { allowed_transitions: allowedTransitions(item.state, item.implementation_status) } };
     },
   });
 
   app.patch('/projects/:id/spec/items/:item', {
-    config: { auth: 'any', scope: 'items:write' },
+    config: { auth: 'any', scope: 'items:write', project: 'editor' },
     schema: {
       tags: ['Spec items'],
       summary: 'Edit an item (editor+); with If-Match: "<version>" a stale write gets 412',
@@ -147,15 +144,21 @@ export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
       response: { 200: envelope(SpecItemSchema), ...problems(401, 403, 404, 409, 412, 415, 422, 429) },
     },
     handler: async (request, reply) => {
-      const access = await accessProject(ctx.db, principalOf(request), request.params.id);
-      requireProjectRole(access, 'editor');
-      const expected = parseIfMatch(request.headers['if-match']);
-      return withEtag(reply, await updateItem(ctx, access.project.id, request.params.item, expected, request.body));
+      const { projectId, expected } = forChange(request);
+      return withEtag(reply, await updateItem(ctx, projectId, request.params.item, expected, request.body));
     },
   });
+}
 
+/** An item change's project (the route declared `project: 'editor'`) and the version the caller expects (If-Match). */
+function forChange(request: FastifyRequest): { projectId: string; expected: number | null } {
+  return { projectId: projectAccessOf(request).project.id, expected: parseIfMatch(request.headers['if-match']) };
+}
+
+/** Deleting an item and moving it through its states and implementation statuses. */
+export async function itemTransitionRoutes(app: Api, ctx: AppContext): Promise<void> {
   app.delete('/projects/:id/spec/items/:item', {
-    config: { auth: 'any', scope: 'items:write' },
+    config: { auth: 'any', scope: 'items:write', project: 'editor' },
     schema: {
       tags: ['Spec items'],
       summary: 'Delete an item (editor+); its permalink is never reused, its children lose their parent',
@@ -164,15 +167,14 @@ export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
       response: { 204: z.null().describe('Deleted'), ...problems(401, 403, 404, 409, 412, 422, 429) },
     },
     handler: async (request, reply) => {
-      const access = await accessProject(ctx.db, principalOf(request), request.params.id);
-      requireProjectRole(access, 'editor');
-      await deleteItem(ctx, access.project.id, request.params.item, parseIfMatch(request.headers['if-match']));
+      const { projectId, expected } = forChange(request);
+      await deleteItem(ctx, projectId, request.params.item, expected);
       return reply.code(204).send(null);
     },
   });
 
   app.post('/projects/:id/spec/items/:item/transition', {
-    config: { auth: 'any', scope: 'items:write' },
+    config: { auth: 'any', scope: 'items:write', project: 'editor' },
     schema: {
       tags: ['Spec items'],
       summary: 'Move an item through review: draft → inbox → accepted | rejected (editor+)',
@@ -185,15 +187,13 @@ export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
       response: { 200: envelope(SpecItemSchema), ...problems(401, 403, 404, 409, 412, 415, 422, 429) },
     },
     handler: async (request, reply) => {
-      const access = await accessProject(ctx.db, principalOf(request), request.params.id);
-      requireProjectRole(access, 'editor');
-      const expected = parseIfMatch(request.headers['if-match']);
-      return withEtag(reply, await transitionState(ctx, access.project.id, request.params.item, expected, request.body.state));
+      const { projectId, expected } = forChange(request);
+      return withEtag(reply, await transitionState(ctx, projectId, request.params.item, expected, request.body.state));
     },
   });
 
   app.post('/projects/:id/spec/items/:item/transition_implementation', {
-    config: { auth: 'any', scope: 'items:write' },
+    config: { auth: 'any', scope: 'items:write', project: 'editor' },
     schema: {
       tags: ['Spec items'],
       summary: 'Move implementation status (editor+)',
@@ -207,13 +207,8 @@ export async function specItemRoutes(app: Api, ctx: AppContext): Promise<void> {
       response: { 200: envelope(SpecItemSchema), ...problems(401, 403, 404, 409, 412, 415, 422, 429) },
     },
     handler: async (request, reply) => {
-      const access = await accessProject(ctx.db, principalOf(request), request.params.id);
-      requireProjectRole(access, 'editor');
-      const expected = parseIfMatch(request.headers['if-match']);
-      return withEtag(
-        reply,
-        await transitionImplementation(ctx, access.project.id, request.params.item, expected, request.body.implementation_status),
-      );
+      const { projectId, expected } = forChange(request);
+      return withEtag(reply, await transitionImplementation(ctx, projectId, request.params.item, expected, request.body.implementation_status));
     },
   });
 }

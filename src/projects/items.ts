@@ -96,7 +96,11 @@ async function assertNoCycle(trx: Trx, itemId: string, parent: SpecItemsTable): 
 
 async function writeTags(trx: Trx, itemId: string, tags: string[], replace: boolean): Promise<void> {
   if (replace) await trx.deleteFrom('spec_item_tags').where('item_id', '=', itemId).execute();
-  if (tags.length > 0) await trx.insertInto('spec_item_tags').values(tags.map((tag) => ({ item_id: itemId, tag }))).execute();
+  if (tags.length > 0)
+    await trx
+      .insertInto('spec_item_tags')
+      .values(tags.map((tag) => ({ item_id: itemId, tag })))
+      .execute();
 }
 
 export interface NewItem {
@@ -285,10 +289,7 @@ async function applyFilter(db: Executor, projectId: string, query: ItemQuery, fi
   if (filter.q !== undefined && filter.q !== '') {
     const pattern = likePattern(filter.q);
     q = q.where((eb) =>
-      eb.or([
-        sql<boolean>`lower(${eb.ref('title')}) like ${pattern} escape '\\'`,
-        sql<boolean>`lower(${eb.ref('description')}) like ${pattern} escape '\\'`,
-      ]),
+      eb.or([sql<boolean>`lower(${eb.ref('title')}) like ${pattern} escape '\\'`, sql<boolean>`lower(${eb.ref('description')}) like ${pattern} escape '\\'`]),
     );
   }
   if (filter.parent_id !== undefined) {

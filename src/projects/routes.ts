@@ -1,14 +1,15 @@
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { principalOf } from '../http/auth-gate.js';
+import { principalOf } from '../http/request.js';
 import { HttpErrors } from '../http/errors.js';
 import { envelope, listEnvelope, PaginationQuery, problems } from '../http/schemas.js';
 import { originOf, type Api } from '../http/types.js';
 import { EmailSchema } from '../lib/email.js';
-import { accessOrg, defaultOrg, requireRole } from '../orgs/access.js';
-import { actorOf } from '../orgs/actor.js';
-import { OrgRef, UserIdParam } from '../orgs/schemas.js';
+import { accessOrg, defaultOrg, requireRole } from '../access/orgs.js';
+import { actorOf } from '../audit/actor.js';
+import { OrgRef, UserIdParam } from '../http/schemas.js';
 import { accessProject, requireProjectRole } from './access.js';
+import { projectAccessOf } from './precondition.js';
 import {
   ProjectDescriptionSchema,
   ProjectNameSchema,
@@ -53,7 +54,10 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
       const { page, per, organization } = request.query;
       const orgId = organization ? (await accessOrg(ctx.db, principal, organization)).org.id : undefined;
       const { rows, total } = await listVisibleProjects(ctx, principal, { orgId }, { page, per });
-      const stats = await projectStats(ctx.db, rows.map((r) => r.id));
+      const stats = await projectStats(
+        ctx.db,
+        rows.map((r) => r.id),
+      );
       return {
         data: rows.map((row) => projectView(row, { id: row.org_id, name: row.org_name, slug: row.org_slug }, stats.get(row.id))),
         meta: { total, page, per },
@@ -66,7 +70,7 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
     schema: {
       tags: ['Projects'],
       summary: 'Create a project (org admin+)',
-      description: '`organization_id` (id or slug) defaults to the API key\'s organization, or with a session to your oldest membership.',
+      description: "`organization_id` (id or slug) defaults to the API key's organization, or with a session to your oldest membership.",
       body: z.strictObject({
         name: ProjectNameSchema,
         description: ProjectDescriptionSchema.nullable().optional(),
@@ -88,7 +92,7 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.get('/projects/:id', {
-    config: { auth: 'any', scope: 'projects:read' },
+    config: { auth: 'any', scope: 'projects:read', project: 'viewer' },
     schema: {
       tags: ['Projects'],
       summary: 'One project (by id or slug), with item counts',
@@ -96,15 +100,14 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
       response: { 200: envelope(ProjectSchema), ...problems(401, 403, 404, 409, 429) },
     },
     handler: async (request) => {
-      const access = await accessProject(ctx.db, principalOf(request), request.params.id);
-      requireProjectRole(access, 'viewer');
+      const access = projectAccessOf(request);
       const stats = await projectStats(ctx.db, [access.project.id]);
       return { data: projectView(access.project, access.org, stats.get(access.project.id)) };
     },
   });
 
   app.patch('/projects/:id', {
-    config: { auth: 'any', scope: 'projects:write' },
+    config: { auth: 'any', scope: 'projects:write', project: 'admin' },
     schema: {
       tags: ['Projects'],
       summary: 'Rename, change the slug or the description (project admin)',
@@ -116,8 +119,7 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request) => {
       const principal = principalOf(request);
-      const access = await accessProject(ctx.db, principal, request.params.id);
-      requireProjectRole(access, 'admin');
+      const access = projectAccessOf(request);
       const project = await updateProject(ctx, actorOf(principal, originOf(request)), access, request.body);
       const stats = await projectStats(ctx.db, [project.id]);
       return { data: projectView(project, access.org, stats.get(project.id)) };
@@ -125,7 +127,7 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.delete('/projects/:id', {
-    config: { auth: 'any', scope: 'projects:write' },
+    config: { auth: 'any', scope: 'projects:write', project: 'admin' },
     schema: {
       tags: ['Projects'],
       summary: 'Delete the project and its items (project admin)',
@@ -134,15 +136,17 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);
-      const access = await accessProject(ctx.db, principal, request.params.id);
-      requireProjectRole(access, 'admin');
+      const access = projectAccessOf(request);
       await deleteProject(ctx, actorOf(principal, originOf(request)), access);
       return reply.code(204).send(null);
     },
   });
+}
 
+/** A project's team: list, add, change role, remove or leave. */
+export async function teamRoutes(app: Api, ctx: AppContext): Promise<void> {
   app.get('/projects/:id/members', {
-    config: { auth: 'any', scope: 'projects:read' },
+    config: { auth: 'any', scope: 'projects:read', project: 'viewer' },
     schema: {
       tags: ['Project teams'],
       summary: 'The project team (explicit roles; org owners and admins are admin besides)',
@@ -151,8 +155,7 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
       response: { 200: listEnvelope(TeamMemberSchema), ...problems(401, 403, 404, 409, 422, 429) },
     },
     handler: async (request) => {
-      const access = await accessProject(ctx.db, principalOf(request), request.params.id);
-      requireProjectRole(access, 'viewer');
+      const access = projectAccessOf(request);
       const { page, per } = request.query;
       const { rows, total } = await listTeam(ctx, access.project.id, { page, per });
       return { data: rows.map(teamView), meta: { total, page, per } };
@@ -160,7 +163,7 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.post('/projects/:id/members', {
-    config: { auth: 'any', scope: 'members:write' },
+    config: { auth: 'any', scope: 'members:write', project: 'admin' },
     schema: {
       tags: ['Project teams'],
       summary: 'Add an organization member to the team (project admin)',
@@ -172,8 +175,7 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);
-      const access = await accessProject(ctx.db, principal, request.params.id);
-      requireProjectRole(access, 'admin');
+      const access = projectAccessOf(request);
       const { user_id, email, role } = request.body;
       const row = await addTeamMember(ctx, actorOf(principal, originOf(request)), access, { userId: user_id, email }, role);
       reply.code(201);
@@ -182,7 +184,7 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
   });
 
   app.patch('/projects/:id/members/:user_id', {
-    config: { auth: 'any', scope: 'members:write' },
+    config: { auth: 'any', scope: 'members:write', project: 'admin' },
     schema: {
       tags: ['Project teams'],
       summary: "Change a team member's project role (project admin)",
@@ -192,8 +194,7 @@ export async function projectRoutes(app: Api, ctx: AppContext): Promise<void> {
     },
     handler: async (request) => {
       const principal = principalOf(request);
-      const access = await accessProject(ctx.db, principal, request.params.id);
-      requireProjectRole(access, 'admin');
+      const access = projectAccessOf(request);
       const row = await changeTeamRole(ctx, actorOf(principal, originOf(request)), access, request.params.user_id, request.body.role);
       return { data: teamView(row) };
     },

@@ -1,18 +1,17 @@
 import { z } from 'zod';
 import { HttpErrors } from '../http/errors.js';
-import { multiLine, singleLine, Timestamp } from '../http/schemas.js';
+import { multiLine, rosterSchema, rosterView, singleLine, Timestamp } from '../http/schemas.js';
 import { SlugSchema } from '../lib/slug.js';
 import { isoTime } from '../lib/time.js';
-import { UserSummarySchema } from '../orgs/schemas.js';
 import { permalinkOf } from './items.js';
 import { EMPTY_STATS, type ProjectStats, type TeamRow } from './service.js';
-import type { ProjectsTable, SpecItemsTable } from './tables.js';
+import { IMPLEMENTATION_STATUSES, ITEM_STATES, ITEM_TYPES, PRIORITIES, PROJECT_ROLES, type ProjectsTable, type SpecItemsTable } from './tables.js';
 
-export const ProjectRoleSchema = z.enum(['admin', 'editor', 'viewer']);
-export const ItemTypeSchema = z.enum(['functional', 'technical']);
-export const ItemStateSchema = z.enum(['draft', 'inbox', 'accepted', 'rejected']);
-export const ImplementationStatusSchema = z.enum(['pending', 'in_progress', 'implemented', 'verified', 'not_applicable']);
-export const PrioritySchema = z.enum(['low', 'medium', 'high', 'critical']);
+export const ProjectRoleSchema = z.enum(PROJECT_ROLES);
+export const ItemTypeSchema = z.enum(ITEM_TYPES);
+export const ItemStateSchema = z.enum(ITEM_STATES);
+export const ImplementationStatusSchema = z.enum(IMPLEMENTATION_STATUSES);
+export const PrioritySchema = z.enum(PRIORITIES);
 
 export const ProjectRef = z.string().min(1).max(100).meta({ description: 'Project id or slug' });
 export const ItemRef = z.string().min(1).max(100).meta({ description: 'Item id or permalink (F-3, T-12)' });
@@ -57,13 +56,8 @@ export function projectView(
   };
 }
 
-export const TeamMemberSchema = z
-  .object({ user: UserSummarySchema, role: ProjectRoleSchema, created_at: Timestamp })
-  .meta({ id: 'ProjectMember' });
-
-export function teamView(row: TeamRow): z.infer<typeof TeamMemberSchema> {
-  return { user: { id: row.user_id, email: row.email, name: row.name }, role: row.role, created_at: isoTime(row.created_at) };
-}
+export const TeamMemberSchema = rosterSchema(ProjectRoleSchema, 'ProjectMember');
+export const teamView = (row: TeamRow): z.infer<typeof TeamMemberSchema> => rosterView(row);
 
 export const SpecItemSchema = z
   .object({

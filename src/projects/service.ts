@@ -3,13 +3,12 @@ import { recordAudit } from '../audit/audit.js';
 import type { Principal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import { isUniqueViolation, type Executor, type Trx } from '../db/index.js';
-import { HttpErrors } from '../http/errors.js';
+import { HttpErrors, SharedErrors } from '../http/errors.js';
 import { newId } from '../lib/random.js';
 import { slugify, uniqueSlug } from '../lib/slug.js';
-import { byActor, type Actor } from '../orgs/actor.js';
-import { OrgErrors } from '../orgs/errors.js';
-import { countRows, offsetOf, type Page } from '../db/paging.js';
-import { lockOrganization, roleIn, ROLE_RANK } from '../orgs/store.js';
+import { byActor, type Actor } from '../audit/actor.js';
+import { countRows, offsetOf, pageOf, type Page, type RosterRow } from '../db/paging.js';
+import { lockMembership, lockOrganization, roleIn } from '../access/orgs.js';
 import { effectiveProjectRole, PROJECT_ROLE_RANK, type ProjectAccess } from './access.js';
 import { ProjectErrors } from './errors.js';
 import type { ProjectRole, ProjectsTable } from './tables.js';
@@ -92,23 +91,6 @@ export async function listVisibleProjects(
   return { rows, total };
 }
 
-/**
- * The ids of the projects `refs` (ids or slugs) name in one organization, in the order given; the refs
- * that name none of its projects are in `unknown`.
- */
-export async function projectIdsIn(db: Executor, orgId: string, refs: readonly string[]): Promise<{ ids: string[]; unknown: string[] }> {
-  if (refs.length === 0) return { ids: [], unknown: [] };
-  const rows = await db
-    .selectFrom('projects')
-    .select(['id', 'slug'])
-    .where('org_id', '=', orgId)
-    .where((eb) => eb.or([eb('id', 'in', refs), eb('slug', 'in', refs)]))
-    .execute();
-  const byRef = new Map(rows.flatMap((row) => [[row.id, row.id], [row.slug, row.id]] as const));
-  const ids = [...new Set(refs.flatMap((ref) => byRef.get(ref) ?? []))];
-  return { ids, unknown: refs.filter((ref) => !byRef.has(ref)) };
-}
-
 async function slugFree(db: Executor, orgId: string, slug: string): Promise<boolean> {
   return !(await db.selectFrom('projects').select('id').where('org_id', '=', orgId).where('slug', '=', slug).executeTakeFirst());
 }
@@ -122,11 +104,8 @@ export async function createProject(
 ): Promise<ProjectsTable> {
   const attempt = (slug: string) =>
     ctx.db.transaction().execute(async (trx) => {
-      if (!(await lockOrganization(trx, orgId))) throw HttpErrors.NOT_FOUND();
+      await lockMembership(trx, orgId, actor.userId, 'admin');
       const now = ctx.clock.now();
-      const role = await roleIn(trx, orgId, actor.userId);
-      if (!role) throw HttpErrors.NOT_FOUND();
-      if (ROLE_RANK[role] < ROLE_RANK.admin) throw HttpErrors.FORBIDDEN({ required_role: 'admin' });
       const project: ProjectsTable = {
         id: newId('prj'),
         org_id: orgId,
@@ -140,7 +119,11 @@ export async function createProject(
       };
       await trx.insertInto('projects').values(project).execute();
       await recordAudit(trx, now, {
-        action: 'project.created', orgId, targetType: 'project', targetId: project.id, ...byActor(actor),
+        action: 'project.created',
+        orgId,
+        targetType: 'project',
+        targetId: project.id,
+        ...byActor(actor),
         details: { name: project.name, slug: project.slug },
       });
       return project;
@@ -149,7 +132,7 @@ export async function createProject(
     try {
       return await attempt(input.slug);
     } catch (error) {
-      if (isUniqueViolation(error)) throw OrgErrors.SLUG_TAKEN({ slug: input.slug });
+      if (isUniqueViolation(error)) throw SharedErrors.SLUG_TAKEN({ slug: input.slug });
       throw error;
     }
   }
@@ -188,13 +171,17 @@ export async function updateProject(
         .executeTakeFirst();
       if (!after) throw HttpErrors.NOT_FOUND();
       await recordAudit(trx, now, {
-        action: 'project.updated', orgId: before.org_id, targetType: 'project', targetId: before.id, ...byActor(actor),
+        action: 'project.updated',
+        orgId: before.org_id,
+        targetType: 'project',
+        targetId: before.id,
+        ...byActor(actor),
         details: { fields: Object.keys(changes) },
       });
       return after;
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw OrgErrors.SLUG_TAKEN({ slug: patch.slug });
+    if (isUniqueViolation(error)) throw SharedErrors.SLUG_TAKEN({ slug: patch.slug });
     throw error;
   }
 }
@@ -205,7 +192,11 @@ export async function deleteProject(ctx: AppContext, actor: Actor, access: Proje
     const deleted = await trx.deleteFrom('projects').where('id', '=', access.project.id).executeTakeFirst();
     if (Number(deleted.numDeletedRows) === 0) throw HttpErrors.NOT_FOUND();
     await recordAudit(trx, now, {
-      action: 'project.deleted', orgId: access.project.org_id, targetType: 'project', targetId: access.project.id, ...byActor(actor),
+      action: 'project.deleted',
+      orgId: access.project.org_id,
+      targetType: 'project',
+      targetId: access.project.id,
+      ...byActor(actor),
       details: { name: access.project.name, slug: access.project.slug },
     });
   });
@@ -214,13 +205,17 @@ export async function deleteProject(ctx: AppContext, actor: Actor, access: Proje
 // ---------------------------------------------------------------------------------------------------
 // Project teams
 
-export interface TeamRow {
-  user_id: string;
-  email: string;
-  name: string | null;
-  role: ProjectRole;
-  created_at: number;
+/** A member leaves the organization or is removed: they lose every project role in it. In the caller's transaction. */
+export async function removeFromAllTeams(trx: Trx, orgId: string, userId: string): Promise<number> {
+  const removed = await trx
+    .deleteFrom('project_members')
+    .where('user_id', '=', userId)
+    .where('project_id', 'in', (eb) => eb.selectFrom('projects').select('id').where('org_id', '=', orgId))
+    .executeTakeFirst();
+  return Number(removed.numDeletedRows);
 }
+
+export type TeamRow = RosterRow<ProjectRole>;
 
 function teamQuery(db: Executor, projectId: string) {
   return db
@@ -231,9 +226,7 @@ function teamQuery(db: Executor, projectId: string) {
 }
 
 export async function listTeam(ctx: AppContext, projectId: string, page: Page): Promise<{ rows: TeamRow[]; total: number }> {
-  const team = teamQuery(ctx.db, projectId);
-  const [rows, total] = await Promise.all([team.orderBy('pm.created_at').orderBy('u.id').limit(page.per).offset(offsetOf(page)).execute(), countRows(team)]);
-  return { rows, total };
+  return pageOf(teamQuery(ctx.db, projectId).orderBy('pm.created_at').orderBy('u.id'), page);
 }
 
 export async function findTeamMember(db: Executor, projectId: string, userId: string): Promise<TeamRow | undefined> {
@@ -277,10 +270,14 @@ export async function addTeamMember(
         .where('m.org_id', '=', project.org_id);
       query = target.userId !== undefined ? query.where('u.id', '=', target.userId) : query.where('u.email', '=', target.email!);
       const member = await query.executeTakeFirst();
-      if (!member) throw OrgErrors.MEMBER_NOT_FOUND(target.userId !== undefined ? { user_id: target.userId } : { email: target.email });
+      if (!member) throw SharedErrors.MEMBER_NOT_FOUND(target.userId !== undefined ? { user_id: target.userId } : { email: target.email });
       await trx.insertInto('project_members').values({ project_id: project.id, user_id: member.id, role, created_at: now }).execute();
       await recordAudit(trx, now, {
-        action: 'project.member_added', orgId: project.org_id, targetType: 'user', targetId: member.id, ...byActor(actor),
+        action: 'project.member_added',
+        orgId: project.org_id,
+        targetType: 'user',
+        targetId: member.id,
+        ...byActor(actor),
         details: { project_id: project.id, email: member.email, role },
       });
       return { user_id: member.id, email: member.email, name: member.name, role, created_at: now };
@@ -303,7 +300,11 @@ export async function changeTeamRole(ctx: AppContext, actor: Actor, access: Proj
     if (current.role === role) return current;
     await trx.updateTable('project_members').set({ role }).where('project_id', '=', project.id).where('user_id', '=', userId).execute();
     await recordAudit(trx, now, {
-      action: 'project.member_role_changed', orgId: project.org_id, targetType: 'user', targetId: userId, ...byActor(actor),
+      action: 'project.member_role_changed',
+      orgId: project.org_id,
+      targetType: 'user',
+      targetId: userId,
+      ...byActor(actor),
       details: { project_id: project.id, email: current.email, from: current.role, to: role },
     });
     return { ...current, role };
@@ -321,8 +322,12 @@ export async function removeTeamMember(ctx: AppContext, actor: Actor, access: Pr
     if (!current) throw notOnTeam();
     await trx.deleteFrom('project_members').where('project_id', '=', project.id).where('user_id', '=', userId).execute();
     await recordAudit(trx, now, {
-      action: leaving ? 'project.member_left' : 'project.member_removed', orgId: project.org_id, targetType: 'user', targetId: userId,
-      ...byActor(actor), details: { project_id: project.id, email: current.email, role: current.role },
+      action: leaving ? 'project.member_left' : 'project.member_removed',
+      orgId: project.org_id,
+      targetType: 'user',
+      targetId: userId,
+      ...byActor(actor),
+      details: { project_id: project.id, email: current.email, role: current.role },
     });
   });
 }

@@ -1,8 +1,13 @@
-export type ProjectRole = 'admin' | 'editor' | 'viewer';
-export type ItemType = 'functional' | 'technical';
-export type ItemState = 'draft' | 'inbox' | 'accepted' | 'rejected';
-export type ImplementationStatus = 'pending' | 'in_progress' | 'implemented' | 'verified' | 'not_applicable';
-export type Priority = 'low' | 'medium' | 'high' | 'critical';
+export const PROJECT_ROLES = ['admin', 'editor', 'viewer'] as const;
+export type ProjectRole = (typeof PROJECT_ROLES)[number];
+export const ITEM_TYPES = ['functional', 'technical'] as const;
+export type ItemType = (typeof ITEM_TYPES)[number];
+export const ITEM_STATES = ['draft', 'inbox', 'accepted', 'rejected'] as const;
+export type ItemState = (typeof ITEM_STATES)[number];
+export const IMPLEMENTATION_STATUSES = ['pending', 'in_progress', 'implemented', 'verified', 'not_applicable'] as const;
+export type ImplementationStatus = (typeof IMPLEMENTATION_STATUSES)[number];
+export const PRIORITIES = ['low', 'medium', 'high', 'critical'] as const;
+export type Priority = (typeof PRIORITIES)[number];
 
 export interface ProjectsTable {
   id: string;

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { dependencyUnavailable } from '../http/errors.js';
+import { DependencyUnavailable } from '../lib/unavailable.js';
 import { decide, type LimitDecision, type Limiter } from './limiter.js';
 
 // One round trip, one atomic step for a batch of hits: each key is counted (the window starts on its first
@@ -26,6 +26,10 @@ local count = tonumber(redis.call('GET', KEYS[1]) or '0')
 if count > 0 then return redis.call('DECR', KEYS[1]) end
 return 0
 `;
+
+function unavailable(error: unknown): never {
+  throw new DependencyUnavailable('redis', { cause: error });
+}
 
 interface PendingHit {
   key: string;
@@ -70,21 +74,21 @@ export class RedisLimiter implements Limiter {
       (reply) => {
         // The window end is measured on Redis's clock, so every process reports the same reset time.
         const redisNow = reply[reply.length - 1]!;
-        hits.forEach((h, i) => h.resolve(decide(reply[2 * i]!, h.limit, redisNow + reply[2 * i + 1]!)));
+        for (const [i, h] of hits.entries()) h.resolve(decide(reply[2 * i]!, h.limit, redisNow + reply[2 * i + 1]!));
       },
       // Fail closed: without Redis nothing is let through uncounted.
-      () => {
-        for (const h of hits) h.reject(dependencyUnavailable('redis'));
+      (error: unknown) => {
+        for (const h of hits) h.reject(new DependencyUnavailable('redis', { cause: error }));
       },
     );
   }
 
   async reset(key: string): Promise<void> {
-    await this.redis.del(`${this.prefix}rl:${key}`);
+    await this.redis.del(`${this.prefix}rl:${key}`).catch(unavailable);
   }
 
   async release(key: string): Promise<void> {
-    await (this.redis as unknown as { funcspecRelease(key: string): Promise<number> }).funcspecRelease(`${this.prefix}rl:${key}`);
+    await (this.redis as unknown as { funcspecRelease(key: string): Promise<number> }).funcspecRelease(`${this.prefix}rl:${key}`).catch(unavailable);
   }
 
   async close(): Promise<void> {}

@@ -89,7 +89,19 @@ export const docsLook = {
           '.observe(document.documentElement, { childList: true, subtree: true });',
       },
     ],
-    favicon: [{ filename: 'favicon.svg', rel: 'icon', sizes: 'any', type: 'image/svg+xml', content: Buffer.from(LOGO.replace(/<text[^]*<\/text>/, '').replace('width="178"', 'width="32"').replace('viewBox="0 0 178 32"', 'viewBox="0 0 32 32"')) }],
+    favicon: [
+      {
+        filename: 'favicon.svg',
+        rel: 'icon',
+        sizes: 'any',
+        type: 'image/svg+xml',
+        content: Buffer.from(
+          LOGO.replace(/<text[\s\S]*<\/text>/, '')
+            .replace('width="178"', 'width="32"')
+            .replace('viewBox="0 0 178 32"', 'viewBox="0 0 32 32"'),
+        ),
+      },
+    ],
     css: [
       {
         filename: 'funcspec.css',

@@ -61,7 +61,8 @@ export function watchPage(page: Page, problems: string[], origin?: string): void
   });
   page.on('requestfailed', (request) => {
     // A navigation away cancels the previous page's pending fetches: that is not a failure a person sees.
-    if (request.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`request failed: ${request.method()} ${request.url()} (${request.failure()?.errorText})`);
+    if (request.failure()?.errorText !== 'net::ERR_ABORTED')
+      problems.push(`request failed: ${request.method()} ${request.url()} (${request.failure()?.errorText})`);
   });
   if (origin) {
     page.on('request', (request) => {

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'smol-toml';
+import { after, afterEach, before } from 'node:test';
+import { startTestServer, type TestServer } from './server.js';
 import { Terminal } from './terminal.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -30,7 +32,10 @@ export function ensureBuilt(): void {
     stale = true;
   }
   if (stale) {
-    const result = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
+    const result = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    });
     if (result.status !== 0) throw new Error('build failed');
   }
   built = true;
@@ -112,4 +117,44 @@ export class CliHome {
 /** A TOML file as plain objects (smol-toml gives null-prototype tables, which deepEqual tells apart). */
 export function readToml(file: string): any {
   return JSON.parse(JSON.stringify(parse(readFileSync(file, 'utf8'))));
+}
+
+/**
+ * The CLI tests' fixture, set up in the calling `describe`: one server (agent sign-ups unthrottled, plus
+ * `settings`), a fresh CLI home per test (`newHome`, or `login` for an interactive login in a real
+ * terminal), closed and removed after each test.
+ */
+export function cliFixture(settings: Record<string, string> = {}) {
+  let server: TestServer | undefined;
+  let home: CliHome | undefined;
+  let terminal: Terminal | undefined;
+  before(async () => {
+    ensureBuilt();
+    server = await startTestServer({ FUNCSPEC_AGENT_SIGNUPS_PER_IP: '100000', FUNCSPEC_AGENT_VERIFY_PER_IP: '100000', ...settings });
+  });
+  afterEach(() => {
+    terminal?.close();
+    terminal = undefined;
+    home?.remove();
+  });
+  after(() => server?.close());
+  return {
+    get t(): TestServer {
+      return server!;
+    },
+    get home(): CliHome {
+      return home!;
+    },
+    /** A fresh CLI home for this test (removed after it). */
+    newHome(): CliHome {
+      home = new CliHome();
+      return home;
+    },
+    /** `funcspec auth login` in a terminal, with a fresh CLI home. */
+    login(args: string[] = []): Terminal {
+      home = new CliHome();
+      terminal = home.startLogin(server!.url, args);
+      return terminal;
+    },
+  };
 }

@@ -23,7 +23,9 @@ export interface TestCluster {
  * N processes behind nginx on a fresh database (on `postgresUrl`, else DATABASE_URL's server, else a
  * SQLite file), Redis when `redisUrl` is given, and a real SMTP peer.
  */
-export async function startTestCluster(options: { processes?: number; postgresUrl?: string; redisUrl?: string | null; env?: Record<string, string> } = {}): Promise<TestCluster> {
+export async function startTestCluster(
+  options: { processes?: number; postgresUrl?: string; redisUrl?: string | null; env?: Record<string, string> } = {},
+): Promise<TestCluster> {
   const database = await freshDatabase(options.postgresUrl);
   const mail = await new MailTrap().start();
   let cluster: Cluster;

@@ -16,7 +16,7 @@ export const usingPostgres = (process.env.DATABASE_URL ?? '').startsWith('postgr
 /** `base`: the PostgreSQL server to make the database on (default DATABASE_URL; none: SQLite). */
 export async function freshDatabase(base: string | undefined = usingPostgres ? process.env.DATABASE_URL : undefined): Promise<TestDatabase> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'funcspec-test-'));
-  if (!base || !base.startsWith('postgres')) {
+  if (!base?.startsWith('postgres')) {
     return { url: `sqlite:${path.join(dataDir, 'funcspec.db')}`, dataDir, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
   }
   const name = `funcspec_test_${randomBase62(12).toLowerCase()}`;

@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+
 export interface Reply<T = any> {
   status: number;
   headers: Headers;
@@ -37,4 +39,19 @@ export function client(baseUrl: string) {
     }
     return { status: response.status, headers: response.headers, body: parsed as T };
   };
+}
+
+/**
+ * Asserts the §2 problem envelope: `status`, `error_code` (when given), a message, details, the request id
+ * of the X-Request-Id header, and nothing of the server's insides (no stack trace, no SQL).
+ */
+export function assertProblem(reply: Reply, status: number, errorCode?: string): void {
+  assert.equal(reply.status, status, `expected ${status}${errorCode ? ` ${errorCode}` : ''}, got ${reply.status}: ${JSON.stringify(reply.body)}`);
+  assert.match(reply.headers.get('content-type') ?? '', /^application\/problem\+json/);
+  assert.equal(reply.body.status, status);
+  if (errorCode) assert.equal(reply.body.error_code, errorCode);
+  assert.equal(typeof reply.body.message, 'string');
+  assert.equal(typeof reply.body.details, 'object');
+  assert.equal(reply.body.request_id, reply.headers.get('x-request-id'));
+  assert.doesNotMatch(JSON.stringify(reply.body), /at .*\.(ts|js):\d+|SELECT|INSERT|sqlite|postgres/i, 'no stack trace or SQL in an error');
 }

@@ -33,7 +33,14 @@ export function startLoad(steps: Step[]): Load {
       const at = Date.now() - startedAt;
       try {
         const { kind, reply } = await step();
-        samples.push({ at, ms: Date.now() - startedAt - at, kind, status: reply.status, errorCode: reply.body?.error_code ?? null, retryAfter: reply.headers.get('retry-after') });
+        samples.push({
+          at,
+          ms: Date.now() - startedAt - at,
+          kind,
+          status: reply.status,
+          errorCode: reply.body?.error_code ?? null,
+          retryAfter: reply.headers.get('retry-after'),
+        });
       } catch (error) {
         samples.push({ at, ms: Date.now() - startedAt - at, kind: `error: ${(error as Error).name}`, status: 0, errorCode: null, retryAfter: null });
         await new Promise((resolve) => setTimeout(resolve, 20));

@@ -32,14 +32,14 @@ export class MailTrap {
             return parsed;
           })
           .then(
-          (parsed) => {
-            const to = Array.isArray(parsed.to) ? parsed.to[0] : parsed.to;
-            this.received.push({ to: to?.value[0]?.address ?? '', subject: parsed.subject ?? '', text: parsed.text ?? '' });
-            for (const wake of this.waiters.splice(0)) wake();
-            callback();
-          },
-          (error: Error) => callback(error),
-        );
+            (parsed) => {
+              const to = Array.isArray(parsed.to) ? parsed.to[0] : parsed.to;
+              this.received.push({ to: to?.value[0]?.address ?? '', subject: parsed.subject ?? '', text: parsed.text ?? '' });
+              for (const wake of this.waiters.splice(0)) wake();
+              callback();
+            },
+            (error: Error) => callback(error),
+          );
       },
     });
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', () => resolve()));

@@ -78,17 +78,6 @@ export async function createItem(t: TestServer, as: RequestOptions, projectId: s
   return reply.body.data;
 }
 
-/** Asserts the §2 problem envelope with `status` and `error_code`. */
-export function assertProblem(reply: Reply, status: number, errorCode?: string): void {
-  assert.equal(reply.status, status, `expected ${status}${errorCode ? ` ${errorCode}` : ''}, got ${reply.status}: ${JSON.stringify(reply.body)}`);
-  assert.match(reply.headers.get('content-type') ?? '', /^application\/problem\+json/);
-  assert.equal(reply.body.status, status);
-  assert.equal(typeof reply.body.message, 'string');
-  assert.equal(typeof reply.body.details, 'object');
-  assert.equal(typeof reply.body.request_id, 'string');
-  if (errorCode) assert.equal(reply.body.error_code, errorCode);
-}
-
 /** Settings that let one test file sign up (and sign in) many agents and web users from 127.0.0.1. */
 export const MANY_AGENTS = {
   FUNCSPEC_AGENT_SIGNUPS_PER_EMAIL: '1000',

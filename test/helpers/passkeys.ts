@@ -101,7 +101,13 @@ export class SoftAuthenticator {
     const idLength = Buffer.alloc(2);
     idLength.writeUInt16BE(credential.id.length);
     const authData = Buffer.concat([sha256(rpId), Buffer.from([flags]), Buffer.alloc(4), Buffer.alloc(16), idLength, credential.id, coseKey(publicKey)]);
-    const attestationObject = cbor(new Map<string, Cbor>([['fmt', 'none'], ['attStmt', new Map()], ['authData', authData]]));
+    const attestationObject = cbor(
+      new Map<string, Cbor>([
+        ['fmt', 'none'],
+        ['attStmt', new Map()],
+        ['authData', authData],
+      ]),
+    );
     this.credentials.push(credential);
     return {
       credential,
@@ -125,8 +131,7 @@ export class SoftAuthenticator {
     const rpId = this.rpIdOf(options.rpId);
     const allowed = options.allowCredentials?.map((c) => c.id) ?? [];
     const credential =
-      answer.credential ??
-      [...this.credentials].reverse().find((c) => c.rpId === rpId && (allowed.length === 0 || allowed.includes(b64url(c.id))));
+      answer.credential ?? [...this.credentials].reverse().find((c) => c.rpId === rpId && (allowed.length === 0 || allowed.includes(b64url(c.id))));
     if (!credential) throw new Error('no credential for this relying party');
     if (answer.counting !== false) credential.counter += 1;
     const counter = Buffer.alloc(4);

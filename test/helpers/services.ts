@@ -91,10 +91,12 @@ export interface PrivatePostgres {
   close(): Promise<void>;
 }
 
-const PG_BIN = process.env.PG_BIN ?? (() => {
-  const found = spawnSync('sh', ['-c', 'ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1'], { encoding: 'utf8' }).stdout.trim();
-  return found || '';
-})();
+const PG_BIN =
+  process.env.PG_BIN ??
+  (() => {
+    const found = spawnSync('sh', ['-c', 'ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1'], { encoding: 'utf8' }).stdout.trim();
+    return found || '';
+  })();
 
 export const postgresServerInstalled = () => PG_BIN !== '' && spawnSync(path.join(PG_BIN, 'initdb'), ['--version']).status === 0;
 

@@ -29,7 +29,13 @@ function digestRows(table: string, rows: Array<Record<string, unknown>>): string
   if (ignored === 'table') return null;
   if (table === 'audit_log') rows = rows.filter((row) => row.outcome !== 'failure');
   const hash = createHash('sha256');
-  const lines = rows.map((row) => JSON.stringify(Object.entries(row).filter(([column]) => !ignored?.includes(column)).map(([, value]) => (typeof value === 'bigint' ? Number(value) : value))));
+  const lines = rows.map((row) =>
+    JSON.stringify(
+      Object.entries(row)
+        .filter(([column]) => !ignored?.includes(column))
+        .map(([, value]) => (typeof value === 'bigint' ? Number(value) : value)),
+    ),
+  );
   for (const line of lines.sort()) hash.update(line);
   return `${rows.length}:${hash.digest('hex').slice(0, 16)}`;
 }
@@ -55,7 +61,9 @@ export async function openStateDigest(databaseUrl: string): Promise<StateDigest>
   }
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
-  const tables = (await client.query("select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1")).rows.map((r) => r.table_name as string);
+  const tables = (
+    await client.query("select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1")
+  ).rows.map((r) => r.table_name as string);
   return {
     async read() {
       const out: Record<string, string> = {};

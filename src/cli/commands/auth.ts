@@ -34,11 +34,7 @@ it opens (e-mail + password then continues there by itself). Examples:
     const { settings, out } = ctx;
     const key = settings.apiKey;
     if (!key) {
-      throw new CliError(
-        `not logged in (profile ${settings.profile ?? '(none: top level)'}, server ${settings.baseUrl})`,
-        EXIT.AUTH,
-        loginHint(settings),
-      );
+      throw new CliError(`not logged in (profile ${settings.profile ?? '(none: top level)'}, server ${settings.baseUrl})`, EXIT.AUTH, loginHint(settings));
     }
     const me = await whoAmI(ctx.api());
     const shown = {
@@ -60,55 +56,66 @@ it opens (e-mail + password then continues there by itself). Examples:
     });
   });
 
-  apiCommand(auth, 'logout', 'Forget the saved key; a key that `auth login` created is revoked on the server first').action(async (_options: unknown, command: Command) => {
-    const ctx = context(command);
-    const { settings } = ctx;
-    const key = settings.apiKey;
-    if (!key) {
-      console.log('Not logged in; nothing to do.');
-      return;
-    }
-    let profile: string | null;
-    if (key.source.startsWith('profile ')) profile = settings.profile;
-    else if (key.source === 'top level') profile = null;
-    else throw new UsageError(`the key in use comes from ${key.source}, not the config file; logout only forgets saved keys`, `unset ${key.source === 'FUNCSPEC_API_KEY' ? 'FUNCSPEC_API_KEY in your shell' : 'the flag'}`);
+  apiCommand(auth, 'logout', 'Forget the saved key; a key that `auth login` created is revoked on the server first').action(
+    async (_options: unknown, command: Command) => {
+      const ctx = context(command);
+      const { settings } = ctx;
+      const key = settings.apiKey;
+      if (!key) {
+        console.log('Not logged in; nothing to do.');
+        return;
+      }
+      let profile: string | null;
+      if (key.source.startsWith('profile ')) profile = settings.profile;
+      else if (key.source === 'top level') profile = null;
+      else
+        throw new UsageError(
+          `the key in use comes from ${key.source}, not the config file; logout only forgets saved keys`,
+          `unset ${key.source === 'FUNCSPEC_API_KEY' ? 'FUNCSPEC_API_KEY in your shell' : 'the flag'}`,
+        );
 
-    const section = settings.file.section(profile);
-    let revoked = false;
-    if (section.login_key_id) {
-      const api = ctx.api();
-      try {
-        const me = await whoAmI(api);
-        if (me.api_key?.id === section.login_key_id && me.organization) {
-          await api.delete(`/organizations/${seg(me.organization.id)}/api-keys/${seg(me.api_key.id)}`);
-          revoked = true;
-        }
-      } catch (error) {
-        if (!(error instanceof ApiCallError && error.status === 401)) {
-          if (error instanceof CliError) {
-            const why = error instanceof ApiCallError ? `${error.code}: ${error.message}` : error.message;
-            throw new CliError(`could not revoke the key (${why}); it is still saved`, error.exitCode, 'retry, or only forget it: funcspec config unset api_key');
+      const section = settings.file.section(profile);
+      let revoked = false;
+      if (section.login_key_id) {
+        const api = ctx.api();
+        try {
+          const me = await whoAmI(api);
+          if (me.api_key?.id === section.login_key_id && me.organization) {
+            await api.delete(`/organizations/${seg(me.organization.id)}/api-keys/${seg(me.api_key.id)}`);
+            revoked = true;
           }
-          throw error;
+        } catch (error) {
+          if (!(error instanceof ApiCallError && error.status === 401)) {
+            if (error instanceof CliError) {
+              const why = error instanceof ApiCallError ? `${error.code}: ${error.message}` : error.message;
+              throw new CliError(
+                `could not revoke the key (${why}); it is still saved`,
+                error.exitCode,
+                'retry, or only forget it: funcspec config unset api_key',
+              );
+            }
+            throw error;
+          }
+          // 401: the key is already dead (revoked or expired); forgetting it is all that is left.
         }
-        // 401: the key is already dead (revoked or expired); forgetting it is all that is left.
       }
-    }
-    const masked = maskKey(key.value);
-    const hadLoginKey = Boolean(section.login_key_id);
-    updateConfig((file) => {
-      const fresh = profile === null ? file.data.top : file.data.profiles[profile];
-      // Forget the key only if it is still the one we revoked or meant to forget.
-      if (fresh && fresh.api_key === key.value) {
-        delete fresh.api_key;
-        delete fresh.login_key_id;
+      const masked = maskKey(key.value);
+      const hadLoginKey = Boolean(section.login_key_id);
+      updateConfig((file) => {
+        const fresh = profile === null ? file.data.top : file.data.profiles[profile];
+        // Forget the key only if it is still the one we revoked or meant to forget.
+        if (fresh && fresh.api_key === key.value) {
+          delete fresh.api_key;
+          delete fresh.login_key_id;
+        }
+      }, settings.file.path);
+      const where = key.source === 'top level' ? 'the top level' : key.source;
+      if (revoked) console.log(`Revoked key ${masked} and removed it from ${where}.`);
+      else {
+        console.log(`Removed key ${masked} from ${where}.`);
+        if (!hadLoginKey)
+          notice('note: `auth login` did not create this key, so it was only forgotten here and stays valid; `funcspec keys revoke ID` ends it');
       }
-    }, settings.file.path);
-    const where = key.source === 'top level' ? 'the top level' : key.source;
-    if (revoked) console.log(`Revoked key ${masked} and removed it from ${where}.`);
-    else {
-      console.log(`Removed key ${masked} from ${where}.`);
-      if (!hadLoginKey) notice('note: `auth login` did not create this key, so it was only forgotten here and stays valid; `funcspec keys revoke ID` ends it');
-    }
-  });
+    },
+  );
 }

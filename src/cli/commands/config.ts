@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { notice } from '../common.js';
 import {
   checkProfileName,
@@ -118,7 +118,8 @@ Precedence: flag > FUNCSPEC_API_KEY / FUNCSPEC_BASE_URL / FUNCSPEC_PROFILE > act
     const file = ConfigFile.load();
     const out = output(file, options);
     const settings = resolve({ profile: options.profile }, { file });
-    const value = key === 'active_profile' ? (file.data.top.active_profile ? { value: file.data.top.active_profile, source: 'top level' } : null) : settings.get(key);
+    const value =
+      key === 'active_profile' ? (file.data.top.active_profile ? { value: file.data.top.active_profile, source: 'top level' } : null) : settings.get(key);
     if (!value) {
       if (out.json) out.printJson({ key, value: null, source: null });
       else notice(`${key} is not set`);
@@ -152,7 +153,9 @@ Precedence: flag > FUNCSPEC_API_KEY / FUNCSPEC_BASE_URL / FUNCSPEC_PROFILE > act
       { header: 'VALUE', value: (r) => r.value },
       { header: 'SOURCE', value: (r) => r.source },
     ]);
-    out.write(`\nProfile in use: ${settings.profile ?? '(none: top level)'}${settings.profileSource ? ` (${settings.profileSource})` : ''}\nFile: ${file.path}${file.exists ? '' : ' (not created yet)'}`);
+    out.write(
+      `\nProfile in use: ${settings.profile ?? '(none: top level)'}${settings.profileSource ? ` (${settings.profileSource})` : ''}\nFile: ${file.path}${file.exists ? '' : ' (not created yet)'}`,
+    );
   });
 
   const profile = config.command('profile').description('Named sets of settings, e.g. production and staging');

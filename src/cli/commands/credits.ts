@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { InvalidArgumentError, type Command } from 'commander';
 import { apiCommand, context, orgOf, orgOption } from '../common.js';
 
-
 interface Balance {
   total_credits: number;
   credits_used: number;
@@ -45,4 +44,3 @@ export function registerCreditCommands(program: Command): void {
       );
     });
 }
-

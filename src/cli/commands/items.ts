@@ -23,11 +23,27 @@ const itemColumns: Column<Item>[] = [
   { header: 'TAGS', value: (i) => i.tags },
 ];
 
-const ITEM_FIELDS = ['permalink', 'id', 'type_of', 'title', 'state', 'implementation_status', 'priority', 'tags', 'parent_id', 'version', 'created_at', 'updated_at'];
+const ITEM_FIELDS = [
+  'permalink',
+  'id',
+  'type_of',
+  'title',
+  'state',
+  'implementation_status',
+  'priority',
+  'tags',
+  'parent_id',
+  'version',
+  'created_at',
+  'updated_at',
+];
 
 function showItem(ctx: Ctx, item: Item): void {
   if (ctx.out.json) return ctx.out.printJson(item);
-  ctx.out.record(item, ITEM_FIELDS.filter((f) => f in item));
+  ctx.out.record(
+    item,
+    ITEM_FIELDS.filter((f) => f in item),
+  );
   if (item.description) ctx.out.write(`\n${String(item.description).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '�')}`);
 }
 
@@ -165,11 +181,13 @@ export function registerItemCommands(program: Command): void {
     .option('--if-version <n>', 'only if the item is still at this version', nonNegativeInt)
     .action(async (item: string, status: string, options: { project?: string; ifVersion?: number }, command: Command) => {
       const ctx = context(command);
-      const body = await ctx.api().post<{ data: Item }>(
-        `${itemPath(ctx, options.project, item)}/transition_implementation`,
-        { implementation_status: status },
-        ifMatch(options.ifVersion),
-      );
+      const body = await ctx
+        .api()
+        .post<{ data: Item }>(
+          `${itemPath(ctx, options.project, item)}/transition_implementation`,
+          { implementation_status: status },
+          ifMatch(options.ifVersion),
+        );
       ctx.out.done(`${body.data.permalink} implementation is now ${body.data.implementation_status}.`, body.data);
     });
 

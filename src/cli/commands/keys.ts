@@ -84,7 +84,11 @@ export function registerKeyCommands(program: Command): void {
         allowed_ips: key.allowed_ips,
         scopes: key.scopes,
         projects: key.project_ids ?? 'all',
-        requests_24h: key.usage_24h ? `${key.usage_24h.requests} (${Object.entries(key.usage_24h.by_status ?? {}).map(([k, v]) => `${k}: ${v}`).join(', ')})` : null,
+        requests_24h: key.usage_24h
+          ? `${key.usage_24h.requests} (${Object.entries(key.usage_24h.by_status ?? {})
+              .map(([k, v]) => `${k}: ${v}`)
+              .join(', ')})`
+          : null,
       });
     });
 
@@ -94,17 +98,19 @@ export function registerKeyCommands(program: Command): void {
     .option('--allowed-ip <ip-or-cidr>', 'only accept requests from here (repeat for several)', collect)
     .option('--scope <scope>', `only allow this kind of operation (repeat for several; default everything): ${SCOPES.join(', ')}`, scope)
     .option('--project <id-or-slug>', 'only reach this project (repeat for several; default every project)', collect)
-    .action(async (name: string, options: { org?: string; expiresAt?: string; allowedIp?: string[]; scope?: string[]; project?: string[] }, command: Command) => {
-      const body: Row = { name };
-      if (options.expiresAt) body.expires_at = isoTime(options.expiresAt);
-      if (options.allowedIp) body.allowed_ips = options.allowedIp;
-      if (options.scope) body.scopes = options.scope;
-      if (options.project) body.project_ids = options.project;
-      const ctx = context(command);
-      const api = ctx.api();
-      const created = await api.post<{ data: Row }>(`/organizations/${await orgOf(api, options.org)}/api-keys`, body);
-      showNewKey(ctx, created.data, 'Created');
-    });
+    .action(
+      async (name: string, options: { org?: string; expiresAt?: string; allowedIp?: string[]; scope?: string[]; project?: string[] }, command: Command) => {
+        const body: Row = { name };
+        if (options.expiresAt) body.expires_at = isoTime(options.expiresAt);
+        if (options.allowedIp) body.allowed_ips = options.allowedIp;
+        if (options.scope) body.scopes = options.scope;
+        if (options.project) body.project_ids = options.project;
+        const ctx = context(command);
+        const api = ctx.api();
+        const created = await api.post<{ data: Row }>(`/organizations/${await orgOf(api, options.org)}/api-keys`, body);
+        showNewKey(ctx, created.data, 'Created');
+      },
+    );
 
   orgOption(apiCommand(keys, 'revoke', 'Revoke a key: it stops working with the next request'))
     .argument('<id>', 'key id (see `keys list`)')
@@ -142,7 +148,9 @@ export function registerKeyCommands(program: Command): void {
           section.api_key = rotated.data.key as string;
           if (section.login_key_id) section.login_key_id = String(rotated.data.id);
         }, ctx.settings.file.path);
-        notice(`note: that was the key in use; the new one is saved to ${inUse.source === 'top level' ? 'the top level' : inUse.source} of ${ctx.settings.file.path}`);
+        notice(
+          `note: that was the key in use; the new one is saved to ${inUse.source === 'top level' ? 'the top level' : inUse.source} of ${ctx.settings.file.path}`,
+        );
       }
     });
 
@@ -154,11 +162,14 @@ export function registerKeyCommands(program: Command): void {
     .action(async (options: { org?: string; from?: string; to?: string; key?: string }, command: Command) => {
       const ctx = context(command);
       const api = ctx.api();
-      const body = await api.get<{ data: Row[]; meta?: { from?: string; to?: string; total_requests?: number } }>(`/organizations/${await orgOf(api, options.org)}/usage`, {
-        from: options.from ? isoTime(options.from) : undefined,
-        to: options.to ? isoTime(options.to) : undefined,
-        key_id: options.key,
-      });
+      const body = await api.get<{ data: Row[]; meta?: { from?: string; to?: string; total_requests?: number } }>(
+        `/organizations/${await orgOf(api, options.org)}/usage`,
+        {
+          from: options.from ? isoTime(options.from) : undefined,
+          to: options.to ? isoTime(options.to) : undefined,
+          key_id: options.key,
+        },
+      );
       const status = (u: Row, bucket: string) => u.by_status?.[bucket];
       ctx.out.list(
         body.data,

@@ -70,7 +70,8 @@ export function registerOrgCommands(program: Command): void {
       const body = await ctx.api().post<{ data: Row }>('/organizations', { name, ...(options.slug ? { slug: options.slug } : {}) });
       ctx.out.done(`Created organization ${body.data.name} (${body.data.slug}, ${body.data.id}); you own it.`, body.data);
       // An API key acts in one organization: working in the new one needs a key there.
-      if (!ctx.out.json) notice(`tip: your key acts in its own organization; for this one log in again and pick it: funcspec auth login --profile ${body.data.slug}`);
+      if (!ctx.out.json)
+        notice(`tip: your key acts in its own organization; for this one log in again and pick it: funcspec auth login --profile ${body.data.slug}`);
     });
 
   apiCommand(orgs, 'update', 'Rename an organization or set its allowed IPs (admin or owner)')
@@ -128,12 +129,14 @@ export function registerOrgCommands(program: Command): void {
   const members = program.command('members').description('Members of an organization');
   const orgFlag = (command: Command) => command.option('--org <org>', 'organization id or slug (default: the one of your key)');
 
-  pageOptions(orgFlag(apiCommand(members, 'list', 'Members and their roles'))).action(async (options: { org?: string; page?: number; per?: number }, command: Command) => {
-    const ctx = context(command);
-    const api = ctx.api();
-    const body = await api.get<ListBody<Row>>(`/organizations/${await orgOf(api, options.org)}/members`, { page: options.page, per: options.per });
-    ctx.out.list(body.data, memberColumns, body.meta);
-  });
+  pageOptions(orgFlag(apiCommand(members, 'list', 'Members and their roles'))).action(
+    async (options: { org?: string; page?: number; per?: number }, command: Command) => {
+      const ctx = context(command);
+      const api = ctx.api();
+      const body = await api.get<ListBody<Row>>(`/organizations/${await orgOf(api, options.org)}/members`, { page: options.page, per: options.per });
+      ctx.out.list(body.data, memberColumns, body.meta);
+    },
+  );
 
   orgFlag(apiCommand(members, 'update', "Change a member's role (admin or owner)"))
     .argument('<user>', 'user id or e-mail')
@@ -162,6 +165,11 @@ export function registerOrgCommands(program: Command): void {
     });
 
   // ------------------------------------------------------------------ invitations
+  registerInvitationCommands(program, orgFlag);
+}
+
+/** `funcspec invitations …`: list, send, cancel and accept invitations. */
+function registerInvitationCommands(program: Command, orgFlag: (command: Command) => Command): void {
   const invitations = program.command('invitations').description('Invitations to an organization');
   const invitationColumns: Column<Row>[] = [
     { header: 'ID', value: (i) => i.id },
@@ -171,12 +179,14 @@ export function registerOrgCommands(program: Command): void {
     { header: 'EXPIRES', value: (i) => i.expires_at },
   ];
 
-  pageOptions(orgFlag(apiCommand(invitations, 'list', 'Open invitations'))).action(async (options: { org?: string; page?: number; per?: number }, command: Command) => {
-    const ctx = context(command);
-    const api = ctx.api();
-    const body = await api.get<ListBody<Row>>(`/organizations/${await orgOf(api, options.org)}/invitations`, { page: options.page, per: options.per });
-    ctx.out.list(body.data, invitationColumns, body.meta, 'No pending invitations.');
-  });
+  pageOptions(orgFlag(apiCommand(invitations, 'list', 'Open invitations'))).action(
+    async (options: { org?: string; page?: number; per?: number }, command: Command) => {
+      const ctx = context(command);
+      const api = ctx.api();
+      const body = await api.get<ListBody<Row>>(`/organizations/${await orgOf(api, options.org)}/invitations`, { page: options.page, per: options.per });
+      ctx.out.list(body.data, invitationColumns, body.meta, 'No pending invitations.');
+    },
+  );
 
   orgFlag(apiCommand(invitations, 'create', 'Invite someone by e-mail (admin or owner)'))
     .argument('<email>')

@@ -30,10 +30,10 @@ export function registerProjectCommands(program: Command): void {
   pageOptions(apiCommand(projects, 'list', 'Projects you can see'))
     .option('--org <org>', 'only this organization (id or slug)')
     .action(async (options: { org?: string; page?: number; per?: number }, command: Command) => {
-    const ctx = context(command);
-    const body = await ctx.api().get<ListBody<Row>>('/projects', { organization: options.org, page: options.page, per: options.per });
-    ctx.out.list(body.data, projectColumns, body.meta, 'No projects yet: funcspec projects create NAME');
-  });
+      const ctx = context(command);
+      const body = await ctx.api().get<ListBody<Row>>('/projects', { organization: options.org, page: options.page, per: options.per });
+      ctx.out.list(body.data, projectColumns, body.meta, 'No projects yet: funcspec projects create NAME');
+    });
 
   apiCommand(projects, 'get', 'One project (default: default_project)')
     .argument('[project]', 'id or slug')
@@ -86,11 +86,13 @@ export function registerProjectCommands(program: Command): void {
   // ------------------------------------------------------------------ project members
   const members = projects.command('members').description("A project's team: org members with a project role");
 
-  pageOptions(projectOption(apiCommand(members, 'list', 'The team and its roles'))).action(async (options: { project?: string; page?: number; per?: number }, command: Command) => {
-    const ctx = context(command);
-    const body = await ctx.api().get<ListBody<Row>>(`/projects/${projectOf(ctx, options.project)}/members`, { page: options.page, per: options.per });
-    ctx.out.list(body.data, memberColumns, body.meta);
-  });
+  pageOptions(projectOption(apiCommand(members, 'list', 'The team and its roles'))).action(
+    async (options: { project?: string; page?: number; per?: number }, command: Command) => {
+      const ctx = context(command);
+      const body = await ctx.api().get<ListBody<Row>>(`/projects/${projectOf(ctx, options.project)}/members`, { page: options.page, per: options.per });
+      ctx.out.list(body.data, memberColumns, body.meta);
+    },
+  );
 
   projectOption(apiCommand(members, 'add', 'Add an organization member to the project (project admin)'))
     .argument('<user>', 'user id or e-mail')
@@ -130,5 +132,4 @@ export function registerProjectCommands(program: Command): void {
       await api.delete(`/projects/${project}/members/${id}`);
       ctx.out.done(`Removed ${user} from the project.`);
     });
-
 }

@@ -22,7 +22,9 @@ async function report(ctx: Ctx, keys: string[]): Promise<void> {
   for (let i = 0; i < keys.length; i += REPORT_BATCH) {
     await api.call('POST', '/keys/leaked', { body: { keys: keys.slice(i, i + REPORT_BATCH), source: 'funcspec scan' }, auth: 'none' });
   }
-  notice(`funcspec scan: reported ${keys.length} ${keys.length === 1 ? 'key' : 'keys'} to ${api.baseUrl}; every one that was live there is revoked now and its owner is mailed`);
+  notice(
+    `funcspec scan: reported ${keys.length} ${keys.length === 1 ? 'key' : 'keys'} to ${api.baseUrl}; every one that was live there is revoked now and its owner is mailed`,
+  );
 }
 
 export function registerScanCommand(program: Command): void {
@@ -53,7 +55,9 @@ Exit codes: 0 none found, 1 keys found, 2 bad path or not a git repository.`,
 
       const shown = findings.map((finding) => ({ file: finding.file, line: finding.line, key: maskKey(finding.key), commit: finding.commit ?? null }));
       if (ctx.out.json) ctx.out.printJson(shown);
-      else for (const finding of shown) ctx.out.write(clean(`${location(finding)}: ${finding.key}${finding.commit ? ` (commit ${finding.commit.slice(0, 12)})` : ''}`));
+      else
+        for (const finding of shown)
+          ctx.out.write(clean(`${location(finding)}: ${finding.key}${finding.commit ? ` (commit ${finding.commit.slice(0, 12)})` : ''}`));
 
       const distinct = [...new Set(findings.map((finding) => finding.key))];
       const scanned = `${stats.files} ${stats.files === 1 ? 'file' : 'files'}${options.git ? ' and blobs' : ''}, ${megabytes(stats.bytes)}`;
@@ -61,9 +65,14 @@ Exit codes: 0 none found, 1 keys found, 2 bad path or not a git repository.`,
         notice(`funcspec scan: no FuncSpec API keys in ${scanned}`);
         return;
       }
-      notice(`funcspec scan: ${findings.length} ${findings.length === 1 ? 'place holds' : 'places hold'} ${distinct.length} distinct ${distinct.length === 1 ? 'key' : 'keys'} (${scanned})`);
+      notice(
+        `funcspec scan: ${findings.length} ${findings.length === 1 ? 'place holds' : 'places hold'} ${distinct.length} distinct ${distinct.length === 1 ? 'key' : 'keys'} (${scanned})`,
+      );
       if (options.report) await report(ctx, distinct);
-      else notice('revoke them (`funcspec keys revoke ID`, or `funcspec scan --report` to have the server revoke every live one), then remove them from the files and the history');
+      else
+        notice(
+          'revoke them (`funcspec keys revoke ID`, or `funcspec scan --report` to have the server revoke every live one), then remove them from the files and the history',
+        );
       process.exitCode = EXIT.OTHER;
     });
 }

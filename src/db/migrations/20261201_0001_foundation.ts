@@ -1,4 +1,8 @@
 import { type Kysely, sql } from 'kysely';
+import { oneOf } from '../checks.js';
+import { ORG_ROLES, PLAN_NAMES } from '../../orgs/tables.js';
+import { KEY_KINDS } from '../../keys/tables.js';
+import { LEDGER_KINDS } from '../../credits/tables.js';
 
 // Portable DDL: timestamps are epoch milliseconds (bigint), JSON is text, ids are opaque text.
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -19,7 +23,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('slug', 'text', (c) => c.notNull().unique())
-    .addColumn('plan', 'text', (c) => c.notNull().defaultTo('free').check(sql`plan in ('free', 'pro', 'enterprise')`))
+    .addColumn('plan', 'text', (c) => c.notNull().defaultTo('free').check(oneOf('plan', PLAN_NAMES)))
     .addColumn('rate_limit', 'bigint')
     .addColumn('allowed_ips', 'text')
     .addColumn('created_at', 'bigint', (c) => c.notNull())
@@ -30,7 +34,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .createTable('memberships')
     .addColumn('org_id', 'text', (c) => c.notNull().references('organizations.id').onDelete('cascade'))
     .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
-    .addColumn('role', 'text', (c) => c.notNull().check(sql`role in ('owner', 'admin', 'member')`))
+    .addColumn('role', 'text', (c) => c.notNull().check(oneOf('role', ORG_ROLES)))
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('memberships_pk', ['org_id', 'user_id'])
     .execute();
@@ -42,7 +46,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('org_id', 'text', (c) => c.notNull().references('organizations.id').onDelete('cascade'))
     .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
     .addColumn('name', 'text', (c) => c.notNull())
-    .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('agent', 'user', 'cli')`))
+    .addColumn('kind', 'text', (c) => c.notNull().check(oneOf('kind', KEY_KINDS)))
     .addColumn('key_hash', 'text', (c) => c.notNull().unique())
     .addColumn('last_four', 'text', (c) => c.notNull())
     .addColumn('sealed_key', 'text')
@@ -71,7 +75,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .createTable('credit_ledger')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('org_id', 'text', (c) => c.notNull().references('organizations.id').onDelete('cascade'))
-    .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('grant', 'debit')`))
+    .addColumn('kind', 'text', (c) => c.notNull().check(oneOf('kind', LEDGER_KINDS)))
     .addColumn('amount_micros', 'bigint', (c) => c.notNull().check(sql`amount_micros > 0`))
     .addColumn('reason', 'text')
     .addColumn('idempotency_key', 'text')

@@ -1,4 +1,6 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
+import { oneOf } from '../checks.js';
+import { DEVICE_CODE_STATUSES, EMAIL_TOKEN_PURPOSES } from '../../accounts/tables.js';
 
 // Web accounts: sessions, mailed tokens, login challenges, TOTP, recovery codes, device authorization.
 // Every secret is stored as an HMAC under the server secret, except the TOTP seed, which must be
@@ -21,7 +23,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .createTable('email_tokens')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
-    .addColumn('purpose', 'text', (c) => c.notNull().check(sql`purpose in ('verify_email', 'reset_password')`))
+    .addColumn('purpose', 'text', (c) => c.notNull().check(oneOf('purpose', EMAIL_TOKEN_PURPOSES)))
     .addColumn('token_hash', 'text', (c) => c.notNull().unique())
     .addColumn('password_hash', 'text')
     .addColumn('created_at', 'bigint', (c) => c.notNull())
@@ -69,7 +71,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('device_code_hash', 'text', (c) => c.notNull().unique())
     .addColumn('user_code_hash', 'text', (c) => c.notNull().unique())
     .addColumn('client_name', 'text', (c) => c.notNull())
-    .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('pending', 'approved', 'denied', 'consumed')`))
+    .addColumn('status', 'text', (c) => c.notNull().check(oneOf('status', DEVICE_CODE_STATUSES)))
     .addColumn('user_id', 'text', (c) => c.references('users.id').onDelete('cascade'))
     .addColumn('org_id', 'text', (c) => c.references('organizations.id').onDelete('cascade'))
     .addColumn('interval_ms', 'bigint', (c) => c.notNull())

@@ -1,4 +1,7 @@
 import { type Kysely, sql } from 'kysely';
+import { oneOf } from '../checks.js';
+import { INVITATION_ROLES } from '../../orgs/tables.js';
+import { IMPLEMENTATION_STATUSES, ITEM_STATES, ITEM_TYPES, PRIORITIES, PROJECT_ROLES } from '../../projects/tables.js';
 
 // Invitations, projects, project teams and spec items. Portable DDL (SQLite and PostgreSQL).
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -7,7 +10,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('org_id', 'text', (c) => c.notNull().references('organizations.id').onDelete('cascade'))
     .addColumn('email', 'text', (c) => c.notNull())
-    .addColumn('role', 'text', (c) => c.notNull().check(sql`role in ('admin', 'member')`))
+    .addColumn('role', 'text', (c) => c.notNull().check(oneOf('role', INVITATION_ROLES)))
     .addColumn('token_hash', 'text', (c) => c.notNull().unique())
     .addColumn('invited_by', 'text', (c) => c.notNull())
     .addColumn('created_at', 'bigint', (c) => c.notNull())
@@ -46,7 +49,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .createTable('project_members')
     .addColumn('project_id', 'text', (c) => c.notNull().references('projects.id').onDelete('cascade'))
     .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
-    .addColumn('role', 'text', (c) => c.notNull().check(sql`role in ('admin', 'editor', 'viewer')`))
+    .addColumn('role', 'text', (c) => c.notNull().check(oneOf('role', PROJECT_ROLES)))
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('project_members_pk', ['project_id', 'user_id'])
     .execute();
@@ -56,17 +59,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .createTable('spec_items')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('project_id', 'text', (c) => c.notNull().references('projects.id').onDelete('cascade'))
-    .addColumn('type_of', 'text', (c) => c.notNull().check(sql`type_of in ('functional', 'technical')`))
+    .addColumn('type_of', 'text', (c) => c.notNull().check(oneOf('type_of', ITEM_TYPES)))
     .addColumn('number', 'integer', (c) => c.notNull().check(sql`number > 0`))
     .addColumn('title', 'text', (c) => c.notNull())
     .addColumn('description', 'text', (c) => c.notNull())
-    .addColumn('priority', 'text', (c) => c.notNull().check(sql`priority in ('low', 'medium', 'high', 'critical')`))
+    .addColumn('priority', 'text', (c) => c.notNull().check(oneOf('priority', PRIORITIES)))
     .addColumn('tags', 'text', (c) => c.notNull())
     .addColumn('parent_id', 'text', (c) => c.references('spec_items.id').onDelete('set null'))
-    .addColumn('state', 'text', (c) => c.notNull().check(sql`state in ('draft', 'inbox', 'accepted', 'rejected')`))
-    .addColumn('implementation_status', 'text', (c) =>
-      c.notNull().check(sql`implementation_status in ('pending', 'in_progress', 'implemented', 'verified', 'not_applicable')`),
-    )
+    .addColumn('state', 'text', (c) => c.notNull().check(oneOf('state', ITEM_STATES)))
+    .addColumn('implementation_status', 'text', (c) => c.notNull().check(oneOf('implementation_status', IMPLEMENTATION_STATUSES)))
     .addColumn('version', 'integer', (c) => c.notNull())
     .addColumn('created_by', 'text', (c) => c.notNull())
     .addColumn('created_at', 'bigint', (c) => c.notNull())

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 
-// The stamps that processes cache under (see keys/epoch.ts): one row each, changed by the very
+// The stamps that processes cache under (see stamps/stamps.ts): one row each, changed by the very
 // transaction that changes what is cached, so a change and its announcement commit together.
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema

@@ -4,8 +4,14 @@ import type { Kysely } from 'kysely';
 // Each organization can turn either off. The notices tables are how several server processes agree
 // that a mail was sent: a claim is a row inserted (or moved) by one guarded statement.
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.schema.alterTable('organizations').addColumn('key_expiry_mails', 'integer', (c) => c.notNull().defaultTo(1)).execute();
-  await db.schema.alterTable('organizations').addColumn('unused_keys_digest', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+  await db.schema
+    .alterTable('organizations')
+    .addColumn('key_expiry_mails', 'integer', (c) => c.notNull().defaultTo(1))
+    .execute();
+  await db.schema
+    .alterTable('organizations')
+    .addColumn('unused_keys_digest', 'integer', (c) => c.notNull().defaultTo(1))
+    .execute();
   await db.schema
     .createTable('api_key_notices')
     .addColumn('key_id', 'text', (c) => c.notNull().references('api_keys.id').onDelete('cascade'))

@@ -4,7 +4,10 @@ import type { Kysely } from 'kysely';
 // which projects it reaches (`project_ids`, JSON array of project ids; null = every project of its
 // organization). Existing keys keep doing everything they did.
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.schema.alterTable('api_keys').addColumn('scopes', 'text', (c) => c.notNull().defaultTo('["*"]')).execute();
+  await db.schema
+    .alterTable('api_keys')
+    .addColumn('scopes', 'text', (c) => c.notNull().defaultTo('["*"]'))
+    .execute();
   await db.schema.alterTable('api_keys').addColumn('project_ids', 'text').execute();
 }
 

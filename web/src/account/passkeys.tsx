@@ -36,8 +36,8 @@ export function PasskeysSection() {
         <div>
           <h2 id="passkeys-heading">Passkeys</h2>
           <p className="muted small">
-            Sign in with your fingerprint, face or device PIN instead of a password. A passkey is also a second factor: once you have one, a
-            log-in with your password asks for it (or for a code, if two-factor authentication is on).
+            Sign in with your fingerprint, face or device PIN instead of a password. A passkey is also a second factor: once you have one, a log-in with your
+            password asks for it (or for a code, if two-factor authentication is on).
           </p>
         </div>
         <button type="button" className="btn btn-primary" onClick={() => (setNotice(null), setDialog({ kind: 'add' }))}>
@@ -77,10 +77,20 @@ export function PasskeysSection() {
                   <td>{passkey.last_used_at ? formatDateTime(passkey.last_used_at) : 'Never'}</td>
                   <td>
                     <div className="row">
-                      <button type="button" className="btn btn-small" aria-label={`Rename passkey ${passkey.name}`} onClick={() => (setNotice(null), setDialog({ kind: 'rename', passkey }))}>
+                      <button
+                        type="button"
+                        className="btn btn-small"
+                        aria-label={`Rename passkey ${passkey.name}`}
+                        onClick={() => (setNotice(null), setDialog({ kind: 'rename', passkey }))}
+                      >
                         Rename
                       </button>
-                      <button type="button" className="btn btn-small btn-danger" aria-label={`Remove passkey ${passkey.name}`} onClick={() => (setNotice(null), setDialog({ kind: 'remove', passkey }))}>
+                      <button
+                        type="button"
+                        className="btn btn-small btn-danger"
+                        aria-label={`Remove passkey ${passkey.name}`}
+                        onClick={() => (setNotice(null), setDialog({ kind: 'remove', passkey }))}
+                      >
                         Remove
                       </button>
                     </div>
@@ -94,7 +104,9 @@ export function PasskeysSection() {
       {dialog?.kind === 'add' ? (
         <AddPasskey canUsePasskey={(passkeys.data?.data.length ?? 0) > 0} onClose={() => setDialog(null)} onDone={(name) => done(`Passkey “${name}” added.`)} />
       ) : null}
-      {dialog?.kind === 'rename' ? <RenamePasskey passkey={dialog.passkey} onClose={() => setDialog(null)} onDone={(name) => done(`Passkey renamed to “${name}”.`)} /> : null}
+      {dialog?.kind === 'rename' ? (
+        <RenamePasskey passkey={dialog.passkey} onClose={() => setDialog(null)} onDone={(name) => done(`Passkey renamed to “${name}”.`)} />
+      ) : null}
       {dialog?.kind === 'remove' ? (
         <RemovePasskey passkey={dialog.passkey} onClose={() => setDialog(null)} onDone={() => done(`Passkey “${dialog.passkey.name}” removed.`)} />
       ) : null}
@@ -120,7 +132,11 @@ function AddPasskey({ canUsePasskey, onClose, onDone }: { canUsePasskey: boolean
     return add({ passkey: await askPasskey(options.data) });
   }, done);
   return (
-    <Dialog title="Add a passkey" description="Your browser or device will ask you to confirm with your fingerprint, face, PIN or security key." onClose={onClose}>
+    <Dialog
+      title="Add a passkey"
+      description="Your browser or device will ask you to confirm with your fingerprint, face, PIN or security key."
+      onClose={onClose}
+    >
       <form onSubmit={withPassword.run} noValidate>
         <TextField
           label="Name"
@@ -186,7 +202,9 @@ function RenamePasskey({ passkey, onClose, onDone }: { passkey: Passkey; onClose
 function RemovePasskey({ passkey, onClose, onDone }: { passkey: Passkey; onClose: () => void; onDone: () => void }) {
   const [password, setPassword] = useState('');
   const path = { params: { path: { id: passkey.id } } };
-  const withPassword = useSubmit(() => call(api.DELETE('/api/v1/auth/passkeys/{id}', { ...path, body: { password } })), onDone, { PASSWORD_INCORRECT: 'password' });
+  const withPassword = useSubmit(() => call(api.DELETE('/api/v1/auth/passkeys/{id}', { ...path, body: { password } })), onDone, {
+    PASSWORD_INCORRECT: 'password',
+  });
   const withPasskey = useSubmit(async () => {
     const options = await call(api.POST('/api/v1/auth/passkeys/reauthentication/options'));
     const assertion = await askPasskey(options.data);

@@ -1,5 +1,5 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { type ReactNode, useState } from 'react';
 import { api, call } from '../api/client';
 import { refreshSession } from '../auth/session';
 import { CopyButton, DownloadButton } from '../ui/copy';
@@ -53,14 +53,22 @@ export function TwoFactorSection({ enabled }: { enabled: boolean }) {
     </div>
   );
 
-  let body;
+  let body: ReactNode;
   if (phase.step === 'codes') {
     body = <RecoveryCodes codes={phase.codes} fresh={phase.fresh} onDone={() => setPhase({ step: 'idle' })} />;
   } else if (phase.step === 'password') {
     body = (
       <form onSubmit={setup.run} noValidate>
         <p>Confirm it is you: enter your password to start.</p>
-        <TextField label="Password" type="password" autoComplete="current-password" autoFocus value={password} onChange={(e) => setPassword(e.target.value)} error={setup.fieldError('password')} />
+        <TextField
+          label="Password"
+          type="password"
+          autoComplete="current-password"
+          autoFocus
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          error={setup.fieldError('password')}
+        />
         <FormError message={setup.formError} />
         <div className="row">
           <button type="submit" className="btn btn-primary" disabled={setup.busy}>
@@ -80,6 +88,7 @@ export function TwoFactorSection({ enabled }: { enabled: boolean }) {
         <p className="small">
           Cannot scan it? Enter this secret in the app instead:
           <br />
+          {/* biome-ignore lint/a11y/useAriaPropsSupportedByRole: the browser tests and screen readers find the secret by this name */}
           <code className="secret" aria-label="Two-factor secret">
             {phase.secret}
           </code>
@@ -197,12 +206,29 @@ function ChangeTwoFactor({ kind, onClose, onDone }: { kind: 'disable' | 'regener
   return (
     <Dialog
       title={kind === 'disable' ? 'Disable two-factor authentication' : 'New recovery codes'}
-      description={kind === 'disable' ? 'Your password alone will then be enough to log in, unless you have a passkey.' : 'The codes you have now stop working.'}
+      description={
+        kind === 'disable' ? 'Your password alone will then be enough to log in, unless you have a passkey.' : 'The codes you have now stop working.'
+      }
       onClose={onClose}
     >
       <form onSubmit={submit.run} noValidate>
-        <TextField label="Password" type="password" autoComplete="current-password" autoFocus value={password} onChange={(e) => setPassword(e.target.value)} error={submit.fieldError('password')} />
-        <TextField label="Authentication code" autoComplete="one-time-code" value={code} onChange={(e) => setCode(e.target.value)} hint="From your app, or a recovery code." error={submit.fieldError('code')} />
+        <TextField
+          label="Password"
+          type="password"
+          autoComplete="current-password"
+          autoFocus
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          error={submit.fieldError('password')}
+        />
+        <TextField
+          label="Authentication code"
+          autoComplete="one-time-code"
+          value={code}
+          onChange={(e) => setCode(e.target.value)}
+          hint="From your app, or a recovery code."
+          error={submit.fieldError('code')}
+        />
         <FormError message={submit.formError} />
         <div className="dialog-actions">
           <button type="button" className="btn" onClick={onClose}>

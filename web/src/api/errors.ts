@@ -23,7 +23,7 @@ const WORDS: Record<string, string | ((details: Record<string, unknown>) => stri
     d.required_role || d.required_project_role
       ? `Your role does not allow this: it needs ${String(d.required_role ?? d.required_project_role)} or higher. Ask an owner or admin.`
       : 'Your role does not allow this. Ask an owner or admin of the organization.',
-  IP_NOT_ALLOWED: 'Requests from your address are not allowed by this organization\'s or key\'s IP allow-list.',
+  IP_NOT_ALLOWED: "Requests from your address are not allowed by this organization's or key's IP allow-list.",
   INSUFFICIENT_SCOPE: (d) =>
     typeof d.required_scope === 'string'
       ? `This API key is not allowed to do this: it needs the ${d.required_scope} scope${d.project_id ? ' on this project' : ''}.`
@@ -38,8 +38,7 @@ const WORDS: Record<string, string | ((details: Record<string, unknown>) => stri
   INSUFFICIENT_CREDITS: 'There are not enough credits left for this.',
   IDEMPOTENCY_CONFLICT: 'This request was already made with different values.',
   OTP_EXPIRED: 'That code has expired. Ask for a new one.',
-  OTP_INVALID: (d) =>
-    typeof d.remaining_attempts === 'number' ? `That code is wrong. ${d.remaining_attempts} tries left.` : 'That code is wrong.',
+  OTP_INVALID: (d) => (typeof d.remaining_attempts === 'number' ? `That code is wrong. ${d.remaining_attempts} tries left.` : 'That code is wrong.'),
   OTP_MAX_ATTEMPTS: 'Too many wrong codes. Ask for a new code.',
   TWO_FACTOR_REQUIRED: 'Enter the code from your authenticator app as well.',
   TWO_FACTOR_INVALID: (d) =>

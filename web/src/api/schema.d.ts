@@ -458,6 +458,95 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/organizations/{org}/billing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Plan, rate limit and credits (owner) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Organization id or slug */
+                    org: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                /** @enum {string} */
+                                plan: "free" | "pro" | "enterprise";
+                                rate_limit: {
+                                    /** @description Per API key */
+                                    requests_per_hour: number;
+                                };
+                                credits: {
+                                    total_credits: number;
+                                    credits_used: number;
+                                    credits_left: number;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description Not authenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or not yours) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Rate limited (Retry-After) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/organizations/{org}/credits/ledger": {
         parameters: {
             query?: never;
@@ -4774,95 +4863,6 @@ export interface paths {
         };
         trace?: never;
     };
-    "/api/v1/organizations/{org}/billing": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Plan, rate limit and credits (owner) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Organization id or slug */
-                    org: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: {
-                                /** @enum {string} */
-                                plan: "free" | "pro" | "enterprise";
-                                rate_limit: {
-                                    /** @description Per API key */
-                                    requests_per_hour: number;
-                                };
-                                credits: {
-                                    total_credits: number;
-                                    credits_used: number;
-                                    credits_left: number;
-                                };
-                            };
-                        };
-                    };
-                };
-                /** @description Not authenticated */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not allowed */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not found (or not yours) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limited (Retry-After) */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/organizations/{org}/members": {
         parameters: {
             query?: never;
@@ -7315,48 +7315,6 @@ export interface components {
             };
             request_id: string;
         };
-        OrganizationInput: {
-            id: string;
-            name: string;
-            slug: string;
-            /** @enum {string} */
-            plan: "free" | "pro" | "enterprise";
-            /** @description Empty: any address */
-            allowed_ips: string[];
-            /** @description Each key's owner is mailed a week before the key expires */
-            key_expiry_mails: boolean;
-            /** @description Owners and admins get a weekly digest of keys unused for 90 days */
-            unused_keys_digest: boolean;
-            /**
-             * @description The caller's role in this organization
-             * @enum {string}
-             */
-            role: "owner" | "admin" | "member";
-            /**
-             * Format: date-time
-             * @example 2026-03-15T14:32:11Z
-             */
-            created_at: string;
-            /**
-             * Format: date-time
-             * @example 2026-03-15T14:32:11Z
-             */
-            updated_at: string;
-        };
-        MemberInput: {
-            user: {
-                id: string;
-                email: string;
-                name: string | null;
-            };
-            /** @enum {string} */
-            role: "owner" | "admin" | "member";
-            /**
-             * Format: date-time
-             * @example 2026-03-15T14:32:11Z
-             */
-            created_at: string;
-        };
         ProjectInput: {
             id: string;
             name: string;
@@ -7480,6 +7438,48 @@ export interface components {
             /** @description The projects it reaches; null: every project of the organization */
             project_ids: string[] | null;
         };
+        OrganizationInput: {
+            id: string;
+            name: string;
+            slug: string;
+            /** @enum {string} */
+            plan: "free" | "pro" | "enterprise";
+            /** @description Empty: any address */
+            allowed_ips: string[];
+            /** @description Each key's owner is mailed a week before the key expires */
+            key_expiry_mails: boolean;
+            /** @description Owners and admins get a weekly digest of keys unused for 90 days */
+            unused_keys_digest: boolean;
+            /**
+             * @description The caller's role in this organization
+             * @enum {string}
+             */
+            role: "owner" | "admin" | "member";
+            /**
+             * Format: date-time
+             * @example 2026-03-15T14:32:11Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-03-15T14:32:11Z
+             */
+            updated_at: string;
+        };
+        MemberInput: {
+            user: {
+                id: string;
+                email: string;
+                name: string | null;
+            };
+            /** @enum {string} */
+            role: "owner" | "admin" | "member";
+            /**
+             * Format: date-time
+             * @example 2026-03-15T14:32:11Z
+             */
+            created_at: string;
+        };
         InvitationInput: {
             id: string;
             email: string;
@@ -7509,48 +7509,6 @@ export interface components {
                 [key: string]: unknown;
             };
             request_id: string;
-        };
-        Organization: {
-            id: string;
-            name: string;
-            slug: string;
-            /** @enum {string} */
-            plan: "free" | "pro" | "enterprise";
-            /** @description Empty: any address */
-            allowed_ips: string[];
-            /** @description Each key's owner is mailed a week before the key expires */
-            key_expiry_mails: boolean;
-            /** @description Owners and admins get a weekly digest of keys unused for 90 days */
-            unused_keys_digest: boolean;
-            /**
-             * @description The caller's role in this organization
-             * @enum {string}
-             */
-            role: "owner" | "admin" | "member";
-            /**
-             * Format: date-time
-             * @example 2026-03-15T14:32:11Z
-             */
-            created_at: string;
-            /**
-             * Format: date-time
-             * @example 2026-03-15T14:32:11Z
-             */
-            updated_at: string;
-        };
-        Member: {
-            user: {
-                id: string;
-                email: string;
-                name: string | null;
-            };
-            /** @enum {string} */
-            role: "owner" | "admin" | "member";
-            /**
-             * Format: date-time
-             * @example 2026-03-15T14:32:11Z
-             */
-            created_at: string;
         };
         Project: {
             id: string;
@@ -7674,6 +7632,48 @@ export interface components {
             scopes: ("*" | "org:read" | "org:write" | "members:write" | "keys:write" | "projects:read" | "projects:write" | "items:read" | "items:write" | "credits:read" | "credits:write" | "audit:read")[];
             /** @description The projects it reaches; null: every project of the organization */
             project_ids: string[] | null;
+        };
+        Organization: {
+            id: string;
+            name: string;
+            slug: string;
+            /** @enum {string} */
+            plan: "free" | "pro" | "enterprise";
+            /** @description Empty: any address */
+            allowed_ips: string[];
+            /** @description Each key's owner is mailed a week before the key expires */
+            key_expiry_mails: boolean;
+            /** @description Owners and admins get a weekly digest of keys unused for 90 days */
+            unused_keys_digest: boolean;
+            /**
+             * @description The caller's role in this organization
+             * @enum {string}
+             */
+            role: "owner" | "admin" | "member";
+            /**
+             * Format: date-time
+             * @example 2026-03-15T14:32:11Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-03-15T14:32:11Z
+             */
+            updated_at: string;
+        };
+        Member: {
+            user: {
+                id: string;
+                email: string;
+                name: string | null;
+            };
+            /** @enum {string} */
+            role: "owner" | "admin" | "member";
+            /**
+             * Format: date-time
+             * @example 2026-03-15T14:32:11Z
+             */
+            created_at: string;
         };
         Invitation: {
             id: string;

@@ -76,8 +76,8 @@ function DeviceApproval({ session }: { session: Session }) {
   return (
     <PublicPage title="Connect the FuncSpec CLI">
       <p>
-        Signed in as <strong>{session.user.email}</strong>. Approve only if you started <code>funcspec auth login</code> yourself and the code
-        matches the one it shows.
+        Signed in as <strong>{session.user.email}</strong>. Approve only if you started <code>funcspec auth login</code> yourself and the code matches the one
+        it shows.
       </p>
       <form onSubmit={approve.run} noValidate>
         <TextField

@@ -19,10 +19,7 @@ export function VerifyEmailPage() {
   const [params] = useSearchParams();
   const token = params.get('token');
   const [answer, setAnswer] = useState<VerifyAnswer | null>(null);
-  const confirm = useSubmit(
-    async () => (await call(api.POST('/api/v1/auth/verify-email', { body: { token: token ?? '' } }))).data as VerifyAnswer,
-    setAnswer,
-  );
+  const confirm = useSubmit(async () => (await call(api.POST('/api/v1/auth/verify-email', { body: { token: token ?? '' } }))).data as VerifyAnswer, setAnswer);
   if (answer && answer.password_set === false && answer.password_token) {
     return <ChoosePassword email={answer.user.email} token={answer.password_token} />;
   }
@@ -57,7 +54,16 @@ export function VerifyEmailPage() {
  * `password_token` of a verification opened in another browser than the one that signed up. With
  * `repeat`, the person types it twice and a mismatch is caught before anything is sent.
  */
-function SetPassword(props: { token: string; title: string; intro?: ReactNode; label: string; repeat: boolean; submitLabel: string; done: ReactNode; email?: string }) {
+function SetPassword(props: {
+  token: string;
+  title: string;
+  intro?: ReactNode;
+  label: string;
+  repeat: boolean;
+  submitLabel: string;
+  done: ReactNode;
+  email?: string;
+}) {
   const [password, setPassword] = useState('');
   const [again, setAgain] = useState('');
   const [mismatch, setMismatch] = useState(false);

@@ -23,7 +23,7 @@ export function useSession() {
 
 /** A `next` target that stays on this site (a path, never `//host` or a URL). */
 export function safeNext(value: string | null | undefined): string | null {
-  if (!value || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return null;
+  if (!value?.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return null;
   return value;
 }
 

@@ -46,17 +46,23 @@ export function SignInPage() {
     () => call(api.POST('/api/v1/auth/login/two-factor', { body: { challenge_token: challenge ?? '', code } })),
     () => void signedIn(),
   );
-  const secondPasskey = useSubmit(async () => {
-    const token = challenge ?? '';
-    const options = await call(api.POST('/api/v1/auth/passkeys/two-factor/options', { body: { challenge_token: token } }));
-    const passkey = await askPasskey(options.data);
-    return call(api.POST('/api/v1/auth/login/two-factor', { body: { challenge_token: token, passkey } }));
-  }, () => void signedIn());
-  const passkeySignIn = useSubmit(async () => {
-    const options = await call(api.POST('/api/v1/auth/passkeys/sign-in/options'));
-    const response = await askPasskey(options.data);
-    return call(api.POST('/api/v1/auth/passkeys/sign-in', { body: { response } }));
-  }, () => void signedIn());
+  const secondPasskey = useSubmit(
+    async () => {
+      const token = challenge ?? '';
+      const options = await call(api.POST('/api/v1/auth/passkeys/two-factor/options', { body: { challenge_token: token } }));
+      const passkey = await askPasskey(options.data);
+      return call(api.POST('/api/v1/auth/login/two-factor', { body: { challenge_token: token, passkey } }));
+    },
+    () => void signedIn(),
+  );
+  const passkeySignIn = useSubmit(
+    async () => {
+      const options = await call(api.POST('/api/v1/auth/passkeys/sign-in/options'));
+      const response = await askPasskey(options.data);
+      return call(api.POST('/api/v1/auth/passkeys/sign-in', { body: { response } }));
+    },
+    () => void signedIn(),
+  );
   const resend = useSubmit(
     () => call(api.POST('/api/v1/auth/resend-verification', { body: { email } })),
     () => setResent(true),
@@ -72,7 +78,12 @@ export function SignInPage() {
           <div className="stack">
             <p className="muted">Confirm it is you with one of your passkeys.</p>
             <FormError message={secondPasskey.formError} />
-            <button type="button" className={`btn btn-block ${totp ? '' : 'btn-primary'}`} onClick={() => void secondPasskey.run()} disabled={secondPasskey.busy}>
+            <button
+              type="button"
+              className={`btn btn-block ${totp ? '' : 'btn-primary'}`}
+              onClick={() => void secondPasskey.run()}
+              disabled={secondPasskey.busy}
+            >
               Use a passkey
             </button>
             {totp ? <p className="divider">or</p> : null}

@@ -35,7 +35,14 @@ export function SignUpPage() {
       }
     >
       <form onSubmit={signUp.run} noValidate>
-        <TextField label="Name (optional)" name="name" autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} error={signUp.fieldError('name')} />
+        <TextField
+          label="Name (optional)"
+          name="name"
+          autoComplete="name"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          error={signUp.fieldError('name')}
+        />
         <TextField
           label="Email"
           name="email"
@@ -78,7 +85,11 @@ function CheckEmail({ email }: { email: string }) {
         We sent a link to <strong>{email}</strong>. Open it to confirm your address; then you can log in.
       </p>
       <p className="muted small">The link works once, for 24 hours. Nothing arrived after a few minutes? Look in the spam folder, or ask for another.</p>
-      {resent ? <Notice kind="success" live>Another link is on its way.</Notice> : null}
+      {resent ? (
+        <Notice kind="success" live>
+          Another link is on its way.
+        </Notice>
+      ) : null}
       <FormError message={resend.formError} />
       <button type="button" className="btn" onClick={() => void resend.run()} disabled={resend.busy}>
         Send the link again

@@ -149,7 +149,12 @@ export function ApiKeysPage() {
                           Rotate
                         </button>
                       ) : null}
-                      <button type="button" className="btn btn-small btn-danger" aria-label={`Revoke ${key.name}`} onClick={() => (setNotice(null), setRevoking(key))}>
+                      <button
+                        type="button"
+                        className="btn btn-small btn-danger"
+                        aria-label={`Revoke ${key.name}`}
+                        onClick={() => (setNotice(null), setRevoking(key))}
+                      >
                         Revoke
                       </button>
                     </div>
@@ -227,7 +232,17 @@ function toggle<T>(list: T[], value: T, on: boolean): T[] {
   return on ? [...list, value] : list.filter((item) => item !== value);
 }
 
-function CreateKeyDialog({ slug, orgId, onClose, onCreated }: { slug: string; orgId: string; onClose: () => void; onCreated: (key: string, name: string) => void }) {
+function CreateKeyDialog({
+  slug,
+  orgId,
+  onClose,
+  onCreated,
+}: {
+  slug: string;
+  orgId: string;
+  onClose: () => void;
+  onCreated: (key: string, name: string) => void;
+}) {
   const [name, setName] = useState('');
   const [expires, setExpires] = useState('');
   const [addresses, setAddresses] = useState('');
@@ -258,8 +273,22 @@ function CreateKeyDialog({ slug, orgId, onClose, onCreated }: { slug: string; or
   return (
     <Dialog title="Create API Key" description="The key is shown once, right after you create it." onClose={onClose}>
       <form onSubmit={create.run} noValidate>
-        <TextField label="Name" autoFocus value={name} onChange={(e) => setName(e.target.value)} hint="What uses it, e.g. “CI deploy”." error={create.fieldError('name')} />
-        <TextField label="Expires (optional)" type="date" value={expires} onChange={(e) => setExpires(e.target.value)} hint="Leave empty for a key that does not expire." error={create.fieldError('expires_at')} />
+        <TextField
+          label="Name"
+          autoFocus
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          hint="What uses it, e.g. “CI deploy”."
+          error={create.fieldError('name')}
+        />
+        <TextField
+          label="Expires (optional)"
+          type="date"
+          value={expires}
+          onChange={(e) => setExpires(e.target.value)}
+          hint="Leave empty for a key that does not expire."
+          error={create.fieldError('expires_at')}
+        />
         <TextAreaField
           label="Allowed IPs (optional)"
           rows={2}
@@ -364,7 +393,11 @@ function RotateKeyDialog({ slug, apiKey, onClose, onRotated }: { slug: string; a
     (answer) => onRotated(answer.data.key),
   );
   return (
-    <Dialog title={`Rotate ${apiKey.name}?`} description="A new key replaces this one. Give the old key time to be swapped out where it is used." onClose={onClose}>
+    <Dialog
+      title={`Rotate ${apiKey.name}?`}
+      description="A new key replaces this one. Give the old key time to be swapped out where it is used."
+      onClose={onClose}
+    >
       <form onSubmit={rotate.run} noValidate>
         <SelectField label="The old key" value={overlap} onChange={(e) => setOverlap(e.target.value)} options={OVERLAP_OPTIONS} />
         <FormError message={rotate.formError} />
@@ -386,6 +419,7 @@ function RevealKeyDialog({ secret, name, rotated, onClose }: { secret: string; n
   return (
     <Dialog title={rotated ? `New key for ${name}` : `API key ${name} created`} onClose={onClose}>
       <Notice kind="warning">Copy the key now: it is shown only this once. FuncSpec keeps only a hash of it.</Notice>
+      {/* biome-ignore lint/a11y/useAriaPropsSupportedByRole: the browser tests and screen readers find the key by this name */}
       <p className="secret" aria-label="New API key">
         {secret}
       </p>

@@ -23,7 +23,10 @@ export function BillingPage() {
 
 function Billing({ slug }: { slug: string }) {
   const [page, setPage] = useState(1);
-  const billing = useQuery({ queryKey: ['billing', slug], queryFn: () => call(api.GET('/api/v1/organizations/{org}/billing', { params: { path: { org: slug } } })) });
+  const billing = useQuery({
+    queryKey: ['billing', slug],
+    queryFn: () => call(api.GET('/api/v1/organizations/{org}/billing', { params: { path: { org: slug } } })),
+  });
   const ledger = useQuery({
     queryKey: ['ledger', slug, page],
     placeholderData: keepPreviousData,

@@ -33,7 +33,9 @@ function Welcome({ name }: { name: string }) {
         </section>
         <section className="card" aria-labelledby="join-heading">
           <h2 id="join-heading">Join your team</h2>
-          <p className="muted">Ask an owner or admin of your team's organization to invite your address. The invitation e-mail has a link that brings you in.</p>
+          <p className="muted">
+            Ask an owner or admin of your team's organization to invite your address. The invitation e-mail has a link that brings you in.
+          </p>
         </section>
       </div>
       {creating ? <CreateOrganizationDialog onClose={() => setCreating(false)} /> : null}

@@ -33,6 +33,7 @@ function NameAndSlug({ org, canEdit }: { org: { name: string; slug: string; plan
   const [name, setName] = useState(org.name);
   const [slug, setSlug] = useState(org.slug);
   const [saved, setSaved] = useState(false);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: an edit of either field clears the saved notice
   useEffect(() => setSaved(false), [name, slug]);
   const save = useSubmit(
     () => call(api.PATCH('/api/v1/organizations/{org}', { params: { path: { org: org.slug } }, body: { name, slug } })),
@@ -84,9 +85,11 @@ function KeyHygieneMails({ org, canEdit }: { org: { slug: string; key_expiry_mai
   const [expiry, setExpiry] = useState(org.key_expiry_mails);
   const [digest, setDigest] = useState(org.unused_keys_digest);
   const [saved, setSaved] = useState(false);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a change of either switch clears the saved notice
   useEffect(() => setSaved(false), [expiry, digest]);
   const save = useSubmit(
-    () => call(api.PATCH('/api/v1/organizations/{org}', { params: { path: { org: org.slug } }, body: { key_expiry_mails: expiry, unused_keys_digest: digest } })),
+    () =>
+      call(api.PATCH('/api/v1/organizations/{org}', { params: { path: { org: org.slug } }, body: { key_expiry_mails: expiry, unused_keys_digest: digest } })),
     async () => {
       setSaved(true);
       await queryClient.invalidateQueries({ queryKey: ['organization'] });

@@ -111,11 +111,7 @@ export function MembersPage() {
                       </td>
                       <td>
                         {canChange ? (
-                          <select
-                            aria-label={`Role of ${m.user.email}`}
-                            value={m.role}
-                            onChange={(e) => void roleChange(m, e.target.value as Role)}
-                          >
+                          <select aria-label={`Role of ${m.user.email}`} value={m.role} onChange={(e) => void roleChange(m, e.target.value as Role)}>
                             {ROLE_OPTIONS.filter((o) => membership.role === 'owner' || o.value !== 'owner').map((o) => (
                               <option key={o.value} value={o.value}>
                                 {o.label}
@@ -149,7 +145,11 @@ export function MembersPage() {
       {isAdmin ? <Invitations slug={slug} /> : null}
       {inviting ? <InviteDialog slug={slug} onClose={() => setInviting(false)} /> : null}
       {transferring && members.data ? (
-        <TransferOwnership slug={slug} members={members.data.data.filter((m) => m.user.id !== session.user.id && m.role !== 'owner')} onClose={() => setTransferring(false)} />
+        <TransferOwnership
+          slug={slug}
+          members={members.data.data.filter((m) => m.user.id !== session.user.id && m.role !== 'owner')}
+          onClose={() => setTransferring(false)}
+        />
       ) : null}
       {removing ? (
         <ConfirmDialog
@@ -203,7 +203,13 @@ function Invitations({ slug }: { slug: string }) {
   function resend(invitation: Invitation) {
     setNotice(null);
     return rowAction.run(
-      () => call(api.POST('/api/v1/organizations/{org}/invitations', { params: { path: { org: slug } }, body: { email: invitation.email, role: invitation.role as 'admin' | 'member' } })),
+      () =>
+        call(
+          api.POST('/api/v1/organizations/{org}/invitations', {
+            params: { path: { org: slug } },
+            body: { email: invitation.email, role: invitation.role as 'admin' | 'member' },
+          }),
+        ),
       () => setNotice(`A new invitation link is on its way to ${invitation.email}.`),
     );
   }
@@ -246,10 +252,20 @@ function Invitations({ slug }: { slug: string }) {
                   <td>{formatDate(invitation.expires_at)}</td>
                   <td>
                     <div className="row">
-                      <button type="button" className="btn btn-small" aria-label={`Resend the invitation to ${invitation.email}`} onClick={() => void resend(invitation)}>
+                      <button
+                        type="button"
+                        className="btn btn-small"
+                        aria-label={`Resend the invitation to ${invitation.email}`}
+                        onClick={() => void resend(invitation)}
+                      >
                         Resend
                       </button>
-                      <button type="button" className="btn btn-small btn-danger" aria-label={`Cancel the invitation to ${invitation.email}`} onClick={() => setCanceling(invitation)}>
+                      <button
+                        type="button"
+                        className="btn btn-small btn-danger"
+                        aria-label={`Cancel the invitation to ${invitation.email}`}
+                        onClick={() => setCanceling(invitation)}
+                      >
                         Cancel
                       </button>
                     </div>
@@ -292,7 +308,13 @@ function InviteDialog({ slug, onClose }: { slug: string; onClose: () => void }) 
     <Dialog title="Invite a member" description="They get an e-mail with a link that works once, for 7 days." onClose={onClose}>
       <form onSubmit={invite.run} noValidate>
         <TextField label="Email" type="email" autoFocus value={email} onChange={(e) => setEmail(e.target.value)} error={invite.fieldError('email')} />
-        <SelectField label="Role" value={role} onChange={(e) => setRole(e.target.value as 'member' | 'admin')} options={ROLE_OPTIONS.filter((o) => o.value !== 'owner')} error={invite.fieldError('role')} />
+        <SelectField
+          label="Role"
+          value={role}
+          onChange={(e) => setRole(e.target.value as 'member' | 'admin')}
+          options={ROLE_OPTIONS.filter((o) => o.value !== 'owner')}
+          error={invite.fieldError('role')}
+        />
         <FormError message={invite.formError} />
         <div className="dialog-actions">
           <button type="button" className="btn" onClick={onClose}>
@@ -324,7 +346,12 @@ function TransferOwnership({ slug, members, onClose }: { slug: string; members: 
         <p>There is nobody to transfer to yet: invite someone first.</p>
       ) : (
         <form onSubmit={transfer.run} noValidate>
-          <SelectField label="New owner" value={userId} onChange={(e) => setUserId(e.target.value)} options={members.map((m) => ({ value: m.user.id, label: m.user.name ? `${m.user.name} (${m.user.email})` : m.user.email }))} />
+          <SelectField
+            label="New owner"
+            value={userId}
+            onChange={(e) => setUserId(e.target.value)}
+            options={members.map((m) => ({ value: m.user.id, label: m.user.name ? `${m.user.name} (${m.user.email})` : m.user.email }))}
+          />
           <FormError message={transfer.formError} />
           <div className="dialog-actions">
             <button type="button" className="btn" onClick={onClose}>

@@ -42,7 +42,7 @@ function Projects({ org, canCreate }: { org: { id: string; name: string; slug: s
         <LoadError error={projects.error} />
       ) : projects.data.data.length === 0 ? (
         <EmptyState title="No projects yet" action={canCreate ? newProject : undefined}>
-          {canCreate ? 'A project holds a specification: its functional and technical items.' : 'An admin of the organization can add you to a project\'s team.'}
+          {canCreate ? 'A project holds a specification: its functional and technical items.' : "An admin of the organization can add you to a project's team."}
         </EmptyState>
       ) : (
         <ul className="grid-cards plain-list">
@@ -82,8 +82,20 @@ function NewProjectDialog({ orgId, onClose }: { orgId: string; onClose: () => vo
     <Dialog title="New project" onClose={onClose}>
       <form onSubmit={create.run} noValidate>
         <TextField label="Name" required autoFocus value={name} onChange={(e) => setName(e.target.value)} error={create.fieldError('name')} />
-        <TextField label="Slug (optional)" hint="Made from the name when left empty." value={slug} onChange={(e) => setSlug(e.target.value)} error={create.fieldError('slug')} />
-        <TextAreaField label="Description (optional)" rows={3} value={description} onChange={(e) => setDescription(e.target.value)} error={create.fieldError('description')} />
+        <TextField
+          label="Slug (optional)"
+          hint="Made from the name when left empty."
+          value={slug}
+          onChange={(e) => setSlug(e.target.value)}
+          error={create.fieldError('slug')}
+        />
+        <TextAreaField
+          label="Description (optional)"
+          rows={3}
+          value={description}
+          onChange={(e) => setDescription(e.target.value)}
+          error={create.fieldError('description')}
+        />
         <FormError message={create.formError} />
         <div className="dialog-actions">
           <button type="button" className="btn" onClick={onClose}>

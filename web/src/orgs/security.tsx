@@ -13,7 +13,9 @@ export function SecurityPage() {
   const organization = useOrganization(slug);
   if (organization.isPending) return <Loading />;
   if (organization.isError) return <LoadError error={organization.error} />;
-  return <AllowedIps key={organization.data.data.updated_at} slug={slug} current={organization.data.data.allowed_ips} canEdit={atLeast(membership.role, 'admin')} />;
+  return (
+    <AllowedIps key={organization.data.data.updated_at} slug={slug} current={organization.data.data.allowed_ips} canEdit={atLeast(membership.role, 'admin')} />
+  );
 }
 
 function AllowedIps({ slug, current, canEdit }: { slug: string; current: string[]; canEdit: boolean }) {

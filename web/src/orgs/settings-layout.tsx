@@ -26,6 +26,7 @@ export function OrgSettingsLayout() {
   const membership = useCurrentMembership();
   const { pathname } = useLocation();
   // On a phone the section links are one row that scrolls sideways: keep the current one in view.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs again when the page changes
   useEffect(() => {
     document.querySelector('.settings-nav [aria-current="page"]')?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
   }, [pathname]);

@@ -31,7 +31,8 @@ export function UsagePage() {
   });
   const usage = useQuery({
     queryKey: ['usage', slug, window, keyId],
-    queryFn: () => call(api.GET('/api/v1/organizations/{org}/usage', { params: { path: { org: slug }, query: { ...window, ...(keyId ? { key_id: keyId } : {}) } } })),
+    queryFn: () =>
+      call(api.GET('/api/v1/organizations/{org}/usage', { params: { path: { org: slug }, query: { ...window, ...(keyId ? { key_id: keyId } : {}) } } })),
   });
   const chart = useMemo(() => {
     if (!usage.data) return null;
@@ -80,7 +81,11 @@ export function UsagePage() {
           <p>
             <strong>{chart.total.toLocaleString()}</strong> requests in this range.
           </p>
-          <UsageChart hours={chart.hours} series={chart.series} label={`Chart of requests per hour per key: ${chart.total} requests in this range. The table below has the same numbers.`} />
+          <UsageChart
+            hours={chart.hours}
+            series={chart.series}
+            label={`Chart of requests per hour per key: ${chart.total} requests in this range. The table below has the same numbers.`}
+          />
           <TableFrame label="Requests per hour" className="usage-table">
             <table>
               <caption>Requests per hour</caption>
@@ -99,6 +104,7 @@ export function UsagePage() {
                   <tr key={h.hour}>
                     <th scope="row">{new Date(h.hour).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}</th>
                     {h.counts.map((count, i) => (
+                      // biome-ignore lint/suspicious/noArrayIndexKey: the columns are the fixed status classes, in order
                       <td key={i} className="num">
                         {count}
                       </td>

@@ -10,7 +10,14 @@ export interface ItemFields {
 }
 
 export function tagsOf(text: string): string[] {
-  return [...new Set(text.split(',').map((t) => t.trim()).filter(Boolean))];
+  return [
+    ...new Set(
+      text
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean),
+    ),
+  ];
 }
 
 /** Title, Markdown description, priority and tags: the fields both "New item" and "Edit" change. */
@@ -36,9 +43,22 @@ export function ItemFieldsForm({
     <form onSubmit={submit.run} noValidate>
       {extra}
       <TextField label="Title" value={fields.title} onChange={set('title')} error={submit.fieldError('title')} />
-      <TextAreaField label="Description" rows={12} value={fields.description} onChange={set('description')} hint="Markdown: **bold**, lists, `code`, links." error={submit.fieldError('description')} />
+      <TextAreaField
+        label="Description"
+        rows={12}
+        value={fields.description}
+        onChange={set('description')}
+        hint="Markdown: **bold**, lists, `code`, links."
+        error={submit.fieldError('description')}
+      />
       <div className="inline-fields">
-        <SelectField label="Priority" value={fields.priority} onChange={set('priority')} options={options(PRIORITY_LABELS)} error={submit.fieldError('priority')} />
+        <SelectField
+          label="Priority"
+          value={fields.priority}
+          onChange={set('priority')}
+          options={options(PRIORITY_LABELS)}
+          error={submit.fieldError('priority')}
+        />
         <TextField label="Tags" value={fields.tags} onChange={set('tags')} hint="Separated by commas." error={submit.fieldError('tags')} />
       </div>
       <div className="form-end">

@@ -37,7 +37,17 @@ export function ItemPage() {
   return <Item project={project.data.data} item={item.data.data} allowed={item.data.meta.allowed_transitions} reload={() => item.refetch()} />;
 }
 
-function Item({ project, item, allowed, reload }: { project: Project; item: SpecItem; allowed: { state: string[]; implementation_status: string[] }; reload: () => Promise<unknown> }) {
+function Item({
+  project,
+  item,
+  allowed,
+  reload,
+}: {
+  project: Project;
+  item: SpecItem;
+  allowed: { state: string[]; implementation_status: string[] };
+  reload: () => Promise<unknown>;
+}) {
   usePageTitle(`${item.permalink} ${item.title}`);
   const queryClient = useQueryClient();
   const navigate = useNavigate();
@@ -60,7 +70,8 @@ function Item({ project, item, allowed, reload }: { project: Project; item: Spec
     try {
       await call(
         api.PATCH('/api/v1/projects/{id}/spec/items/{item}', {
-          params: { path }, headers: ifMatch,
+          params: { path },
+          headers: ifMatch,
           body: { title: fields.title, description: fields.description, priority: fields.priority, tags: tagsOf(fields.tags) },
         }),
       );
@@ -76,9 +87,19 @@ function Item({ project, item, allowed, reload }: { project: Project; item: Spec
     setError(null);
     setNotice(null);
     try {
-      if (kind === 'state') await call(api.POST('/api/v1/projects/{id}/spec/items/{item}/transition', { params: { path }, headers: ifMatch, body: { state: to as never } }));
-      else await call(api.POST('/api/v1/projects/{id}/spec/items/{item}/transition_implementation', { params: { path }, headers: ifMatch, body: { implementation_status: to as never } }));
-      setNotice(kind === 'state' ? `Moved to ${STATE_LABELS[to as keyof typeof STATE_LABELS]}.` : `Implementation: ${STATUS_LABELS[to as keyof typeof STATUS_LABELS]}.`);
+      if (kind === 'state')
+        await call(api.POST('/api/v1/projects/{id}/spec/items/{item}/transition', { params: { path }, headers: ifMatch, body: { state: to as never } }));
+      else
+        await call(
+          api.POST('/api/v1/projects/{id}/spec/items/{item}/transition_implementation', {
+            params: { path },
+            headers: ifMatch,
+            body: { implementation_status: to as never },
+          }),
+        );
+      setNotice(
+        kind === 'state' ? `Moved to ${STATE_LABELS[to as keyof typeof STATE_LABELS]}.` : `Implementation: ${STATUS_LABELS[to as keyof typeof STATUS_LABELS]}.`,
+      );
     } catch (caught) {
       setError(messageOf(caught));
     }
@@ -248,7 +269,14 @@ export function NewItemPage() {
             const created = await call(
               api.POST('/api/v1/projects/{id}/spec/items', {
                 params: { path: { id: p.id } },
-                body: { type_of: type, state: start, title: fields.title, description: fields.description, priority: fields.priority, tags: tagsOf(fields.tags) },
+                body: {
+                  type_of: type,
+                  state: start,
+                  title: fields.title,
+                  description: fields.description,
+                  priority: fields.priority,
+                  tags: tagsOf(fields.tags),
+                },
               }),
             );
             navigate(`/projects/${p.id}/items/${created.data.permalink}`);

@@ -79,10 +79,21 @@ function Items({ project }: { project: Project }) {
   return (
     <>
       <ProjectHeader project={project} actions={newItem} />
+      {/* biome-ignore lint/a11y/useSemanticElements: <search> is not yet announced by every screen reader */}
       <form className="filters" role="search" aria-label="Filter items" onSubmit={(e) => e.preventDefault()}>
         <TextField label="Search" type="search" placeholder="Title or description" value={search} onChange={(e) => setSearch(e.target.value)} />
-        <SelectField label="Type" value={filter.type_of} onChange={(e) => update('type_of', e.target.value)} options={[{ value: '', label: 'Any type' }, ...options(TYPE_LABELS)]} />
-        <SelectField label="State" value={filter.state} onChange={(e) => update('state', e.target.value)} options={[{ value: '', label: 'Any state' }, ...options(STATE_LABELS)]} />
+        <SelectField
+          label="Type"
+          value={filter.type_of}
+          onChange={(e) => update('type_of', e.target.value)}
+          options={[{ value: '', label: 'Any type' }, ...options(TYPE_LABELS)]}
+        />
+        <SelectField
+          label="State"
+          value={filter.state}
+          onChange={(e) => update('state', e.target.value)}
+          options={[{ value: '', label: 'Any state' }, ...options(STATE_LABELS)]}
+        />
         <SelectField
           label="Implementation status"
           value={filter.implementation_status}
@@ -90,7 +101,12 @@ function Items({ project }: { project: Project }) {
           options={[{ value: '', label: 'Any status' }, ...options(STATUS_LABELS)]}
         />
         <TextField label="Tag" value={filter.tag} onChange={(e) => update('tag', e.target.value.trim())} />
-        <SelectField label="Sort" value={filter.sort || 'created_at'} onChange={(e) => update('sort', e.target.value === 'created_at' ? '' : e.target.value)} options={SORTS} />
+        <SelectField
+          label="Sort"
+          value={filter.sort || 'created_at'}
+          onChange={(e) => update('sort', e.target.value === 'created_at' ? '' : e.target.value)}
+          options={SORTS}
+        />
       </form>
       {items.isPending ? (
         <Loading />

@@ -58,7 +58,14 @@ function ProjectGeneral({ project, canEdit }: { project: Project; canEdit: boole
       <form onSubmit={(e) => (setSaved(false), save.run(e))} noValidate>
         <TextField label="Name" readOnly={!canEdit} value={name} onChange={(e) => setName(e.target.value)} error={save.fieldError('name')} />
         <TextField label="Slug" readOnly={!canEdit} value={slug} onChange={(e) => setSlug(e.target.value)} error={save.fieldError('slug')} />
-        <TextAreaField label="Description" rows={3} readOnly={!canEdit} value={description} onChange={(e) => setDescription(e.target.value)} error={save.fieldError('description')} />
+        <TextAreaField
+          label="Description"
+          rows={3}
+          readOnly={!canEdit}
+          value={description}
+          onChange={(e) => setDescription(e.target.value)}
+          error={save.fieldError('description')}
+        />
         <FormError message={save.formError} />
         {saved ? (
           <Notice kind="success" live>
@@ -101,7 +108,9 @@ function Team({ project, canManage }: { project: Project; canManage: boolean }) 
       <div className="card-header">
         <div>
           <h2>Team</h2>
-          <p className="muted small">People of {project.organization.name} with a role on this project. Organization owners and admins are admins of every project besides.</p>
+          <p className="muted small">
+            People of {project.organization.name} with a role on this project. Organization owners and admins are admins of every project besides.
+          </p>
         </div>
       </div>
       <FormError message={rowAction.error} />
@@ -134,7 +143,14 @@ function Team({ project, canManage }: { project: Project; canManage: boolean }) 
                         aria-label={`Role of ${m.user.email}`}
                         value={m.role}
                         onChange={(e) =>
-                          void rowAction.run(() => call(api.PATCH('/api/v1/projects/{id}/members/{user_id}', { params: { path: { id: project.id, user_id: m.user.id } }, body: { role: e.target.value as ProjectRole } })))
+                          void rowAction.run(() =>
+                            call(
+                              api.PATCH('/api/v1/projects/{id}/members/{user_id}', {
+                                params: { path: { id: project.id, user_id: m.user.id } },
+                                body: { role: e.target.value as ProjectRole },
+                              }),
+                            ),
+                          )
                         }
                       >
                         {ROLES.map((r) => (
@@ -153,7 +169,11 @@ function Team({ project, canManage }: { project: Project; canManage: boolean }) 
                         type="button"
                         className="btn btn-small btn-danger"
                         aria-label={m.user.id === session.user.id ? 'Leave the team' : `Remove ${m.user.email} from the team`}
-                        onClick={() => void rowAction.run(() => call(api.DELETE('/api/v1/projects/{id}/members/{user_id}', { params: { path: { id: project.id, user_id: m.user.id } } })))}
+                        onClick={() =>
+                          void rowAction.run(() =>
+                            call(api.DELETE('/api/v1/projects/{id}/members/{user_id}', { params: { path: { id: project.id, user_id: m.user.id } } })),
+                          )
+                        }
                       >
                         {m.user.id === session.user.id ? 'Leave' : 'Remove'}
                       </button>

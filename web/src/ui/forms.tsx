@@ -7,7 +7,11 @@ function FieldFrame(props: { id: string; label: string; hint?: ReactNode; error?
     <div className="field">
       <label htmlFor={props.id}>{props.label}</label>
       {props.children}
-      {props.hint && !props.error ? <span className="hint" id={`${props.id}-hint`}>{props.hint}</span> : null}
+      {props.hint && !props.error ? (
+        <span className="hint" id={`${props.id}-hint`}>
+          {props.hint}
+        </span>
+      ) : null}
       {props.error ? (
         <span className="field-error" id={`${props.id}-error`}>
           {props.error}

@@ -6,6 +6,7 @@ import type { ReactNode } from 'react';
  */
 export function TableFrame({ label, className = '', children }: { label: string; className?: string; children: ReactNode }) {
   return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex lint/a11y/useSemanticElements: a scrollable region must take focus to scroll by keyboard
     <div className={`table-wrap ${className}`.trim()} tabIndex={0} role="region" aria-label={`${label} (scrolls sideways on small screens)`}>
       {children}
     </div>

@@ -1,4 +1,7 @@
-import type { Plan } from './tables.js';
+import { z } from 'zod';
+import { PLAN_NAMES, type Plan } from '../orgs/tables.js';
+
+export const PlanSchema = z.enum(PLAN_NAMES);
 
 /** What each plan includes. Enterprise limits are set per organization by the operator. */
 export const PLANS: Record<Plan, { requestsPerHour: number; monthlyCredits: number }> = {
@@ -6,8 +9,6 @@ export const PLANS: Record<Plan, { requestsPerHour: number; monthlyCredits: numb
   pro: { requestsPerHour: 10_000, monthlyCredits: 10_000 },
   enterprise: { requestsPerHour: 100_000, monthlyCredits: 0 },
 };
-
-export const PLAN_NAMES = Object.keys(PLANS) as Plan[];
 
 /** Requests per hour per key for an organization: the plan's, or the operator's figure on enterprise. */
 export function requestsPerHour(org: { plan: Plan; rate_limit: number | null }): number {

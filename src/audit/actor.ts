@@ -1,4 +1,4 @@
-import type { AuditEntry, RequestOrigin } from '../audit/audit.js';
+import type { AuditEntry, RequestOrigin } from './audit.js';
 import type { Principal } from '../auth/principal.js';
 
 /** Who acts, as the audit log records it: the user, the key they used (if any) and where they called from. */

@@ -3,10 +3,10 @@ import type { AppContext } from '../context.js';
 import { ping } from '../db/index.js';
 import { OutboxMailer } from '../mail/mailer.js';
 import { EmailSchema } from '../lib/email.js';
-import { compileAllowList } from '../keys/ip-allow.js';
-import { HttpErrors } from './errors.js';
-import { problems } from './schemas.js';
-import type { Api } from './types.js';
+import { compileAllowList } from '../lib/allow-list.js';
+import { HttpErrors } from '../http/errors.js';
+import { problems } from '../http/schemas.js';
+import type { Api } from '../http/types.js';
 
 /** Liveness, readiness and (in dev-outbox mode only) the outbox. */
 export async function systemRoutes(app: Api, ctx: AppContext): Promise<void> {

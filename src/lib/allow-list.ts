@@ -65,7 +65,7 @@ function cidrOfOne(address: ipaddr.IPv4 | ipaddr.IPv6): [ipaddr.IPv4 | ipaddr.IP
   return [address, address.kind() === 'ipv4' ? 32 : 128];
 }
 
-export function storeAllowList(list: string[] | null | undefined): string | null {
+export function storeAllowList(list: readonly string[] | null | undefined): string | null {
   return list && list.length > 0 ? JSON.stringify(list) : null;
 }
 

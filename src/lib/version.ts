@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 
 let cached: string | undefined;
 
-/** The package version, read once from package.json (src/cli and dist/cli sit at the same depth). */
-export function cliVersion(): string {
+/** FuncSpec's one version number (package.json's), read once: the CLI, the MCP server and the OpenAPI document say it. */
+export function version(): string {
   cached ??= (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
   return cached;
 }

@@ -1,10 +1,13 @@
 import type { Db, Executor } from '../db/index.js';
 import { compiledOnce } from '../db/compiled.js';
-import { dependencyUnavailable } from '../http/errors.js';
+import { DependencyUnavailable } from '../lib/unavailable.js';
 import { randomToken } from '../lib/random.js';
 import type { CacheStampsTable } from './tables.js';
 
 /**
+ * Cache stamps: how every process learns that data it may cache changed (keys, roles, balances). They
+ * serve keys and credits alike, so they live here, below both.
+ *
  * The stamps processes cache under, one row each in `cache_stamps`:
  * - `auth`: a key revoked or rotated, a role changed, a member removed, a plan, allow-list or user
  *   changed: cached key lookups are dropped;
@@ -23,7 +26,11 @@ export type Stamps = Record<StampName, string> & { seq: number };
  * backup never brings back a value some process cached under.
  */
 export async function announce(trx: Executor, ...names: StampName[]): Promise<void> {
-  await trx.updateTable('cache_stamps').set({ value: randomToken(12) }).where('name', 'in', names).execute();
+  await trx
+    .updateTable('cache_stamps')
+    .set({ value: randomToken(12) })
+    .where('name', 'in', names)
+    .execute();
 }
 
 /**
@@ -74,8 +81,8 @@ export class StampReader {
     let rows: Array<{ name: StampName; value: string }>;
     try {
       rows = await this.query();
-    } catch {
-      throw dependencyUnavailable('database'); // a cache must not be trusted without its stamp
+    } catch (error) {
+      throw new DependencyUnavailable('database', { cause: error }); // a cache must not be trusted without its stamp
     }
     // A missing row (deleted by hand) must not freeze a stamp: it reads as a value no other read sees.
     const unknown = `missing:${seq}`;

@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Principal } from '../auth/principal.js';
+import type { ApiKeyPrincipal, Principal } from './principal.js';
 import type { AppContext } from '../context.js';
-import type { Stamps } from '../keys/epoch.js';
 import { hashKey, isWellFormedKey } from '../keys/format.js';
 import { isUnlimited, refusal, type ScopeNeed, type ScopeRefusal } from '../keys/scopes.js';
-import { requestsPerHour } from '../orgs/plans.js';
+import { requestsPerHour } from '../credits/plans.js';
 import { decide, resetEpochSeconds, retryAfterSeconds, type LimitDecision } from '../ratelimit/limiter.js';
-import { HttpErrors, rateLimited } from './errors.js';
+import { HttpErrors, rateLimited } from '../http/errors.js';
+import { stampsOf } from '../http/request.js';
 
 /** Who may call a route: nobody needs to be signed in, an API key only, a web session only, or either. */
 export type AuthMode = 'public' | 'api_key' | 'session' | 'any';
@@ -24,28 +24,9 @@ declare module 'fastify' {
     /** The route reaches past any list of projects (see RouteNeed): a key bound to projects may not call it. */
     allProjects?: boolean;
   }
-  interface FastifyRequest {
-    principal: Principal | null;
-    /** The cache stamps for this request, read once (see stampsOf). */
-    stamps: Promise<Stamps> | null;
-  }
 }
 
 const HOUR_MS = 3_600_000;
-
-/** The caller of an authenticated route (the gate has run, so there is one). */
-export function principalOf(request: FastifyRequest): Principal {
-  if (!request.principal) throw HttpErrors.UNAUTHORIZED();
-  return request.principal;
-}
-
-/**
- * The cache stamps as of this request: read after it arrived (so every change committed before it was
- * sent shows), once per request, shared with the requests that arrived with it.
- */
-export function stampsOf(ctx: AppContext, request: FastifyRequest): Promise<Stamps> {
-  return (request.stamps ??= ctx.stamps.read());
-}
 
 /**
  * The one auth gate. Runs before the body is parsed, so an unauthenticated caller learns nothing
@@ -79,11 +60,19 @@ export function registerAuthGate(app: FastifyInstance, ctx: AppContext, sessions
       const inner = isInnerCall(request);
       // A key the cache knows is counted while the stamps are read: with Redis, both wait at once.
       const cached = inner ? null : ctx.keys.peek(hash, request.ip);
-      const early = cached ? ctx.limiter.hit(limitKey(cached), requestsPerHour(cached.org!), HOUR_MS) : null;
+      const early = cached ? ctx.limiter.hit(limitKey(cached), requestsPerHour(cached.org), HOUR_MS) : null;
       early?.catch(() => {}); // awaited below when it is used
       // A request refused here is not counted (what was counted early is given back): a blocked address,
       // a revoked key or a database outage cannot use up the key's hourly allowance.
-      const uncount = () => early?.then(() => ctx.limiter.release(limitKey(cached!)), () => {}).catch(() => {});
+      const uncount = () =>
+        cached
+          ? early
+              ?.then(
+                () => ctx.limiter.release(limitKey(cached)),
+                () => {},
+              )
+              .catch(() => {})
+          : undefined;
       let check: Awaited<ReturnType<typeof ctx.keys.check>>;
       try {
         check = await ctx.keys.check(hash, request.ip, await stamps);
@@ -97,11 +86,11 @@ export function registerAuthGate(app: FastifyInstance, ctx: AppContext, sessions
       }
       const principal = check.principal;
       request.principal = principal;
-      const sameKey = early !== null && cached!.apiKey!.id === principal.apiKey!.id;
+      const sameKey = early !== null && cached?.apiKey.id === principal.apiKey.id;
       if (!sameKey) void uncount();
       const counted = sameKey ? await early : null;
       if (!inner) await countRequest(ctx, principal, reply, counted);
-      const limits = principal.apiKey!;
+      const limits = principal.apiKey;
       if (!isUnlimited(limits)) {
         const need = { scope: config.scope ?? 'none', allProjects: config.allProjects === true };
         const refused = refusal(limits, need);
@@ -161,13 +150,13 @@ export function isInnerCall(request: FastifyRequest): boolean {
 
 export const INNER_CALL_HEADER = 'x-funcspec-inner-call';
 
-function limitKey(principal: Principal): string {
-  return `key:${principal.apiKey!.id}`;
+function limitKey(principal: ApiKeyPrincipal): string {
+  return `key:${principal.apiKey.id}`;
 }
 
 /** Counts the request (unless already counted) and decides with the key's current limit. */
-async function countRequest(ctx: AppContext, principal: Principal, reply: FastifyReply, counted: LimitDecision | null): Promise<void> {
-  const limit = requestsPerHour(principal.org!);
+async function countRequest(ctx: AppContext, principal: ApiKeyPrincipal, reply: FastifyReply, counted: LimitDecision | null): Promise<void> {
+  const limit = requestsPerHour(principal.org);
   // The limit may have changed since the cache was read (a plan change): decide with the fresh one.
   const decision = counted ? decide(counted.count, limit, counted.resetAt) : await ctx.limiter.hit(limitKey(principal), limit, HOUR_MS);
   const headers = {
