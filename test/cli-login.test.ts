@@ -16,7 +16,7 @@ describe('CLI: interactive auth login in a real terminal', () => {
     await tty.waitFor(/Log in to http:\/\/127\.0\.0\.1:\d+/);
     await tty.waitFor(/Paste an API key/);
     tty.press('Down', 'Down', 'Enter');
-    await tty.waitFor(/API key/);
+    await tty.waitFor(/◆\s+API key\s*$/m); // the masked prompt itself, not the menu line "Paste an API key"
     tty.type(key);
     tty.press('Enter');
     assert.equal(await tty.exitCode(), 0, tty.screen());
@@ -31,7 +31,7 @@ describe('CLI: interactive auth login in a real terminal', () => {
     const tty = login();
     await tty.waitFor(/Paste an API key/);
     tty.press('Down', 'Down', 'Enter');
-    await tty.waitFor(/API key/);
+    await tty.waitFor(/◆\s+API key\s*$/m); // the masked prompt itself, not the menu line "Paste an API key"
     tty.type('not-a-key');
     tty.press('Enter');
     await tty.waitFor(/That is not a FuncSpec API key/);
