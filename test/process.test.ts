@@ -87,6 +87,19 @@ describe('the process: migrations, restarts, crashes, SIGTERM', () => {
     assert.match(second.stdout, /up to date/);
   });
 
+  it('threat: processes started together race to migrate a fresh database; every one comes up and each migration runs once', async () => {
+    const fresh = await freshDatabase();
+    try {
+      const freshEnv = processEnv(fresh, mail, process.env.REDIS_URL);
+      const runs = await Promise.all(Array.from({ length: 4 }, () => runFuncspec(['migrate'], freshEnv)));
+      for (const run of runs) assert.equal(run.code, 0, run.stderr);
+      const applied = runs.flatMap((run) => /Applied: (.*)/.exec(run.stdout)?.[1].split(/,\s*/) ?? []);
+      assert.equal(new Set(applied).size, applied.length, `no migration applied twice: ${applied.join(' ')}`);
+    } finally {
+      await fresh.drop();
+    }
+  });
+
   it('data survives a restart: a key made before SIGTERM works after the next start', async () => {
     const server = await spawnServer(env);
     const key = await keyFrom(server.url, mail);

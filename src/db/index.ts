@@ -99,7 +99,7 @@ function withStatementCache(sqlite: SqliteDatabase.Database, max = 500): SqliteD
 /**
  * Brings the schema up to date; safe to run from several processes at once. PostgreSQL serialises them
  * with an advisory lock. SQLite has no such lock: a process that lost the race to the file's write lock
- * (busy) or to the bookkeeping tables (already exists) tries again and then finds the work done.
+ * (busy) or to the bookkeeping tables or a migration's own DDL (already exists, duplicate column) tries again and then finds the work done.
  */
 export async function migrateToLatest(db: Db): Promise<string[]> {
   if (db.getExecutor().adapter instanceof PostgresAdapter) {
@@ -128,7 +128,8 @@ async function migrateWith(db: Db): Promise<string[]> {
 
 function lostMigrationRace(error: unknown): boolean {
   const message = String((error as Error | null)?.message ?? '');
-  return isDatabaseUnavailable(error) || isUniqueViolation(error) || /already exists/.test(message);
+  // `duplicate column name`: the other process added the column of the same ALTER TABLE first.
+  return isDatabaseUnavailable(error) || isUniqueViolation(error) || /already exists|duplicate column name/.test(message);
 }
 
 export async function ping(db: Db): Promise<void> {
