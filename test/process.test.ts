@@ -93,7 +93,7 @@ describe('the process: migrations, restarts, crashes, SIGTERM', () => {
       const freshEnv = processEnv(fresh, mail, process.env.REDIS_URL);
       const runs = await Promise.all(Array.from({ length: 4 }, () => runFuncspec(['migrate'], freshEnv)));
       for (const run of runs) assert.equal(run.code, 0, run.stderr);
-      const applied = runs.flatMap((run) => /Applied: (.*)/.exec(run.stdout)?.[1].split(/,\s*/) ?? []);
+      const applied = runs.flatMap((run) => /Applied: (.*)/.exec(run.stdout)?.[1]?.split(/,\s*/) ?? []);
       assert.equal(new Set(applied).size, applied.length, `no migration applied twice: ${applied.join(' ')}`);
     } finally {
       await fresh.drop();
