@@ -4,7 +4,7 @@ import { api, call } from '../api/client';
 import { askPasskey, createPasskey } from '../auth/passkey';
 import { Dialog } from '../ui/dialog';
 import { LoadError, Loading, Notice } from '../ui/feedback';
-import { FormError, TextField, useSubmit } from '../ui/forms';
+import { FormError, TextField, useSubmit, ConfirmPasswordField } from '../ui/forms';
 import { formatDateTime } from '../ui/format';
 import { TableFrame } from '../ui/table-frame';
 
@@ -146,12 +146,9 @@ function AddPasskey({ canUsePasskey, onClose, onDone }: { canUsePasskey: boolean
           hint="So you can tell your passkeys apart, e.g. “Work laptop”."
           error={withPassword.fieldError('name') ?? withPasskey.fieldError('name')}
         />
-        <TextField
-          label="Password"
-          type="password"
-          autoComplete="current-password"
+        <ConfirmPasswordField
           value={password}
-          onChange={(e) => setPassword(e.target.value)}
+          onValueChange={setPassword}
           hint={canUsePasskey ? 'Confirm it is you: your password, or use one of your passkeys.' : 'Confirm it is you: your password.'}
           error={withPassword.fieldError('password')}
         />
@@ -213,15 +210,7 @@ function RemovePasskey({ passkey, onClose, onDone }: { passkey: Passkey; onClose
   return (
     <Dialog title={`Remove passkey “${passkey.name}”?`} description="It will no longer sign you in. Confirm it is you first." onClose={onClose}>
       <form onSubmit={withPassword.run} noValidate>
-        <TextField
-          label="Password"
-          type="password"
-          autoComplete="current-password"
-          autoFocus
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          error={withPassword.fieldError('password')}
-        />
+        <ConfirmPasswordField autoFocus value={password} onValueChange={setPassword} error={withPassword.fieldError('password')} />
         <FormError message={withPassword.formError ?? withPasskey.formError} />
         <div className="dialog-actions">
           <button type="button" className="btn" onClick={onClose}>

@@ -5,7 +5,7 @@ import { refreshSession } from '../auth/session';
 import { CopyButton, DownloadButton } from '../ui/copy';
 import { Dialog } from '../ui/dialog';
 import { Notice } from '../ui/feedback';
-import { FormError, TextField, useSubmit } from '../ui/forms';
+import { FormError, TextField, useSubmit, ConfirmPasswordField } from '../ui/forms';
 
 type Phase =
   | { step: 'idle' }
@@ -60,15 +60,7 @@ export function TwoFactorSection({ enabled }: { enabled: boolean }) {
     body = (
       <form onSubmit={setup.run} noValidate>
         <p>Confirm it is you: enter your password to start.</p>
-        <TextField
-          label="Password"
-          type="password"
-          autoComplete="current-password"
-          autoFocus
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          error={setup.fieldError('password')}
-        />
+        <ConfirmPasswordField autoFocus value={password} onValueChange={setPassword} error={setup.fieldError('password')} />
         <FormError message={setup.formError} />
         <div className="row">
           <button type="submit" className="btn btn-primary" disabled={setup.busy}>
@@ -212,15 +204,7 @@ function ChangeTwoFactor({ kind, onClose, onDone }: { kind: 'disable' | 'regener
       onClose={onClose}
     >
       <form onSubmit={submit.run} noValidate>
-        <TextField
-          label="Password"
-          type="password"
-          autoComplete="current-password"
-          autoFocus
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          error={submit.fieldError('password')}
-        />
+        <ConfirmPasswordField autoFocus value={password} onValueChange={setPassword} error={submit.fieldError('password')} />
         <TextField
           label="Authentication code"
           autoComplete="one-time-code"

@@ -36,6 +36,15 @@ export function TextField({ label, hint, error, ...input }: Labelled & InputHTML
   );
 }
 
+/** The "confirm it is you" password box of sensitive account changes: one label, one autocomplete hint. */
+export function ConfirmPasswordField({
+  value,
+  onValueChange,
+  ...rest
+}: Omit<Labelled, 'label'> & { value: string; onValueChange: (value: string) => void; autoFocus?: boolean }) {
+  return <TextField label="Password" type="password" autoComplete="current-password" value={value} onChange={(e) => onValueChange(e.target.value)} {...rest} />;
+}
+
 export function TextAreaField({ label, hint, error, ...input }: Labelled & TextareaHTMLAttributes<HTMLTextAreaElement>) {
   const id = useId();
   return (
