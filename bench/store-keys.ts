@@ -13,13 +13,18 @@ export async function storeKeys(env: Record<string, string>, key: string, count:
   const owner = await store.db.selectFrom('api_keys').select(['org_id', 'user_id']).where('key_hash', '=', hashKey(key)).executeTakeFirstOrThrow();
   const now = Date.now();
   if (target.kind === 'postgres') {
-    // One statement: PostgreSQL makes the rows (and their random hashes) itself.
-    await sql`
+    // One statement: PostgreSQL makes the rows (and their random hashes) itself. It takes longer than the
+    // statement timeout requests get, so it runs on one connection without it.
+    await store.db.connection().execute(async (connection) => {
+      await sql`set statement_timeout = 0`.execute(connection);
+      await sql`
       insert into api_keys (id, org_id, user_id, name, kind, key_hash, last_four, sealed_key, allowed_ips, created_by, created_at, expires_at, revoked_at, last_used_at, last_used_ip)
       select 'key_bench' || g, ${owner.org_id}, ${owner.user_id}, 'bench', 'user', encode(sha256(convert_to(g::text || random()::text, 'UTF8')), 'hex'),
              'abcd', null, null, ${owner.user_id}, ${now}, null, null, null, null
-      from generate_series(1, ${count}) as g`.execute(store.db);
-    await sql`analyze api_keys`.execute(store.db);
+      from generate_series(1, ${count}) as g`.execute(connection);
+      await sql`analyze api_keys`.execute(connection);
+      await sql`reset statement_timeout`.execute(connection);
+    });
     await store.close();
     return;
   }
